@@ -1,0 +1,67 @@
+#include "core/clock.h"
+
+#include <algorithm>
+
+namespace herald::core {
+
+Clock& Clock::Real() {
+  static SystemClock* clock = new SystemClock();
+  return *clock;
+}
+
+bool SystemClock::WaitUntil(absl::Mutex& mu, absl::CondVar& cond, absl::Time deadline) const {
+  return cond.WaitWithDeadline(&mu, deadline);
+}
+
+ManualClock::ManualClock(absl::Time start) : now_(start) {}
+
+absl::Time ManualClock::Now() const {
+  absl::MutexLock lock(&mu_);
+  return now_;
+}
+
+bool ManualClock::WaitUntil(absl::Mutex& mu, absl::CondVar& cond, absl::Time deadline) const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (now_ >= deadline) return true;
+    waiters_.push_back({&mu, &cond});
+  }
+  // A real-time backstop keeps a forgotten wake-up from hanging a test forever; the caller
+  // re-checks its own state and the manual time after every return.
+  cond.WaitWithTimeout(&mu, absl::Milliseconds(50));
+  absl::MutexLock lock(&mu_);
+  auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                         [&](const Waiter& w) { return w.mu == &mu && w.cond == &cond; });
+  if (it != waiters_.end()) waiters_.erase(it);
+  return now_ >= deadline;
+}
+
+void ManualClock::Set(absl::Time t) {
+  {
+    absl::MutexLock lock(&mu_);
+    now_ = t;
+  }
+  WakeAll();
+}
+
+void ManualClock::Advance(absl::Duration d) {
+  {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+  WakeAll();
+}
+
+void ManualClock::WakeAll() {
+  std::vector<Waiter> waiters;
+  {
+    absl::MutexLock lock(&mu_);
+    waiters = waiters_;
+  }
+  for (const Waiter& w : waiters) {
+    absl::MutexLock lock(w.mu);
+    w.cond->SignalAll();
+  }
+}
+
+}  // namespace herald::core

@@ -1,0 +1,103 @@
+#pragma once
+// Herald's configuration: a TOML file, then HERALD_* environment variables on top, then
+// validation. Every error names the offending key (e.g. "engine.workers: must be 1..1024").
+//
+// Environment overrides: HERALD_<SECTION>_<KEY> in upper case replaces `<section>.<key>`
+// (HERALD_ENGINE_WORKERS=8 sets engine.workers, HERALD_LOG_FORMAT=json sets log.format).
+// Durations are strings with a unit: "250ms", "30s", "5m", "24h", "7d".
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+#include "core/status.h"
+
+namespace herald::core {
+
+struct RateLimit {
+  int64_t limit = 0;                              // jobs per interval; 0 = unlimited
+  absl::Duration interval = absl::Seconds(1);
+};
+
+struct QueueConfig {
+  int concurrency = 0;        // at most this many running at once on this node; 0 = no cap
+  RateLimit rate;             // whole queue
+  RateLimit group_rate;       // per job group key
+};
+
+struct Config {
+  struct Store {
+    std::string path = "data/herald.db";
+    std::string synchronous = "normal";  // "normal" (WAL: process-crash safe) or "full"
+    absl::Duration busy_timeout = absl::Seconds(5);
+    int max_batch = 4096;                // requests per group commit
+  } store;
+
+  struct Engine {
+    int workers = 4;                                      // worker threads
+    absl::Duration lease = absl::Seconds(30);             // a running job's lease
+    absl::Duration heartbeat = absl::Seconds(10);         // lease renewal period
+    absl::Duration default_timeout = absl::Minutes(30);   // per attempt, when a job sets none
+    int default_max_attempts = 3;
+    int64_t max_payload_bytes = 1 << 20;
+    absl::Duration retention_succeeded = absl::Hours(24);
+    absl::Duration retention_failed = absl::Hours(24 * 7);  // dead and cancelled
+    absl::Duration shutdown_grace = absl::Seconds(30);
+    std::map<std::string, QueueConfig> queues;            // [engine.queues.NAME]
+  } engine;
+
+  struct Scheduler {
+    absl::Duration misfire_grace = absl::Seconds(60);  // a slot later than this is a misfire
+    int max_catchup = 1000;                            // cap for misfire policy "fire_all"
+  } scheduler;
+
+  struct Log {
+    std::string level = "info";   // trace, debug, info, warn, error
+    std::string format = "text";  // text or json (one JSON object per line)
+  } log;
+};
+
+// Parses a duration such as "250ms", "30s", "5m", "24h", "7d" (also combinations "1h30m").
+// Grammar: one or more <digits><unit> with units ms, s, m, h, d, each at most once and from
+// largest to smallest; no sign, spaces or fractions ("1500ms", not "1.5s"). InvalidArgument
+// for empty, negative, missing or unknown unit, garbage, and totals above int64 milliseconds.
+Result<absl::Duration> ParseDuration(std::string_view text);
+
+// HERALD_ variables that are not configuration keys and that LoadConfig ignores:
+// HERALD_CONFIG (the config file path, read by the CLI) and HERALD_ADMIN_PASSWORD (reserved).
+inline constexpr std::array<std::string_view, 2> kNonConfigEnvVars = {"HERALD_CONFIG",
+                                                                     "HERALD_ADMIN_PASSWORD"};
+
+// Loads `path` (may be empty: defaults only), applies `env` overrides (normally the process
+// environment; a map keeps tests hermetic), validates. Unknown keys are errors, so a typo
+// never silently falls back to a default.
+//
+// Errors (all problems found are reported, joined by "; "):
+//   NotFound          the file does not exist (message names the path);
+//   PermissionDenied  the file cannot be read;
+//   InvalidArgument   TOML syntax ("<path>:<line>:<column>: TOML syntax error: ..."), an unknown
+//                     key ("engine.wrokers: unknown key"), a wrong type ("engine.workers:
+//                     expected an integer, got string"), a bad value or range, an unknown
+//                     HERALD_ variable. File errors end with " (at <path>:<line>:<column>)",
+//                     environment errors with " (from HERALD_...)".
+// Environment: every scalar key `<section>.<key>` can be set by HERALD_<SECTION>_<KEY>, parsed
+// with the same rules (integers in decimal, durations as above, strings verbatim). Queue
+// tables are file-only. A variable in kNonConfigEnvVars is ignored; any other variable that
+// starts with HERALD_STORE_, HERALD_ENGINE_, HERALD_SCHEDULER_ or HERALD_LOG_, or is within two
+// typos of a known variable, is an error; other HERALD_ variables and non-HERALD_ entries
+// are ignored.
+Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env);
+
+// Checks every range documented in docs/CONFIGURATION.md (LoadConfig calls it). For configs
+// built in code, e.g. by tests. InvalidArgument naming each offending key.
+Status ValidateConfig(const Config& config);
+
+// The process environment's HERALD_* variables. Reads `environ`: call it at start-up, before
+// threads that might call setenv exist.
+std::map<std::string, std::string> HeraldEnvironment();
+
+}  // namespace herald::core

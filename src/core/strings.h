@@ -1,0 +1,34 @@
+#pragma once
+// Bridges between std::string_view and Debian's Abseil, which is built with its own
+// absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW=0), and a formatter so fmt::format can
+// print absl::string_view (e.g. Status::message()). Build strings with fmt::format.
+
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "fmt/format.h"
+
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<std::string_view> {
+  template <typename Ctx>
+  auto format(absl::string_view s, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format(std::string_view(s.data(), s.size()), ctx);
+  }
+};
+
+namespace herald {
+
+inline std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
+inline absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+// Concatenates anything fmt can print (std and absl string views included).
+template <typename... Args>
+std::string StrCat(const Args&... args) {
+  std::string out;
+  (fmt::format_to(std::back_inserter(out), "{}", args), ...);
+  return out;
+}
+
+}  // namespace herald

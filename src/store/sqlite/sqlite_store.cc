@@ -1,0 +1,477 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/strings.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+
+namespace herald::store {
+namespace {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Closes a file descriptor (and so releases its flock) when destroyed.
+class FileLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
+Status MapError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = StrCat(what, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return absl::AlreadyExistsError(msg);
+      }
+      return absl::FailedPreconditionError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(msg);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(msg);
+    case SQLITE_READONLY:
+      return absl::PermissionDeniedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+class SqliteRow final : public Row {
+ public:
+  explicit SqliteRow(sqlite3_stmt* s) : s_(s) {}
+  int size() const override { return sqlite3_column_count(s_); }
+  bool IsNull(int col) const override { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  int64_t Int(int col) const override { return sqlite3_column_int64(s_, col); }
+  double Double(int col) const override { return sqlite3_column_double(s_, col); }
+  std::string_view Text(int col) const override {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
+    return p ? std::string_view(p, sqlite3_column_bytes(s_, col)) : std::string_view();
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+// One connection and its prepared statements. Used by one thread at a time.
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> Open(const SqliteOptions& o, bool writer) {
+    sqlite3* raw = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return MapError(db.get(), rc, StrCat("open ", o.path));
+    sqlite3_extended_result_codes(db.get(), 1);
+    sqlite3_busy_timeout(db.get(), static_cast<int>(absl::ToInt64Milliseconds(o.busy_timeout)));
+    auto conn = std::unique_ptr<Connection>(new Connection(std::move(db)));
+    std::string pragmas = StrCat(
+        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA synchronous=",
+        o.synchronous_full ? "FULL" : "NORMAL", ";");
+    if (writer) pragmas = StrCat("PRAGMA journal_mode=WAL; ", pragmas);
+    HERALD_RETURN_IF_ERROR(conn->ExecScript(pragmas));
+    return conn;
+  }
+
+  sqlite3* db() const { return db_.get(); }
+
+  Status ExecScript(std::string_view sql) {
+    std::string text(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      Status st = MapError(db_.get(), rc, "exec");
+      sqlite3_free(err);
+      return st;
+    }
+    return absl::OkStatus();
+  }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second.get();
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    if (rc != SQLITE_OK) return MapError(db_.get(), rc, StrCat("prepare ", sql));
+    if (raw == nullptr) return absl::InvalidArgumentError("empty statement");
+    sqlite3_stmt* s = raw;
+    cache_.emplace(std::string(sql), StmtPtr(raw));
+    return s;
+  }
+
+  Status Bind(sqlite3_stmt* s, std::span<const Value> params) {
+    if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(s)) {
+      return absl::InvalidArgumentError(StrCat("statement takes ",
+                                                     sqlite3_bind_parameter_count(s),
+                                                     " parameters, got ", params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+              return sqlite3_bind_null(s, idx);
+            } else if constexpr (std::is_same_v<T, int64_t>) {
+              return sqlite3_bind_int64(s, idx, v);
+            } else if constexpr (std::is_same_v<T, double>) {
+              return sqlite3_bind_double(s, idx, v);
+            } else {
+              return sqlite3_bind_text64(s, idx, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+            }
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return MapError(db_.get(), rc, "bind");
+    }
+    return absl::OkStatus();
+  }
+
+  Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) {
+    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+    Status st = Bind(s, params);
+    int rc = st.ok() ? sqlite3_step(s) : SQLITE_OK;
+    while (st.ok() && rc == SQLITE_ROW) rc = sqlite3_step(s);
+    if (st.ok() && rc != SQLITE_DONE) st = MapError(db_.get(), rc, "exec");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    HERALD_RETURN_IF_ERROR(st);
+    return sqlite3_changes64(db_.get());
+  }
+
+  Status Query(std::string_view sql, std::span<const Value> params,
+               const std::function<bool(const Row&)>& on_row) {
+    HERALD_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+    Status st = Bind(s, params);
+    SqliteRow row(s);
+    while (st.ok()) {
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        st = MapError(db_.get(), rc, "query");
+        break;
+      }
+      if (!on_row(row)) break;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return st;
+  }
+
+ private:
+  explicit Connection(DbPtr db) : db_(std::move(db)) {}
+
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return absl::Hash<std::string_view>()(s); }
+  };
+  struct StringEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
+
+  DbPtr db_;
+  // Declared after db_ so statements are finalized before the connection closes.
+  absl::flat_hash_map<std::string, StmtPtr, StringHash, StringEq> cache_;
+};
+
+class SqliteTxn final : public Txn {
+ public:
+  SqliteTxn(Connection& conn, bool read_only) : conn_(conn), read_only_(read_only) {}
+
+  Result<int64_t> Exec(std::string_view sql, std::span<const Value> params) override {
+    if (read_only_) return absl::FailedPreconditionError("write in a read transaction");
+    return conn_.Exec(sql, params);
+  }
+  Status Query(std::string_view sql, std::span<const Value> params,
+               const std::function<bool(const Row&)>& on_row) override {
+    return conn_.Query(sql, params, on_row);
+  }
+  Status ExecScript(std::string_view sql) override {
+    if (read_only_) return absl::FailedPreconditionError("write in a read transaction");
+    return conn_.ExecScript(sql);
+  }
+  void OnCommit(std::function<void()> fn) override { on_commit_.push_back(std::move(fn)); }
+  bool read_only() const override { return read_only_; }
+
+  std::vector<std::function<void()>> TakeCallbacks() { return std::move(on_commit_); }
+
+ private:
+  Connection& conn_;
+  bool read_only_;
+  std::vector<std::function<void()>> on_commit_;
+};
+
+}  // namespace
+
+class SqliteStore::Impl {
+ public:
+  Impl(SqliteOptions options, std::unique_ptr<Connection> writer, std::unique_ptr<FileLock> lock)
+      : options_(std::move(options)), writer_(std::move(writer)), lock_(std::move(lock)) {
+    data_version_ = ReadDataVersion();
+    thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~Impl() {
+    {
+      absl::MutexLock l(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+  void Submit(TxnFn fn, std::function<void(Status)> done) {
+    absl::MutexLock l(&mu_);
+    queue_.push_back({std::move(fn), std::move(done)});
+  }
+
+  Status Read(const TxnFn& fn) {
+    std::unique_ptr<Connection> conn;
+    {
+      absl::MutexLock l(&readers_mu_);
+      if (!readers_.empty()) {
+        conn = std::move(readers_.back());
+        readers_.pop_back();
+      }
+    }
+    if (!conn) {
+      HERALD_ASSIGN_OR_RETURN(conn, Connection::Open(options_, /*writer=*/false));
+    }
+    Status st = conn->ExecScript("BEGIN");
+    if (st.ok()) {
+      SqliteTxn txn(*conn, /*read_only=*/true);
+      st = fn(txn);
+      conn->ExecScript("COMMIT").IgnoreError();
+    }
+    absl::MutexLock l(&readers_mu_);
+    if (readers_.size() < 8) readers_.push_back(std::move(conn));
+    return st;
+  }
+
+  void SetListener(std::function<void()> fn) {
+    absl::MutexLock l(&mu_);
+    listener_ = std::move(fn);
+  }
+
+ private:
+  struct Request {
+    TxnFn fn;
+    std::function<void(Status)> done;
+  };
+
+  int64_t ReadDataVersion() {
+    int64_t v = 0;
+    writer_
+        ->Query("PRAGMA data_version", {},
+                [&](const Row& r) {
+                  v = r.Int(0);
+                  return false;
+                })
+        .IgnoreError();
+    return v;
+  }
+
+  void WriterLoop() {
+    std::vector<Request> batch;
+    for (;;) {
+      std::function<void()> listener;
+      {
+        absl::MutexLock l(&mu_);
+        auto ready = [this] { return !queue_.empty() || stopping_; };
+        mu_.AwaitWithTimeout(absl::Condition(&ready), options_.external_poll);
+        if (queue_.empty() && stopping_) return;
+        size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
+        for (size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        listener = listener_;
+      }
+      if (!batch.empty()) RunBatch(batch);
+      batch.clear();
+      if (listener) {
+        int64_t v = ReadDataVersion();
+        if (v != data_version_) {
+          data_version_ = v;
+          listener();
+        }
+      }
+    }
+  }
+
+  void RunBatch(std::vector<Request>& batch) {
+    std::vector<Status> results(batch.size());
+    std::vector<std::vector<std::function<void()>>> callbacks(batch.size());
+    Status begin = writer_->Exec("BEGIN IMMEDIATE", {}).status();
+    if (!begin.ok()) {
+      for (auto& r : batch)
+        if (r.done) r.done(begin);
+      return;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Status st = writer_->Exec("SAVEPOINT w", {}).status();
+      if (st.ok()) {
+        SqliteTxn txn(*writer_, /*read_only=*/false);
+        st = batch[i].fn(txn);
+        if (st.ok()) {
+          callbacks[i] = txn.TakeCallbacks();
+        } else {
+          writer_->Exec("ROLLBACK TO w", {}).IgnoreError();
+        }
+        Status release = writer_->Exec("RELEASE w", {}).status();
+        if (st.ok()) st = release;
+      }
+      results[i] = st;
+    }
+    Status commit = writer_->Exec("COMMIT", {}).status();
+    if (!commit.ok()) {
+      writer_->ExecScript("ROLLBACK").IgnoreError();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (results[i].ok()) results[i] = commit;
+        callbacks[i].clear();
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      for (auto& cb : callbacks[i]) cb();
+      if (batch[i].done) batch[i].done(results[i]);
+    }
+  }
+
+  const SqliteOptions options_;
+  std::unique_ptr<Connection> writer_;  // used only by the writer thread after construction
+  std::unique_ptr<FileLock> lock_;
+  int64_t data_version_ = 0;  // writer thread only
+
+  absl::Mutex mu_;
+  std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> listener_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(readers_mu_);
+
+  std::thread thread_;
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("store.path is empty");
+  std::unique_ptr<FileLock> lock;
+  if (options.exclusive_owner) {
+    std::string lock_path = options.path + ".lock";
+    int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return absl::PermissionDeniedError(StrCat("cannot open lock file ", lock_path));
+    }
+    lock = std::make_unique<FileLock>(fd);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      return absl::FailedPreconditionError(
+          StrCat("another herald server is already using ", options.path));
+    }
+  }
+  HERALD_ASSIGN_OR_RETURN(auto writer, Connection::Open(options, /*writer=*/true));
+  HERALD_RETURN_IF_ERROR(writer->ExecScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+      " PRIMARY KEY (module, version))"));
+  auto impl = std::make_unique<Impl>(options, std::move(writer), std::move(lock));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Status SqliteStore::Write(TxnFn fn) {
+  absl::Notification done;
+  Status result;
+  impl_->Submit(std::move(fn), [&](Status st) {
+    result = std::move(st);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+void SqliteStore::WriteAsync(TxnFn fn, std::function<void(Status)> done) {
+  impl_->Submit(std::move(fn), std::move(done));
+}
+
+Status SqliteStore::Read(TxnFn fn) { return impl_->Read(fn); }
+
+Status SqliteStore::Migrate(std::string_view module, std::span<const Migration> migrations) {
+  for (const Migration& m : migrations) {
+    HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) -> Status {
+      std::string applied_name;
+      bool applied = false;
+      HERALD_RETURN_IF_ERROR(txn.Query(
+          "SELECT name FROM schema_migrations WHERE module = ? AND version = ?",
+          {module, int64_t{m.version}}, [&](const Row& r) {
+            applied = true;
+            applied_name = std::string(r.Text(0));
+            return false;
+          }));
+      if (applied) {
+        if (applied_name != m.name) {
+          return absl::FailedPreconditionError(
+              StrCat("migration ", module, "/", m.version, " was applied as '",
+                           applied_name, "' but is now named '", m.name, "'"));
+        }
+        return absl::OkStatus();
+      }
+      Status st = txn.ExecScript(m.sql);
+      if (!st.ok()) {
+        return absl::Status(st.code(), StrCat("migration ", module, "/", m.version, " (",
+                                                    m.name, "): ", st.message()));
+      }
+      return txn
+          .Exec("INSERT INTO schema_migrations (module, version, name) VALUES (?, ?, ?)",
+                {module, int64_t{m.version}, m.name})
+          .status();
+    }));
+  }
+  return absl::OkStatus();
+}
+
+void SqliteStore::SetExternalChangeListener(std::function<void()> fn) {
+  impl_->SetListener(std::move(fn));
+}
+
+Result<std::string> SqliteStore::IntegrityCheck() {
+  std::string out;
+  HERALD_RETURN_IF_ERROR(Read([&](Txn& txn) {
+    return txn.Query("PRAGMA integrity_check", {}, [&](const Row& r) {
+      if (!out.empty()) out += "\n";
+      out += r.Text(0);
+      return true;
+    });
+  }));
+  return out;
+}
+
+}  // namespace herald::store

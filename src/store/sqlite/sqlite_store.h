@@ -1,0 +1,49 @@
+#pragma once
+// SqliteStore: the embedded default Store. One file in WAL mode; one writer thread that runs
+// every write through group commit (many callers' transactions per COMMIT, each in its own
+// savepoint), so durability does not cost one fsync per job; a pool of reader connections
+// that read concurrently with the writer.
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "store/store.h"
+
+namespace herald::store {
+
+struct SqliteOptions {
+  std::string path;                             // the database file; its folder must exist
+  bool synchronous_full = false;                // FULL fsyncs every commit; NORMAL is crash-safe
+                                                // for the process (WAL), not for power loss
+  absl::Duration busy_timeout = absl::Seconds(5);
+  int max_batch = 4096;                         // write requests per group commit
+  absl::Duration external_poll = absl::Milliseconds(100);
+  // Take an exclusive lock on "<path>.lock" for the life of the store, so two servers never
+  // share one file. Command-line tools that only read or make small edits leave it false.
+  bool exclusive_owner = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database. Fails with FailedPrecondition if
+  // `exclusive_owner` is set and another process holds the lock.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+  ~SqliteStore() override;  // finishes queued writes, then closes
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  Status Write(TxnFn fn) override;
+  void WriteAsync(TxnFn fn, std::function<void(Status)> done) override;
+  Status Read(TxnFn fn) override;
+  Status Migrate(std::string_view module, std::span<const Migration> migrations) override;
+  void SetExternalChangeListener(std::function<void()> fn) override;
+  Result<std::string> IntegrityCheck() override;
+
+  class Impl;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace herald::store

@@ -1,0 +1,206 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace herald::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("sqlite_store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    options_.path = (dir_ / "t.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<SqliteStore> OpenStore() {
+    auto store = SqliteStore::Open(options_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(store).value();
+  }
+
+  int64_t Count(Store& store, std::string_view table) {
+    int64_t n = -1;
+    std::string sql = "SELECT count(*) FROM " + std::string(table);
+    EXPECT_TRUE(store
+                    .Read([&](Txn& txn) {
+                      return txn.Query(sql, {}, [&](const Row& r) {
+                        n = r.Int(0);
+                        return false;
+                      });
+                    })
+                    .ok());
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  SqliteOptions options_;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, "create t", "CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"},
+    {2, "index t.v", "CREATE INDEX t_v ON t (v)"},
+};
+
+TEST_F(SqliteStoreTest, MigrationsApplyOnceAndDetectRewrittenHistory) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());  // idempotent
+  EXPECT_EQ(Count(*store, "schema_migrations"), 2);
+
+  constexpr Migration kRewritten[] = {{1, "something else", "SELECT 1"}};
+  Status st = store->Migrate("test", kRewritten);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("something else"), std::string_view::npos);
+}
+
+TEST_F(SqliteStoreTest, FailedMigrationNamesItselfAndChangesNothing) {
+  auto store = OpenStore();
+  constexpr Migration kBad[] = {{1, "broken", "CREATE TABLE x (a); CREATE TABLE nonsense("}};
+  Status st = store->Migrate("bad", kBad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("bad/1 (broken)"), std::string_view::npos) << st;
+  EXPECT_EQ(Count(*store, "schema_migrations"), 0);
+  Status probe = store->Read([](Txn& txn) { return txn.Query("SELECT * FROM x", {}, nullptr); });
+  EXPECT_FALSE(probe.ok()) << "table x from the failed migration must not exist";
+}
+
+TEST_F(SqliteStoreTest, WriteIsVisibleToReadersAndCallbacksRunAfterCommit) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  bool committed = false;
+  ASSERT_TRUE(store
+                  ->Write([&](Txn& txn) -> Status {
+                    HERALD_RETURN_IF_ERROR(
+                        txn.Exec("INSERT INTO t (k, v) VALUES (?, ?)", {"a", int64_t{1}})
+                            .status());
+                    txn.OnCommit([&] { committed = true; });
+                    EXPECT_FALSE(committed);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_TRUE(committed);
+  EXPECT_EQ(Count(*store, "t"), 1);
+}
+
+TEST_F(SqliteStoreTest, FailingWriterIsRolledBackAloneInAGroupCommit) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  constexpr int kWriters = 200;
+  std::vector<Status> results(kWriters);
+  std::vector<bool> callback_ran(kWriters, false);
+  absl::Mutex mu;
+  int finished = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    store->WriteAsync(
+        [i, &callback_ran](Txn& txn) -> Status {
+          std::string key = "k" + std::to_string(i);
+          HERALD_RETURN_IF_ERROR(
+              txn.Exec("INSERT INTO t (k, v) VALUES (?, ?)", {key, int64_t{i}}).status());
+          txn.OnCommit([i, &callback_ran] { callback_ran[i] = true; });
+          if (i % 3 == 0) return absl::InvalidArgumentError("odd one out");
+          return absl::OkStatus();
+        },
+        [&, i](Status st) {
+          absl::MutexLock l(&mu);
+          results[i] = st;
+          ++finished;
+        });
+  }
+  {
+    absl::MutexLock l(&mu);
+    mu.Await(absl::Condition(+[](int* f) { return *f == kWriters; }, &finished));
+  }
+  int ok = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    EXPECT_EQ(results[i].ok(), i % 3 != 0) << i;
+    EXPECT_EQ(callback_ran[i], i % 3 != 0) << i;
+    ok += results[i].ok();
+  }
+  EXPECT_EQ(Count(*store, "t"), ok);
+}
+
+TEST_F(SqliteStoreTest, ConstraintViolationMapsToAlreadyExists) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  auto insert = [](Txn& txn) {
+    return txn.Exec("INSERT INTO t (k, v) VALUES (?, ?)", {"same", int64_t{1}}).status();
+  };
+  ASSERT_TRUE(store->Write(insert).ok());
+  EXPECT_EQ(store->Write(insert).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Count(*store, "t"), 1);
+}
+
+TEST_F(SqliteStoreTest, WrongParameterCountIsAnError) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  Status st = store->Write(
+      [](Txn& txn) { return txn.Exec("INSERT INTO t (k, v) VALUES (?, ?)", {"x"}).status(); });
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, ReadTransactionsRefuseWrites) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  Status st = store->Read(
+      [](Txn& txn) { return txn.Exec("DELETE FROM t", {}).status(); });
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteStoreTest, ExclusiveOwnerLocksOutASecondServer) {
+  options_.exclusive_owner = true;
+  auto first = OpenStore();
+  auto second = SqliteStore::Open(options_);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  first.reset();
+  auto third = SqliteStore::Open(options_);
+  EXPECT_TRUE(third.ok()) << third.status();
+}
+
+TEST_F(SqliteStoreTest, ListenerHearsCommitsOfAnotherConnectionOnly) {
+  options_.external_poll = absl::Milliseconds(5);
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  std::atomic<int> calls{0};
+  absl::Notification heard;
+  store->SetExternalChangeListener([&] {
+    if (calls.fetch_add(1) == 0) heard.Notify();
+  });
+  ASSERT_TRUE(store
+                  ->Write([](Txn& txn) {
+                    return txn.Exec("INSERT INTO t (k, v) VALUES ('own', 1)", {}).status();
+                  })
+                  .ok());
+  absl::SleepFor(absl::Milliseconds(50));  // several polls: our own commit must not count
+  EXPECT_EQ(calls.load(), 0);
+
+  SqliteOptions other = options_;
+  other.exclusive_owner = false;
+  auto second = SqliteStore::Open(other);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE((*second)
+                  ->Write([](Txn& txn) {
+                    return txn.Exec("INSERT INTO t (k, v) VALUES ('other', 2)", {}).status();
+                  })
+                  .ok());
+  EXPECT_TRUE(heard.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST_F(SqliteStoreTest, IntegrityCheckSaysOk) {
+  auto store = OpenStore();
+  auto r = store->IntegrityCheck();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "ok");
+}
+
+}  // namespace
+}  // namespace herald::store
