@@ -99,8 +99,8 @@ class Store {
 
   // Calls `fn` on the writer thread, between transactions, whenever another process (or
   // connection) has committed to the store since the last call; checked after every
-  // transaction and at least every `poll` otherwise. One listener; call before writing.
-  virtual void SetExternalChangeListener(std::function<void()> fn) = 0;
+  // transaction and at least every poll interval otherwise. Add listeners before writing.
+  virtual void AddExternalChangeListener(std::function<void()> fn) = 0;
 
   // Verifies the store's physical integrity ("ok" or the problems found).
   virtual Result<std::string> IntegrityCheck() = 0;

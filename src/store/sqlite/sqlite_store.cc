@@ -274,9 +274,9 @@ class SqliteStore::Impl {
     return st;
   }
 
-  void SetListener(std::function<void()> fn) {
+  void AddListener(std::function<void()> fn) {
     absl::MutexLock l(&mu_);
-    listener_ = std::move(fn);
+    listeners_.push_back(std::move(fn));
   }
 
  private:
@@ -300,7 +300,7 @@ class SqliteStore::Impl {
   void WriterLoop() {
     std::vector<Request> batch;
     for (;;) {
-      std::function<void()> listener;
+      std::vector<std::function<void()>> listeners;
       {
         absl::MutexLock l(&mu_);
         auto ready = [this] { return !queue_.empty() || stopping_; };
@@ -311,15 +311,15 @@ class SqliteStore::Impl {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
-        listener = listener_;
+        listeners = listeners_;
       }
       if (!batch.empty()) RunBatch(batch);
       batch.clear();
-      if (listener) {
+      if (!listeners.empty()) {
         int64_t v = ReadDataVersion();
         if (v != data_version_) {
           data_version_ = v;
-          listener();
+          for (auto& fn : listeners) fn();
         }
       }
     }
@@ -371,7 +371,7 @@ class SqliteStore::Impl {
   absl::Mutex mu_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::function<void()> listener_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> listeners_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(readers_mu_);
@@ -458,8 +458,8 @@ Status SqliteStore::Migrate(std::string_view module, std::span<const Migration> 
   return absl::OkStatus();
 }
 
-void SqliteStore::SetExternalChangeListener(std::function<void()> fn) {
-  impl_->SetListener(std::move(fn));
+void SqliteStore::AddExternalChangeListener(std::function<void()> fn) {
+  impl_->AddListener(std::move(fn));
 }
 
 Result<std::string> SqliteStore::IntegrityCheck() {

@@ -36,7 +36,7 @@ class SqliteStore final : public Store {
   void WriteAsync(TxnFn fn, std::function<void(Status)> done) override;
   Status Read(TxnFn fn) override;
   Status Migrate(std::string_view module, std::span<const Migration> migrations) override;
-  void SetExternalChangeListener(std::function<void()> fn) override;
+  void AddExternalChangeListener(std::function<void()> fn) override;
   Result<std::string> IntegrityCheck() override;
 
   class Impl;

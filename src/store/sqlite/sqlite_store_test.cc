@@ -172,7 +172,7 @@ TEST_F(SqliteStoreTest, ListenerHearsCommitsOfAnotherConnectionOnly) {
   ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
   std::atomic<int> calls{0};
   absl::Notification heard;
-  store->SetExternalChangeListener([&] {
+  store->AddExternalChangeListener([&] {
     if (calls.fetch_add(1) == 0) heard.Notify();
   });
   ASSERT_TRUE(store

@@ -1,0 +1,99 @@
+#pragma once
+// JobTable: the engine's SQL. Every read and write of the jobs, job_unique, queues and
+// queue_counters tables goes through these functions, inside a caller's transaction, so the
+// engine, the scheduler and the command-line tools share one definition of each operation.
+// Times are stored as integer microseconds since the Unix epoch.
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/job.h"
+#include "store/store.h"
+
+namespace herald::engine::table {
+
+std::span<const store::Migration> Migrations();
+
+int64_t ToMicros(absl::Time t);
+absl::Time FromMicros(int64_t us);
+
+Status Insert(store::Txn& txn, const Job& job);
+Result<std::optional<Job>> Get(store::Txn& txn, const core::Id& id);
+
+struct ListFilter {
+  std::optional<std::string> queue;
+  std::optional<std::string> type;
+  std::optional<JobState> state;
+  std::optional<absl::Time> created_from;  // inclusive
+  std::optional<absl::Time> created_to;    // exclusive
+  std::optional<core::Id> after;           // cursor: ids greater than this one
+  int limit = 50;
+};
+// Jobs matching `filter`, in id (= creation) order.
+Result<std::vector<Job>> List(store::Txn& txn, const ListFilter& filter);
+
+// Calls `fn` for every unfinished job (scheduled, available, running, retryable).
+Status ForEachUnfinished(store::Txn& txn, const std::function<void(Job&&)>& fn);
+
+// A change of a job's mutable fields, written behind the engine's in-memory state. It is
+// applied only if the stored job is still unfinished, so a cancel committed meanwhile wins.
+struct Update {
+  core::Id id;
+  std::string queue;
+  JobState state;
+  int attempts;
+  absl::Time run_at;
+  std::optional<absl::Time> started_at;
+  std::optional<absl::Time> finished_at;
+  std::optional<absl::Time> lease_until;
+  std::string last_error;
+  int progress = 0;
+  std::string result;
+  std::string unique_key;         // released when the job finishes, if held until then
+  bool counted_failure = false;   // this update records a failed attempt
+};
+// Returns whether the stored job was changed.
+Result<bool> Apply(store::Txn& txn, const Update& u);
+
+// Adds to the queue's lifetime counters.
+Status AddCounters(store::Txn& txn, std::string_view queue, int64_t succeeded, int64_t failed,
+                   int64_t dead);
+
+// Unique keys. Returns the id of the job holding `key` at `now`, if any.
+Result<std::optional<core::Id>> UniqueHolder(store::Txn& txn, std::string_view key,
+                                             absl::Time now);
+// Makes `job_id` the holder of `key` until `expires` (nullopt: until the job finishes).
+Status HoldUnique(store::Txn& txn, std::string_view key, const core::Id& job_id,
+                  std::optional<absl::Time> expires);
+
+// Cancels an unfinished job. Returns false if the job is missing or already finished.
+Result<bool> Cancel(store::Txn& txn, const core::Id& id, absl::Time now);
+// Makes a dead or cancelled job available again with a fresh attempt budget. Returns false
+// if the job is missing or not dead/cancelled.
+Result<bool> Retry(store::Txn& txn, const core::Id& id, absl::Time now);
+// The ids of the dead jobs of `queue` (the dead-letter list), oldest first.
+Result<std::vector<core::Id>> DeadJobs(store::Txn& txn, std::string_view queue);
+
+// Deletes up to `limit` finished jobs: succeeded before `succeeded_before`, dead or
+// cancelled before `failed_before`. Returns how many.
+Result<int64_t> Prune(store::Txn& txn, absl::Time succeeded_before, absl::Time failed_before,
+                      int limit);
+
+Status SetPaused(store::Txn& txn, std::string_view queue, bool paused);
+Result<std::vector<std::string>> PausedQueues(store::Txn& txn);
+
+struct QueueCounts {
+  std::string queue;
+  int64_t by_state[7] = {};  // indexed by JobState
+  int64_t succeeded_total = 0;  // lifetime counters
+  int64_t failed_total = 0;     // failed attempts
+  int64_t dead_total = 0;
+  bool paused = false;
+};
+Result<std::vector<QueueCounts>> CountByQueue(store::Txn& txn);
+
+}  // namespace herald::engine::table
