@@ -1,6 +1,7 @@
 #pragma once
 // Herald's configuration: a TOML file, then HERALD_* environment variables on top, then
-// validation. Every error names the offending key (e.g. "engine.workers: must be 1..1024").
+// validation. Every error names the offending key (e.g. "engine.workers: must be in 1..1024,
+// got 0"). Keys, types, defaults and ranges: docs/CONFIGURATION.md.
 //
 // Environment overrides: HERALD_<SECTION>_<KEY> in upper case replaces `<section>.<key>`
 // (HERALD_ENGINE_WORKERS=8 sets engine.workers, HERALD_LOG_FORMAT=json sets log.format).
@@ -19,14 +20,14 @@
 namespace herald::core {
 
 struct RateLimit {
-  int64_t limit = 0;                              // jobs per interval; 0 = unlimited
+  int64_t limit = 0;  // jobs per interval; 0 = unlimited
   absl::Duration interval = absl::Seconds(1);
 };
 
 struct QueueConfig {
-  int concurrency = 0;        // at most this many running at once on this node; 0 = no cap
-  RateLimit rate;             // whole queue
-  RateLimit group_rate;       // per job group key
+  int concurrency = 0;   // at most this many running at once on this node; 0 = no cap
+  RateLimit rate;        // whole queue
+  RateLimit group_rate;  // per job group key
 };
 
 struct Config {
@@ -34,20 +35,20 @@ struct Config {
     std::string path = "data/herald.db";
     std::string synchronous = "normal";  // "normal" (WAL: process-crash safe) or "full"
     absl::Duration busy_timeout = absl::Seconds(5);
-    int max_batch = 4096;                // requests per group commit
+    int max_batch = 4096;  // requests per group commit
   } store;
 
   struct Engine {
-    int workers = 4;                                      // worker threads
-    absl::Duration lease = absl::Seconds(30);             // a running job's lease
-    absl::Duration heartbeat = absl::Seconds(10);         // lease renewal period
-    absl::Duration default_timeout = absl::Minutes(30);   // per attempt, when a job sets none
+    int workers = 4;                                     // worker threads
+    absl::Duration lease = absl::Seconds(30);            // a running job's lease
+    absl::Duration heartbeat = absl::Seconds(10);        // lease renewal period
+    absl::Duration default_timeout = absl::Minutes(30);  // per attempt, when a job sets none
     int default_max_attempts = 3;
     int64_t max_payload_bytes = 1 << 20;
     absl::Duration retention_succeeded = absl::Hours(24);
     absl::Duration retention_failed = absl::Hours(24 * 7);  // dead and cancelled
     absl::Duration shutdown_grace = absl::Seconds(30);
-    std::map<std::string, QueueConfig> queues;            // [engine.queues.NAME]
+    std::map<std::string, QueueConfig> queues;  // [engine.queues.NAME]
   } engine;
 
   struct Scheduler {
@@ -70,15 +71,16 @@ Result<absl::Duration> ParseDuration(std::string_view text);
 // HERALD_ variables that are not configuration keys and that LoadConfig ignores:
 // HERALD_CONFIG (the config file path, read by the CLI) and HERALD_ADMIN_PASSWORD (reserved).
 inline constexpr std::array<std::string_view, 2> kNonConfigEnvVars = {"HERALD_CONFIG",
-                                                                     "HERALD_ADMIN_PASSWORD"};
+                                                                      "HERALD_ADMIN_PASSWORD"};
 
 // Loads `path` (may be empty: defaults only), applies `env` overrides (normally the process
 // environment; a map keeps tests hermetic), validates. Unknown keys are errors, so a typo
 // never silently falls back to a default.
 //
-// Errors (all problems found are reported, joined by "; "):
+// Errors (all problems found are reported, in file order then environment, joined by "; "):
 //   NotFound          the file does not exist (message names the path);
 //   PermissionDenied  the file cannot be read;
+//   InvalidArgument   the path is a directory;
 //   InvalidArgument   TOML syntax ("<path>:<line>:<column>: TOML syntax error: ..."), an unknown
 //                     key ("engine.wrokers: unknown key"), a wrong type ("engine.workers:
 //                     expected an integer, got string"), a bad value or range, an unknown
@@ -86,10 +88,10 @@ inline constexpr std::array<std::string_view, 2> kNonConfigEnvVars = {"HERALD_CO
 //                     environment errors with " (from HERALD_...)".
 // Environment: every scalar key `<section>.<key>` can be set by HERALD_<SECTION>_<KEY>, parsed
 // with the same rules (integers in decimal, durations as above, strings verbatim). Queue
-// tables are file-only. A variable in kNonConfigEnvVars is ignored; any other variable that
-// starts with HERALD_STORE_, HERALD_ENGINE_, HERALD_SCHEDULER_ or HERALD_LOG_, or is within two
-// typos of a known variable, is an error; other HERALD_ variables and non-HERALD_ entries
-// are ignored.
+// tables are file-only; queue names are 1..128 of [A-Za-z0-9_.:-]. A variable in kNonConfigEnvVars
+// is ignored; any other variable that starts with HERALD_STORE_, HERALD_ENGINE_, HERALD_SCHEDULER_
+// or HERALD_LOG_, or is within two typos of a known variable, is an error; other HERALD_ variables
+// and non-HERALD_ entries are ignored.
 Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env);
 
 // Checks every range documented in docs/CONFIGURATION.md (LoadConfig calls it). For configs

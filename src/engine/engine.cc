@@ -13,7 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "core/strings.h"
 #include "engine/token_bucket.h"
-#include "spdlog/spdlog.h"
+#include "core/log.h"
 
 namespace herald::engine {
 
@@ -155,7 +155,7 @@ class Engine::Impl {
     HERALD_RETURN_IF_ERROR(Reload(/*startup=*/true));
     store_.AddExternalChangeListener([this] {
       Status st = Reload(/*startup=*/false);
-      if (!st.ok()) spdlog::error("engine: reloading after an external change failed: {}", st.message());
+      if (!st.ok()) core::LogError("engine: reloading after an external change failed", {{"error", st}});
     });
     absl::MutexLock l(&mu_);
     started_ = true;
@@ -401,7 +401,7 @@ class Engine::Impl {
             return table::Prune(txn, ok_before, failed_before, 10000).status();
           },
           [](Status st) {
-            if (!st.ok()) spdlog::warn("engine: pruning finished jobs failed: {}", st.message());
+            if (!st.ok()) core::LogWarn("engine: pruning finished jobs failed", {{"error", st}});
           });
     }
   }
@@ -787,7 +787,7 @@ class Engine::Impl {
     flush_requested_ = true;
     store_.WriteAsync([this](store::Txn& txn) { return FlushInTxn(txn); },
                       [this](Status st) {
-                        if (!st.ok()) spdlog::error("engine: writing job states failed: {}", st.message());
+                        if (!st.ok()) core::LogError("engine: writing job states failed; will retry", {{"error", st}});
                       });
   }
 

@@ -8,7 +8,7 @@
 #include "core/strings.h"
 #include "engine/cron.h"
 #include "engine/job_table.h"
-#include "spdlog/spdlog.h"
+#include "core/log.h"
 
 namespace herald::engine {
 namespace {
@@ -136,7 +136,7 @@ class Scheduler::Impl {
     HERALD_RETURN_IF_ERROR(Reload());
     store_.AddExternalChangeListener([this] {
       Status st = Reload();
-      if (!st.ok()) spdlog::error("scheduler: reloading schedules failed: {}", st.message());
+      if (!st.ok()) core::LogError("scheduler: reloading schedules failed", {{"error", st}});
     });
     if (thread) thread_ = std::thread([this] { Loop(); });
     return absl::OkStatus();
@@ -250,8 +250,8 @@ class Scheduler::Impl {
       if (n.ok()) {
         fired += *n;
       } else {
-        spdlog::error("scheduler: firing schedule '{}' failed: {}", e.s.spec.name,
-                      n.status().message());
+        core::LogError("scheduler: firing a schedule failed",
+                       {{"schedule", e.s.spec.name}, {"error", n.status()}});
       }
     }
     return fired;
@@ -318,7 +318,8 @@ class Scheduler::Impl {
       std::string name = s.spec.name;
       auto e = Compile(std::move(s));
       if (!e.ok()) {
-        spdlog::error("scheduler: schedule '{}' cannot be loaded: {}", name, e.status().message());
+        core::LogError("scheduler: a schedule cannot be loaded",
+                       {{"schedule", name}, {"error", e.status()}});
         continue;
       }
       entries.push_back(std::move(*e));
@@ -364,8 +365,10 @@ class Scheduler::Impl {
     fire.insert(fire.end(), on_time.begin(), on_time.end());
     int64_t skipped = missed_count - static_cast<int64_t>(fire.size() - on_time.size());
     if (skipped > 0) {
-      spdlog::warn("scheduler: schedule '{}' missed {} slot(s); policy {} skipped {}",
-                   e.s.spec.name, missed_count, MisfireName(e.s.spec.misfire), skipped);
+      core::LogWarn("scheduler: slots missed", {{"schedule", e.s.spec.name},
+                                                {"missed", missed_count},
+                                                {"policy", MisfireName(e.s.spec.misfire)},
+                                                {"skipped", skipped}});
     }
 
     std::string id = e.s.id.ToString();

@@ -393,7 +393,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     }
     lock = std::make_unique<FileLock>(fd);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      return absl::FailedPreconditionError(
+      return absl::UnavailableError(
           StrCat("another herald server is already using ", options.path));
     }
   }

@@ -26,7 +26,7 @@ struct SqliteOptions {
 
 class SqliteStore final : public Store {
  public:
-  // Opens (creating if needed) the database. Fails with FailedPrecondition if
+  // Opens (creating if needed) the database. Fails with Unavailable if
   // `exclusive_owner` is set and another process holds the lock.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
   ~SqliteStore() override;  // finishes queued writes, then closes

@@ -160,7 +160,7 @@ TEST_F(SqliteStoreTest, ExclusiveOwnerLocksOutASecondServer) {
   options_.exclusive_owner = true;
   auto first = OpenStore();
   auto second = SqliteStore::Open(options_);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   first.reset();
   auto third = SqliteStore::Open(options_);
   EXPECT_TRUE(third.ok()) << third.status();

@@ -1,0 +1,52 @@
+# Herald: the two commands of the README, plus a few for developers.
+#   make run    install what is missing, build (Release), serve on ./data with demo data
+#   make test   install what is missing, build, run every test (Release, then ASan+UBSan)
+#   make bench  engine benchmarks; figures go to docs/PERFORMANCE.md by hand
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+RELEASE := build/release
+ASAN := build/asan
+CMAKE_FLAGS ?=
+
+.PHONY: run test deps build build-asan test-release test-asan bench fuzz format clean
+
+deps:
+	@bash scripts/install-deps
+
+build: deps
+	@cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(RELEASE) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+
+run: build
+	@mkdir -p data
+	$(RELEASE)/herald serve --demo
+
+test-release: build
+	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+test-asan: build-asan
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -L unit --timeout 600
+
+test: test-release test-asan
+
+bench: build
+	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2
+	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2 --sync full
+	$(RELEASE)/herald bench memory --jobs 1000000
+
+fuzz: deps
+	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \
+	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz
+	build/fuzz/cron_fuzz -max_total_time=60
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf build

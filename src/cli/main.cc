@@ -1,0 +1,693 @@
+// The `herald` command: the server and the tools that operate on its store.
+//
+// Exit codes (scripts rely on them):
+//   0 success; 1 internal or I/O failure; 2 bad usage or bad input; 3 not found;
+//   4 conflict (already exists, wrong state); 5 unavailable (e.g. another server holds the
+//   store).
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "boost/json/value.hpp"
+#include "cli/bench.h"
+#include "cli/runtime.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "engine/cron.h"
+
+namespace herald::cli {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int ExitCode(const Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kOk:
+      return 0;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    case absl::StatusCode::kNotFound:
+      return 3;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+      return 4;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+      return 5;
+    default:
+      return 1;
+  }
+}
+
+int Fail(const Status& st) {
+  std::cerr << "herald: " << st.message() << "\n";
+  return ExitCode(st);
+}
+
+std::string IsoTime(absl::Time t, const absl::TimeZone& tz = absl::UTCTimeZone()) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3S%Ez", t, tz);
+}
+
+Result<absl::Time> ParseTime(std::string_view text, std::string_view what) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(text), &t, &err)) {
+    return absl::InvalidArgumentError(
+        StrCat(what, ": '", text, "' is not an ISO 8601 time like 2026-03-29T01:30:00+01:00"));
+  }
+  return t;
+}
+
+boost::json::value JobJson(const engine::Job& j) {
+  boost::json::object o;
+  o["id"] = j.id.ToString();
+  o["queue"] = j.queue;
+  o["type"] = j.type;
+  boost::system::error_code ec;
+  boost::json::value payload = boost::json::parse(j.payload, ec);
+  o["payload"] = ec ? boost::json::value(j.payload) : payload;
+  o["priority"] = j.priority;
+  o["state"] = std::string(engine::JobStateName(j.state));
+  o["run_at"] = IsoTime(j.run_at);
+  o["created_at"] = IsoTime(j.created_at);
+  if (j.started_at) o["started_at"] = IsoTime(*j.started_at);
+  if (j.finished_at) o["finished_at"] = IsoTime(*j.finished_at);
+  if (j.lease_until) o["lease_until"] = IsoTime(*j.lease_until);
+  o["attempts"] = j.attempts;
+  o["max_attempts"] = j.max_attempts;
+  o["backoff"] = j.backoff.Encode();
+  o["timeout_ms"] = absl::ToInt64Milliseconds(j.timeout);
+  if (!j.unique_key.empty()) o["unique_key"] = j.unique_key;
+  if (!j.group_key.empty()) o["group_key"] = j.group_key;
+  if (!j.last_error.empty()) o["last_error"] = j.last_error;
+  o["progress"] = j.progress;
+  if (!j.result.empty()) {
+    boost::json::value result = boost::json::parse(j.result, ec);
+    o["result"] = ec ? boost::json::value(j.result) : result;
+  }
+  return o;
+}
+
+boost::json::value ScheduleJson(const engine::Schedule& s) {
+  boost::json::object o;
+  o["id"] = s.id.ToString();
+  o["name"] = s.spec.name;
+  o["cron"] = s.spec.cron;
+  o["timezone"] = s.spec.timezone;
+  o["queue"] = s.spec.job.queue;
+  o["type"] = s.spec.job.type;
+  o["payload"] = s.spec.job.payload;
+  o["misfire"] = std::string(engine::MisfireName(s.spec.misfire));
+  o["enabled"] = s.spec.enabled;
+  if (s.next_fire_at) o["next_fire_at"] = IsoTime(*s.next_fire_at);
+  if (s.last_fire_at) o["last_fire_at"] = IsoTime(*s.last_fire_at);
+  o["fires"] = s.fires;
+  o["misfires"] = s.misfires;
+  return o;
+}
+
+// Options shared by every command that opens the store.
+struct Common {
+  std::string config_path;
+  bool json = false;
+
+  Result<core::Config> Load() const {
+    auto env = core::HeraldEnvironment();
+    std::string path = config_path;
+    if (path.empty()) {
+      auto it = env.find("HERALD_CONFIG");
+      if (it != env.end()) path = it->second;
+    }
+    HERALD_ASSIGN_OR_RETURN(core::Config c, core::LoadConfig(path, env));
+    HERALD_RETURN_IF_ERROR(core::InitLogging(c.log.level, c.log.format));
+    return c;
+  }
+
+  Result<std::unique_ptr<Runtime>> Open(bool server = false) const {
+    HERALD_ASSIGN_OR_RETURN(core::Config c, Load());
+    return OpenRuntime(c, server);
+  }
+};
+
+// --- serve -------------------------------------------------------------------------------
+
+Status SeedDemo(Runtime& rt) {
+  struct DemoSchedule {
+    const char* name;
+    const char* cron;
+    const char* queue;
+    const char* type;
+    const char* payload;
+  };
+  const DemoSchedule schedules[] = {
+      {"demo-heartbeat", "*/10 * * * * *", "default", "noop", "{}"},
+      {"demo-flaky-sync", "*/30 * * * * *", "sync", "fail", R"({"times":1})"},
+      {"demo-report", "* * * * *", "reports", "sleep", R"({"ms":250})"},
+  };
+  for (const DemoSchedule& d : schedules) {
+    engine::ScheduleSpec spec;
+    spec.name = d.name;
+    spec.cron = d.cron;
+    spec.job.queue = d.queue;
+    spec.job.type = d.type;
+    spec.job.payload = d.payload;
+    spec.job.backoff.base = absl::Seconds(2);
+    auto added = rt.scheduler->Add(spec);
+    if (!added.ok() && added.status().code() != absl::StatusCode::kAlreadyExists) {
+      return added.status();
+    }
+  }
+  std::vector<engine::JobSpec> jobs;
+  for (auto [priority, name] : {std::pair{-10, "low"}, {0, "normal"}, {10, "high"}}) {
+    engine::JobSpec s;
+    s.type = "sleep";
+    s.queue = "demo";
+    s.priority = priority;
+    s.payload = StrCat(R"({"ms":100,"label":")", name, R"("})");
+    jobs.push_back(s);
+  }
+  engine::JobSpec delayed;
+  delayed.type = "noop";
+  delayed.queue = "demo";
+  delayed.delay = absl::Seconds(15);
+  jobs.push_back(delayed);
+  return rt.engine->EnqueueBatch(jobs).status();
+}
+
+int Serve(const Common& common, bool demo) {
+  // Block the stop signals in every thread; this thread waits for them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto rt = common.Open(/*server=*/true);
+  if (!rt.ok()) return Fail(rt.status());
+  Runtime& r = **rt;
+  r.engine->Subscribe([demo](const engine::JobEvent& e) {
+    using K = engine::JobEvent::Kind;
+    if (e.kind == K::kCompleted && demo) {
+      core::LogInfo("job completed", {{"id", e.id.ToString()}, {"queue", e.queue},
+                                      {"type", e.type}, {"attempt", e.attempt}});
+    } else if (e.kind == K::kFailed) {
+      core::LogWarn("job attempt failed", {{"id", e.id.ToString()}, {"queue", e.queue},
+                                           {"type", e.type}, {"attempt", e.attempt},
+                                           {"error", e.error}});
+    } else if (e.kind == K::kDead) {
+      core::LogError("job is dead", {{"id", e.id.ToString()}, {"queue", e.queue},
+                                     {"type", e.type}, {"error", e.error}});
+    }
+  });
+  if (Status st = r.engine->Start(); !st.ok()) return Fail(st);
+  if (Status st = r.scheduler->Start(); !st.ok()) return Fail(st);
+  if (demo) {
+    if (Status st = SeedDemo(r); !st.ok()) return Fail(st);
+  }
+  core::LogInfo("herald serving", {{"version", kVersion},
+                                   {"store", r.config.store.path},
+                                   {"workers", r.config.engine.workers},
+                                   {"demo", demo}});
+  for (;;) {
+    timespec period{demo ? 10 : 60, 0};
+    int sig = sigtimedwait(&stop, nullptr, &period);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    engine::EngineMetrics m = r.engine->Metrics();
+    core::LogInfo("status", {{"processed", m.processed},
+                             {"failed", m.failed},
+                             {"dead", m.dead},
+                             {"unfinished", m.unfinished},
+                             {"latency_p99_ms", m.latency_p99_ms}});
+  }
+  core::LogInfo("stopping: finishing running jobs",
+                {{"grace", r.config.engine.shutdown_grace}});
+  r.scheduler->Stop();
+  r.engine->Stop(r.config.engine.shutdown_grace);
+  core::LogInfo("stopped");
+  return 0;
+}
+
+// --- jobs --------------------------------------------------------------------------------
+
+struct EnqueueArgs {
+  std::string type, payload = "{}", queue = "default", priority = "0", delay, run_at;
+  std::string unique_key, unique_for, on_conflict = "drop", group, timeout, backoff;
+  int max_attempts = 0;
+};
+
+Result<engine::JobSpec> SpecFrom(const EnqueueArgs& a) {
+  engine::JobSpec s;
+  s.type = a.type;
+  s.payload = a.payload;
+  s.queue = a.queue;
+  HERALD_ASSIGN_OR_RETURN(s.priority, engine::ParsePriority(a.priority));
+  if (!a.delay.empty()) {
+    HERALD_ASSIGN_OR_RETURN(s.delay, core::ParseDuration(a.delay));
+  }
+  if (!a.run_at.empty()) {
+    HERALD_ASSIGN_OR_RETURN(s.run_at, ParseTime(a.run_at, "--run-at"));
+  }
+  s.max_attempts = a.max_attempts;
+  s.unique_key = a.unique_key;
+  if (!a.unique_for.empty()) {
+    HERALD_ASSIGN_OR_RETURN(s.unique_for, core::ParseDuration(a.unique_for));
+  }
+  if (a.on_conflict == "replace") {
+    s.on_conflict = engine::UniqueConflict::kReplace;
+  } else if (a.on_conflict != "drop") {
+    return absl::InvalidArgumentError("--on-conflict: must be drop or replace");
+  }
+  s.group_key = a.group;
+  if (!a.timeout.empty()) {
+    HERALD_ASSIGN_OR_RETURN(s.timeout, core::ParseDuration(a.timeout));
+  }
+  if (!a.backoff.empty()) {
+    HERALD_ASSIGN_OR_RETURN(s.backoff, engine::Backoff::Decode(a.backoff));
+  }
+  return s;
+}
+
+int Enqueue(const Common& common, const EnqueueArgs& args) {
+  auto spec = SpecFrom(args);
+  if (!spec.ok()) return Fail(spec.status());
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto r = (*rt)->engine->Enqueue(*spec);
+  if (!r.ok()) return Fail(r.status());
+  if (common.json) {
+    boost::json::object o{{"id", r->id.ToString()}, {"duplicate", r->duplicate}};
+    std::cout << boost::json::serialize(o) << "\n";
+  } else {
+    std::cout << r->id.ToString() << (r->duplicate ? " (duplicate: existing job)" : "") << "\n";
+  }
+  return 0;
+}
+
+struct ListArgs {
+  std::string queue, state, type, after;
+  int limit = 50;
+};
+
+int JobsList(const Common& common, const ListArgs& a) {
+  engine::table::ListFilter f;
+  if (!a.queue.empty()) f.queue = a.queue;
+  if (!a.type.empty()) f.type = a.type;
+  if (!a.state.empty()) {
+    auto s = engine::ParseJobState(a.state);
+    if (!s.ok()) return Fail(s.status());
+    f.state = *s;
+  }
+  if (!a.after.empty()) {
+    auto id = core::Id::Parse(a.after);
+    if (!id.ok()) return Fail(absl::InvalidArgumentError(StrCat("--after: ", id.status().message())));
+    f.after = *id;
+  }
+  f.limit = a.limit;
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto jobs = (*rt)->engine->List(f);
+  if (!jobs.ok()) return Fail(jobs.status());
+  if (common.json) {
+    boost::json::array arr;
+    for (const auto& j : *jobs) arr.push_back(JobJson(j));
+    std::cout << boost::json::serialize(arr) << "\n";
+    return 0;
+  }
+  std::printf("%-36s  %-12s  %-16s  %-10s  %8s  %s\n", "ID", "QUEUE", "TYPE", "STATE", "ATTEMPTS",
+              "RUN_AT");
+  for (const auto& j : *jobs) {
+    std::printf("%-36s  %-12s  %-16s  %-10s  %3d/%-4d  %s\n", j.id.ToString().c_str(),
+                j.queue.c_str(), j.type.c_str(), std::string(engine::JobStateName(j.state)).c_str(),
+                j.attempts, j.max_attempts, IsoTime(j.run_at).c_str());
+  }
+  return 0;
+}
+
+int JobsShow(const Common& common, const std::string& id_text) {
+  auto id = core::Id::Parse(id_text);
+  if (!id.ok()) return Fail(id.status());
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto job = (*rt)->engine->Get(*id);
+  if (!job.ok()) return Fail(job.status());
+  if (!job->has_value()) return Fail(absl::NotFoundError(StrCat("no job ", id_text)));
+  std::cout << boost::json::serialize(JobJson(**job)) << "\n";
+  return 0;
+}
+
+int JobsAct(const Common& common, const std::string& id_text, bool retry) {
+  auto id = core::Id::Parse(id_text);
+  if (!id.ok()) return Fail(id.status());
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  Status st = retry ? (*rt)->engine->Retry(*id) : (*rt)->engine->Cancel(*id);
+  if (!st.ok()) return Fail(st);
+  std::cout << (retry ? "retried " : "cancelled ") << id_text << "\n";
+  return 0;
+}
+
+int Queues(const Common& common) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto stats = (*rt)->engine->QueueStats();
+  if (!stats.ok()) return Fail(stats.status());
+  using engine::JobState;
+  auto n = [](const engine::table::QueueCounts& c, JobState s) {
+    return c.by_state[static_cast<int>(s)];
+  };
+  if (common.json) {
+    boost::json::array arr;
+    for (const auto& c : *stats) {
+      arr.push_back(boost::json::object{
+          {"queue", c.queue},
+          {"paused", c.paused},
+          {"waiting", n(c, JobState::kAvailable)},
+          {"active", n(c, JobState::kRunning)},
+          {"delayed", n(c, JobState::kScheduled) + n(c, JobState::kRetryable)},
+          {"completed", n(c, JobState::kSucceeded)},
+          {"failed", n(c, JobState::kDead)},
+          {"cancelled", n(c, JobState::kCancelled)},
+          {"processed_total", c.succeeded_total},
+          {"failed_attempts_total", c.failed_total},
+          {"dead_total", c.dead_total}});
+    }
+    std::cout << boost::json::serialize(arr) << "\n";
+    return 0;
+  }
+  std::printf("%-16s %7s %7s %7s %9s %7s %9s %6s\n", "QUEUE", "WAITING", "ACTIVE", "DELAYED",
+              "COMPLETED", "FAILED", "PROCESSED", "PAUSED");
+  for (const auto& c : *stats) {
+    std::printf("%-16s %7lld %7lld %7lld %9lld %7lld %9lld %6s\n", c.queue.c_str(),
+                static_cast<long long>(n(c, JobState::kAvailable)),
+                static_cast<long long>(n(c, JobState::kRunning)),
+                static_cast<long long>(n(c, JobState::kScheduled) + n(c, JobState::kRetryable)),
+                static_cast<long long>(n(c, JobState::kSucceeded)),
+                static_cast<long long>(n(c, JobState::kDead)),
+                static_cast<long long>(c.succeeded_total), c.paused ? "yes" : "no");
+  }
+  return 0;
+}
+
+int QueueAct(const Common& common, const std::string& queue, const std::string& action) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  engine::Engine& e = *(*rt)->engine;
+  if (action == "retry-dead") {
+    auto n = e.RetryAllDead(queue);
+    if (!n.ok()) return Fail(n.status());
+    std::cout << "retried " << *n << " dead job(s) of " << queue << "\n";
+    return 0;
+  }
+  Status st = action == "pause" ? e.PauseQueue(queue) : e.ResumeQueue(queue);
+  if (!st.ok()) return Fail(st);
+  std::cout << (action == "pause" ? "paused " : "resumed ") << queue << "\n";
+  return 0;
+}
+
+// --- schedules ---------------------------------------------------------------------------
+
+struct ScheduleArgs {
+  std::string name, cron, simple, tz = "UTC", type, payload = "{}", queue = "default";
+  std::string misfire = "fire_once", priority = "0";
+  int max_attempts = 0;
+};
+
+int SchedulesAdd(const Common& common, const ScheduleArgs& a) {
+  engine::ScheduleSpec spec;
+  spec.name = a.name;
+  spec.timezone = a.tz;
+  if (a.cron.empty() == a.simple.empty()) {
+    return Fail(absl::InvalidArgumentError("give exactly one of --cron and --simple"));
+  }
+  if (!a.simple.empty()) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(a.simple, ec);
+    if (ec) return Fail(absl::InvalidArgumentError("--simple: not valid JSON"));
+    auto cron = engine::SimpleScheduleToCron(v);
+    if (!cron.ok()) return Fail(cron.status());
+    spec.cron = *cron;
+  } else {
+    spec.cron = a.cron;
+  }
+  spec.job.type = a.type;
+  spec.job.payload = a.payload;
+  spec.job.queue = a.queue;
+  spec.job.max_attempts = a.max_attempts;
+  auto priority = engine::ParsePriority(a.priority);
+  if (!priority.ok()) return Fail(priority.status());
+  spec.job.priority = *priority;
+  auto misfire = engine::ParseMisfire(a.misfire);
+  if (!misfire.ok()) return Fail(misfire.status());
+  spec.misfire = *misfire;
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto s = (*rt)->scheduler->Add(spec);
+  if (!s.ok()) return Fail(s.status());
+  if (common.json) {
+    std::cout << boost::json::serialize(ScheduleJson(*s)) << "\n";
+  } else {
+    std::cout << "added " << s->spec.name << " (" << s->spec.cron << ", " << s->spec.timezone
+              << "), next " << (s->next_fire_at ? IsoTime(*s->next_fire_at) : "never") << "\n";
+  }
+  return 0;
+}
+
+int SchedulesList(const Common& common) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto list = (*rt)->scheduler->List();
+  if (!list.ok()) return Fail(list.status());
+  if (common.json) {
+    boost::json::array arr;
+    for (const auto& s : *list) arr.push_back(ScheduleJson(s));
+    std::cout << boost::json::serialize(arr) << "\n";
+    return 0;
+  }
+  std::printf("%-20s %-18s %-16s %-12s %-8s %s\n", "NAME", "CRON", "TIMEZONE", "TYPE", "ENABLED",
+              "NEXT");
+  for (const auto& s : *list) {
+    std::printf("%-20s %-18s %-16s %-12s %-8s %s\n", s.spec.name.c_str(), s.spec.cron.c_str(),
+                s.spec.timezone.c_str(), s.spec.job.type.c_str(), s.spec.enabled ? "yes" : "no",
+                s.next_fire_at ? IsoTime(*s.next_fire_at).c_str() : "never");
+  }
+  return 0;
+}
+
+int SchedulesAct(const Common& common, const std::string& name, const std::string& action) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  engine::Scheduler& s = *(*rt)->scheduler;
+  Status st = action == "remove" ? s.Remove(name) : s.SetEnabled(name, action == "resume");
+  if (!st.ok()) return Fail(st);
+  std::cout << action << (action == "remove" ? "d " : "d ") << name << "\n";
+  return 0;
+}
+
+// --- cron next ---------------------------------------------------------------------------
+
+int CronNext(const std::string& expr, const std::string& tz_name, const std::string& from,
+             int count) {
+  auto cron = engine::CronExpr::Parse(expr);
+  if (!cron.ok()) return Fail(cron.status());
+  auto tz = engine::LoadZone(tz_name);
+  if (!tz.ok()) return Fail(tz.status());
+  absl::Time start = absl::Now();
+  if (!from.empty()) {
+    auto t = ParseTime(from, "--from");
+    if (!t.ok()) return Fail(t.status());
+    start = *t;
+  }
+  if (count < 1 || count > 10000) {
+    return Fail(absl::InvalidArgumentError("--count: must be in 1..10000"));
+  }
+  for (absl::Time t : cron->NextN(start, *tz, count)) std::cout << IsoTime(t, *tz) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Herald: durable jobs, schedules and back-office machinery for SaaS teams"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+  Common common;
+  auto add_common = [&](CLI::App* cmd, bool json = true) {
+    cmd->add_option("--config", common.config_path, "TOML config file (or HERALD_CONFIG)");
+    if (json) cmd->add_flag("--json", common.json, "machine-readable JSON output");
+  };
+  int rc = 0;
+
+  auto* serve = app.add_subcommand("serve", "run the engine and the scheduler until SIGTERM");
+  bool demo = false;
+  add_common(serve, false);
+  serve->add_flag("--demo", demo, "add demo schedules and jobs so work is visible at once");
+  serve->callback([&] { rc = Serve(common, demo); });
+
+  auto* enqueue = app.add_subcommand("enqueue", "add a job");
+  EnqueueArgs ea;
+  add_common(enqueue);
+  enqueue->add_option("--type,-t", ea.type, "job type (see `herald types`)")->required();
+  enqueue->add_option("--payload,-p", ea.payload, "JSON payload");
+  enqueue->add_option("--queue,-q", ea.queue, "queue name");
+  enqueue->add_option("--priority", ea.priority, "high, normal, low or -1000..1000");
+  enqueue->add_option("--delay", ea.delay, "run after this long (e.g. 30s, 5m)");
+  enqueue->add_option("--run-at", ea.run_at, "run at this ISO 8601 time");
+  enqueue->add_option("--max-attempts", ea.max_attempts, "attempts before the job is dead");
+  enqueue->add_option("--backoff", ea.backoff, "kind:base_ms:cap_ms:jitter% e.g. exponential:1000:3600000:20");
+  enqueue->add_option("--timeout", ea.timeout, "per-attempt timeout (e.g. 30s)");
+  enqueue->add_option("--unique-key", ea.unique_key, "at most one job per key");
+  enqueue->add_option("--unique-for", ea.unique_for, "key window (default: until the job finishes)");
+  enqueue->add_option("--on-conflict", ea.on_conflict, "drop or replace a duplicate");
+  enqueue->add_option("--group", ea.group, "group key for per-group rate limits");
+  enqueue->callback([&] { rc = Enqueue(common, ea); });
+
+  auto* types = app.add_subcommand("types", "list the job types this binary can run");
+  types->callback([&] {
+    auto rt = common.Open();
+    if (!rt.ok()) {
+      rc = Fail(rt.status());
+      return;
+    }
+    for (const auto& t : (*rt)->engine->HandlerTypes()) std::cout << t << "\n";
+  });
+
+  auto* jobs = app.add_subcommand("jobs", "inspect and act on jobs");
+  jobs->require_subcommand(1);
+  ListArgs la;
+  auto* jlist = jobs->add_subcommand("list", "list jobs, oldest first");
+  add_common(jlist);
+  jlist->add_option("--queue", la.queue);
+  jlist->add_option("--state", la.state, "scheduled, available, running, retryable, succeeded, dead, cancelled");
+  jlist->add_option("--type", la.type);
+  jlist->add_option("--after", la.after, "cursor: list jobs after this id");
+  jlist->add_option("--limit", la.limit, "1..1000")->check(CLI::Range(1, 1000));
+  jlist->callback([&] { rc = JobsList(common, la); });
+  std::string job_id;
+  auto* jshow = jobs->add_subcommand("show", "print one job as JSON");
+  add_common(jshow, false);
+  jshow->add_option("id", job_id)->required();
+  jshow->callback([&] { rc = JobsShow(common, job_id); });
+  auto* jretry = jobs->add_subcommand("retry", "make a dead or cancelled job run again");
+  add_common(jretry, false);
+  jretry->add_option("id", job_id)->required();
+  jretry->callback([&] { rc = JobsAct(common, job_id, true); });
+  auto* jcancel = jobs->add_subcommand("cancel", "cancel an unfinished job");
+  add_common(jcancel, false);
+  jcancel->add_option("id", job_id)->required();
+  jcancel->callback([&] { rc = JobsAct(common, job_id, false); });
+
+  auto* queues = app.add_subcommand("queues", "queue statistics; pause, resume, retry-dead");
+  add_common(queues);
+  std::string queue_name;
+  for (const char* action : {"pause", "resume", "retry-dead"}) {
+    auto* q = queues->add_subcommand(action, std::string(action) + " a queue");
+    add_common(q, false);
+    q->add_option("queue", queue_name)->required();
+    std::string act = action;
+    q->callback([&, act] { rc = QueueAct(common, queue_name, act); });
+  }
+  queues->callback([&] {
+    if (queues->get_subcommands().empty()) rc = Queues(common);
+  });
+
+  auto* schedules = app.add_subcommand("schedules", "cron schedules");
+  schedules->require_subcommand(1);
+  ScheduleArgs sa;
+  auto* sadd = schedules->add_subcommand("add", "add a schedule");
+  add_common(sadd);
+  sadd->add_option("--name", sa.name)->required();
+  sadd->add_option("--cron", sa.cron, "cron expression (5 or 6 fields, or @daily...)");
+  sadd->add_option("--simple", sa.simple,
+                   R"(simple form as JSON, e.g. {"frequency":"daily","time":"08:00"})");
+  sadd->add_option("--tz", sa.tz, "IANA time zone, e.g. Europe/Paris");
+  sadd->add_option("--type,-t", sa.type, "job type")->required();
+  sadd->add_option("--payload,-p", sa.payload, "JSON payload");
+  sadd->add_option("--queue,-q", sa.queue);
+  sadd->add_option("--priority", sa.priority);
+  sadd->add_option("--max-attempts", sa.max_attempts);
+  sadd->add_option("--misfire", sa.misfire, "skip, fire_once or fire_all");
+  sadd->callback([&] { rc = SchedulesAdd(common, sa); });
+  auto* slist = schedules->add_subcommand("list", "list schedules with their next run");
+  add_common(slist);
+  slist->callback([&] { rc = SchedulesList(common); });
+  std::string schedule_name;
+  for (const char* action : {"remove", "pause", "resume"}) {
+    auto* s = schedules->add_subcommand(action, std::string(action) + " a schedule");
+    add_common(s, false);
+    s->add_option("name", schedule_name, "name or id")->required();
+    std::string act = action;
+    s->callback([&, act] { rc = SchedulesAct(common, schedule_name, act); });
+  }
+
+  auto* cron = app.add_subcommand("cron", "cron expression tools");
+  cron->require_subcommand(1);
+  std::string expr, tz = "UTC", from;
+  int count = 5;
+  auto* next = cron->add_subcommand("next", "print the next fire times");
+  next->add_option("--expr", expr, "cron expression")->required();
+  next->add_option("--tz", tz, "IANA time zone");
+  next->add_option("--from", from, "ISO 8601 start (default: now)");
+  next->add_option("--count", count, "how many");
+  next->callback([&] { rc = CronNext(expr, tz, from, count); });
+
+  auto* migrate = app.add_subcommand("migrate", "create or upgrade the store's tables");
+  add_common(migrate, false);
+  migrate->callback([&] {
+    auto rt = common.Open();
+    rc = rt.ok() ? 0 : Fail(rt.status());
+    if (rt.ok()) std::cout << "migrated " << (*rt)->config.store.path << "\n";
+  });
+
+  auto* version = app.add_subcommand("version", "print the version");
+  version->callback([&] { std::cout << "herald " << kVersion << "\n"; });
+
+  auto* bench = app.add_subcommand("bench", "benchmarks");
+  bench->require_subcommand(1);
+  BenchOptions bo;
+  bool bench_json = false;
+  std::string sync = "normal";
+  auto* bjobs = bench->add_subcommand("jobs", "engine throughput and latency (one JSON line)");
+  bjobs->add_option("--jobs", bo.jobs)->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  bjobs->add_option("--concurrency", bo.concurrency)->check(CLI::Range(1, 256));
+  bjobs->add_option("--batch", bo.batch)->check(CLI::Range(1, 100'000));
+  bjobs->add_option("--sync", sync, "normal or full")->check(CLI::IsMember({"normal", "full"}));
+  bjobs->add_option("--dir", bo.dir, "scratch folder");
+  bjobs->add_flag("--json", bench_json, "JSON output (the default; kept for scripts)");
+  bjobs->callback([&] {
+    bo.synchronous_full = sync == "full";
+    auto r = RunJobsBench(bo);
+    rc = r.ok() ? 0 : Fail(r.status());
+    if (r.ok()) std::cout << r->ToJson() << "\n";
+  });
+  int64_t mem_jobs = 1'000'000;
+  auto* bmem = bench->add_subcommand("memory", "resident memory idle and with jobs queued");
+  bmem->add_option("--jobs", mem_jobs)->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
+  bmem->add_option("--dir", bo.dir, "scratch folder");
+  bmem->callback([&] {
+    auto r = RunMemoryBench(mem_jobs, bo.dir);
+    rc = r.ok() ? 0 : Fail(r.status());
+    if (r.ok()) std::cout << r->ToJson() << "\n";
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return rc;
+}
+
+}  // namespace herald::cli
+
+int main(int argc, char** argv) { return herald::cli::Main(argc, argv); }

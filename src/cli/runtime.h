@@ -1,0 +1,30 @@
+#pragma once
+// Runtime: the store, engine and scheduler of one `herald` process, wired from a Config.
+// `herald serve` opens it as the store's owner (an exclusive lock: one server per file); the
+// other commands open it as tools that read and make small edits, which a running server
+// picks up within its poll interval.
+
+#include <memory>
+
+#include "core/config.h"
+#include "engine/engine.h"
+#include "engine/scheduler.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace herald::cli {
+
+struct Runtime {
+  core::Config config;
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<engine::Scheduler> scheduler;
+};
+
+// Opens the store (creating its folder), applies every module's migrations and registers
+// every job handler. Nothing runs until the caller starts the engine and scheduler.
+Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool server);
+
+// Every job type this binary can run (diagnostic types and the modules' handlers).
+void RegisterHandlers(engine::Engine& engine);
+
+}  // namespace herald::cli

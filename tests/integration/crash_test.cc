@@ -1,0 +1,102 @@
+// The durability guarantee, tested the hard way: a `herald serve` child is killed with SIGKILL
+// at random points while jobs are being enqueued and run. After a final restart, every job
+// whose enqueue was acknowledged has completed, and the store passes integrity_check.
+
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "cli/runtime.h"
+#include "gtest/gtest.h"
+#include "process.h"
+
+namespace herald {
+namespace {
+
+int64_t Count(store::Store& store, const std::string& sql) {
+  int64_t n = -1;
+  Status st = store.Read([&](store::Txn& txn) {
+    return txn.Query(sql, {}, [&](const store::Row& r) {
+      n = r.Int(0);
+      return false;
+    });
+  });
+  EXPECT_TRUE(st.ok()) << st;
+  return n;
+}
+
+TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
+  std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("crash_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string db = (dir / "herald.db").string();
+  std::string log = (dir / "serve.log").string();
+  std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_ENGINE_WORKERS=2",
+                                  "HERALD_LOG_LEVEL=warn"};
+
+  core::Config config;
+  config.store.path = db;
+  auto rt = cli::OpenRuntime(config, /*server=*/false);
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  engine::Engine& tool = *(*rt)->engine;
+
+  unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> run_ms(20, 400);
+  std::vector<core::Id> acknowledged;
+  for (int round = 0; round < 8; ++round) {
+    testing::Child server({"serve"}, env, log);
+    ASSERT_TRUE(server.started());
+    absl::Time kill_at = absl::Now() + absl::Milliseconds(run_ms(rng));
+    while (absl::Now() < kill_at) {
+      std::vector<engine::JobSpec> batch(50);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i].type = i == 0 ? "sleep" : "noop";
+        batch[i].payload = i == 0 ? R"({"ms":2})" : "{}";
+        batch[i].max_attempts = 50;  // each kill of a running job costs it an attempt
+        batch[i].backoff.base = absl::Milliseconds(10);
+        batch[i].backoff.cap = absl::Milliseconds(50);
+      }
+      auto r = tool.EnqueueBatch(batch);
+      if (r.ok()) {
+        for (const auto& e : *r) acknowledged.push_back(e.id);
+      }
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    int status = server.Kill(SIGKILL);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the server exited by itself; see " << log;
+  }
+  ASSERT_GT(acknowledged.size(), 0u);
+
+  std::cerr << acknowledged.size() << " jobs acknowledged across 8 kills\n";
+  absl::Time drain_start = absl::Now();
+  testing::Child server({"serve"}, env, log);
+  store::Store& store = *(*rt)->store;
+  absl::Time deadline = absl::Now() + absl::Seconds(120);
+  while (Count(store, "SELECT count(*) FROM jobs WHERE state < 4") != 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  std::cerr << "drained in " << absl::FormatDuration(absl::Now() - drain_start) << "\n";
+  int status = server.Kill(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "see " << log;
+
+  EXPECT_EQ(Count(store, "SELECT count(*) FROM jobs"), static_cast<int64_t>(acknowledged.size()));
+  int64_t lost_or_unfinished = 0;
+  for (const core::Id& id : acknowledged) {
+    auto job = tool.Get(id);
+    ASSERT_TRUE(job.ok());
+    if (!job->has_value() || (*job)->state != engine::JobState::kSucceeded) ++lost_or_unfinished;
+  }
+  EXPECT_EQ(lost_or_unfinished, 0) << "of " << acknowledged.size() << " acknowledged jobs";
+  auto integrity = store.IntegrityCheck();
+  ASSERT_TRUE(integrity.ok());
+  EXPECT_EQ(*integrity, "ok");
+  rt->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace herald
