@@ -53,15 +53,11 @@ void ManualClock::Advance(absl::Duration d) {
 }
 
 void ManualClock::WakeAll() {
-  std::vector<Waiter> waiters;
-  {
-    absl::MutexLock lock(&mu_);
-    waiters = waiters_;
-  }
-  for (const Waiter& w : waiters) {
-    absl::MutexLock lock(w.mu);
-    w.cond->SignalAll();
-  }
+  // Signalled under mu_ so no waiter can unregister (and destroy its condition variable)
+  // meanwhile; without the waiter's own mutex, to keep one lock order. A wake-up that races
+  // with a waiter about to block is caught by the waiter's short backstop timeout.
+  absl::MutexLock lock(&mu_);
+  for (const Waiter& w : waiters_) w.cond->SignalAll();
 }
 
 }  // namespace herald::core

@@ -153,7 +153,7 @@ class Engine::Impl {
       if (started_) return absl::FailedPreconditionError("engine already started");
     }
     HERALD_RETURN_IF_ERROR(Reload(/*startup=*/true));
-    store_.AddExternalChangeListener([this] {
+    listener_ = store_.AddExternalChangeListener([this] {
       Status st = Reload(/*startup=*/false);
       if (!st.ok()) core::LogError("engine: reloading after an external change failed", {{"error", st}});
     });
@@ -170,6 +170,8 @@ class Engine::Impl {
   }
 
   void Stop(absl::Duration grace) {
+    if (listener_ != 0) store_.RemoveExternalChangeListener(listener_);
+    listener_ = 0;
     std::vector<std::thread> workers;
     std::thread maintenance;
     {
@@ -965,6 +967,7 @@ class Engine::Impl {
   const core::Config::Engine config_;
   core::IdGenerator ids_{clock_};
   absl::Time last_prune_;
+  int listener_ = 0;  // external-change listener handle; set by Start, cleared by Stop
 
   mutable absl::Mutex mu_;
   absl::CondVar work_cv_;

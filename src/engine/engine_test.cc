@@ -496,6 +496,7 @@ TEST_F(EngineTest, PerQueueConcurrencyCapsRunningHandlers) {
   for (int i = 0; i < 500 && done.load() < 8; ++i) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(done.load(), 8);
   EXPECT_EQ(peak.load(), 2);
+  engine_.reset();  // joins the workers before the counters they use go away
 }
 
 TEST_F(EngineTest, TimedOutAttemptIsFailedRetriedAndItsHandlerToldToStop) {
@@ -518,6 +519,7 @@ TEST_F(EngineTest, TimedOutAttemptIsFailedRetriedAndItsHandlerToldToStop) {
   Job j = Load(id);
   EXPECT_EQ(j.state, JobState::kDead);
   EXPECT_NE(j.last_error.find("timed out"), std::string::npos) << j.last_error;
+  engine_.reset();  // joins the workers before the notifications they use go away
 }
 
 TEST_F(EngineTest, HeartbeatRenewsTheLeaseOfARunningJob) {
@@ -539,6 +541,7 @@ TEST_F(EngineTest, HeartbeatRenewsTheLeaseOfARunningJob) {
   EXPECT_EQ(j.state, JobState::kRunning);
   EXPECT_EQ(j.lease_until, clock_.Now() + absl::Seconds(30));
   release.Notify();
+  engine_.reset();  // joins the workers before the notifications they use go away
 }
 
 TEST_F(EngineTest, CancellingARunningJobTellsItsHandler) {
@@ -555,6 +558,7 @@ TEST_F(EngineTest, CancellingARunningJobTellsItsHandler) {
   ASSERT_TRUE(engine_->Cancel(id).ok());
   ASSERT_TRUE(saw_cancel.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(Load(id).state, JobState::kCancelled);
+  engine_.reset();  // joins the workers before the notifications they use go away
 }
 
 TEST_F(EngineTest, ChangesFromAnotherProcessAreSeen) {
@@ -577,7 +581,12 @@ TEST_F(EngineTest, ChangesFromAnotherProcessAreSeen) {
   ASSERT_TRUE((*tool)->Cancel(scheduled).ok());
   ASSERT_TRUE((*tool)->Enqueue(Spec("ping")).ok());
   ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  EXPECT_EQ(engine_->Metrics().unfinished, 0);  // the cancelled job was dropped
+  // The ping finishes and the cancelled job is dropped: nothing unfinished stays in memory.
+  for (int i = 0; i < 1000 && engine_->Metrics().unfinished != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(engine_->Metrics().unfinished, 0);
+  engine_.reset();  // joins the workers before the notification they use goes away
 }
 
 }  // namespace

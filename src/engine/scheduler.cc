@@ -134,7 +134,7 @@ class Scheduler::Impl {
 
   Status Start(bool thread) {
     HERALD_RETURN_IF_ERROR(Reload());
-    store_.AddExternalChangeListener([this] {
+    listener_ = store_.AddExternalChangeListener([this] {
       Status st = Reload();
       if (!st.ok()) core::LogError("scheduler: reloading schedules failed", {{"error", st}});
     });
@@ -143,6 +143,8 @@ class Scheduler::Impl {
   }
 
   void Stop() {
+    if (listener_ != 0) store_.RemoveExternalChangeListener(listener_);
+    listener_ = 0;
     {
       absl::MutexLock l(&mu_);
       stopping_ = true;
@@ -446,6 +448,7 @@ class Scheduler::Impl {
   const core::Clock& clock_;
   const core::Config::Scheduler config_;
   core::IdGenerator ids_{clock_};
+  int listener_ = 0;  // external-change listener handle; set by Start, cleared by Stop
 
   absl::Mutex mu_;
   absl::CondVar cv_;

@@ -99,8 +99,12 @@ class Store {
 
   // Calls `fn` on the writer thread, between transactions, whenever another process (or
   // connection) has committed to the store since the last call; checked after every
-  // transaction and at least every poll interval otherwise. Add listeners before writing.
-  virtual void AddExternalChangeListener(std::function<void()> fn) = 0;
+  // transaction and at least every poll interval otherwise. Returns a handle for
+  // RemoveExternalChangeListener.
+  virtual int AddExternalChangeListener(std::function<void()> fn) = 0;
+  // Unregisters a listener; once this returns the listener is not running and never will be.
+  // Must not be called from a listener.
+  virtual void RemoveExternalChangeListener(int handle) = 0;
 
   // Verifies the store's physical integrity ("ok" or the problems found).
   virtual Result<std::string> IntegrityCheck() = 0;

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <thread>
 #include <vector>
@@ -274,9 +275,17 @@ class SqliteStore::Impl {
     return st;
   }
 
-  void AddListener(std::function<void()> fn) {
-    absl::MutexLock l(&mu_);
-    listeners_.push_back(std::move(fn));
+  int AddListener(std::function<void()> fn) {
+    absl::MutexLock l(&listeners_mu_);
+    listeners_.emplace_back(++last_listener_, std::move(fn));
+    return last_listener_;
+  }
+
+  void RemoveListener(int handle) {
+    absl::MutexLock l(&listeners_mu_);  // waits for a listener call in progress
+    listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
+                                    [&](const auto& e) { return e.first == handle; }),
+                     listeners_.end());
   }
 
  private:
@@ -300,7 +309,6 @@ class SqliteStore::Impl {
   void WriterLoop() {
     std::vector<Request> batch;
     for (;;) {
-      std::vector<std::function<void()>> listeners;
       {
         absl::MutexLock l(&mu_);
         auto ready = [this] { return !queue_.empty() || stopping_; };
@@ -311,15 +319,15 @@ class SqliteStore::Impl {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
-        listeners = listeners_;
       }
       if (!batch.empty()) RunBatch(batch);
       batch.clear();
-      if (!listeners.empty()) {
+      absl::MutexLock l(&listeners_mu_);
+      if (!listeners_.empty()) {
         int64_t v = ReadDataVersion();
         if (v != data_version_) {
           data_version_ = v;
-          for (auto& fn : listeners) fn();
+          for (auto& [handle, fn] : listeners_) fn();
         }
       }
     }
@@ -371,7 +379,11 @@ class SqliteStore::Impl {
   absl::Mutex mu_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::function<void()>> listeners_ ABSL_GUARDED_BY(mu_);
+
+  // Held while listeners run, so RemoveListener can wait for a call in progress.
+  absl::Mutex listeners_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<std::pair<int, std::function<void()>>> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  int last_listener_ ABSL_GUARDED_BY(listeners_mu_) = 0;
 
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(readers_mu_);
@@ -458,9 +470,11 @@ Status SqliteStore::Migrate(std::string_view module, std::span<const Migration> 
   return absl::OkStatus();
 }
 
-void SqliteStore::AddExternalChangeListener(std::function<void()> fn) {
-  impl_->AddListener(std::move(fn));
+int SqliteStore::AddExternalChangeListener(std::function<void()> fn) {
+  return impl_->AddListener(std::move(fn));
 }
+
+void SqliteStore::RemoveExternalChangeListener(int handle) { impl_->RemoveListener(handle); }
 
 Result<std::string> SqliteStore::IntegrityCheck() {
   std::string out;

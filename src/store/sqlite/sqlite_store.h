@@ -36,7 +36,8 @@ class SqliteStore final : public Store {
   void WriteAsync(TxnFn fn, std::function<void(Status)> done) override;
   Status Read(TxnFn fn) override;
   Status Migrate(std::string_view module, std::span<const Migration> migrations) override;
-  void AddExternalChangeListener(std::function<void()> fn) override;
+  int AddExternalChangeListener(std::function<void()> fn) override;
+  void RemoveExternalChangeListener(int handle) override;
   Result<std::string> IntegrityCheck() override;
 
   class Impl;
