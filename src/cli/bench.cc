@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "boost/json/serialize.hpp"
-#include "boost/json/value.hpp"
 #include "core/strings.h"
 #include "engine/engine.h"
 #include "store/sqlite/sqlite_store.h"
@@ -37,8 +35,6 @@ double Percentile(std::vector<double> v, double p) {
   std::nth_element(v.begin(), v.begin() + k, v.end());
   return v[k];
 }
-
-double Round(double x) { return static_cast<double>(static_cast<int64_t>(x * 1000 + 0.5)) / 1000; }
 
 // A fresh store and engine in `dir`, with the benchmark's handlers.
 struct Bench {
@@ -113,29 +109,18 @@ struct Bench {
 }  // namespace
 
 std::string BenchResult::ToJson() const {
-  boost::json::object o;
-  o["bench"] = "jobs";
-  o["jobs"] = jobs;
-  o["concurrency"] = concurrency;
-  o["synchronous"] = synchronous;
-  o["enqueue_per_s"] = Round(enqueue_per_s);
-  o["process_per_s"] = Round(process_per_s);
-  o["total_per_s"] = Round(total_per_s);
-  o["latency_p50_ms"] = Round(latency_p50_ms);
-  o["latency_p99_ms"] = Round(latency_p99_ms);
-  o["delayed_error_p50_ms"] = Round(delayed_error_p50_ms);
-  o["delayed_error_p99_ms"] = Round(delayed_error_p99_ms);
-  o["rss_mb"] = Round(rss_mb);
-  return boost::json::serialize(o);
+  return fmt::format(
+      R"({{"bench":"jobs","jobs":{},"concurrency":{},"synchronous":"{}","enqueue_per_s":{:.0f},)"
+      R"("process_per_s":{:.0f},"total_per_s":{:.0f},"latency_p50_ms":{:.3f},)"
+      R"("latency_p99_ms":{:.3f},"delayed_error_p50_ms":{:.3f},"delayed_error_p99_ms":{:.3f},)"
+      R"("rss_mb":{:.1f}}})",
+      jobs, concurrency, synchronous, enqueue_per_s, process_per_s, total_per_s, latency_p50_ms,
+      latency_p99_ms, delayed_error_p50_ms, delayed_error_p99_ms, rss_mb);
 }
 
 std::string MemoryBenchResult::ToJson() const {
-  boost::json::object o;
-  o["bench"] = "memory";
-  o["jobs"] = jobs;
-  o["idle_rss_mb"] = Round(idle_rss_mb);
-  o["queued_rss_mb"] = Round(queued_rss_mb);
-  return boost::json::serialize(o);
+  return fmt::format(R"({{"bench":"memory","jobs":{},"idle_rss_mb":{:.1f},"queued_rss_mb":{:.1f}}})",
+                     jobs, idle_rss_mb, queued_rss_mb);
 }
 
 Result<BenchResult> RunJobsBench(const BenchOptions& o) {

@@ -35,27 +35,65 @@ bool IsPermanent(const Status& s) {
 
 namespace {
 
-// An unfinished job held in memory.
+// The retry backoff of a job, packed (the default one is shared by most jobs, but a job may
+// carry its own).
+struct PackedBackoff {
+  uint32_t base_ms = 1000;
+  uint32_t cap_ms = 3'600'000;
+  uint8_t kind = 1;  // Backoff::Kind
+  uint8_t jitter = 20;
+
+  static PackedBackoff Pack(const Backoff& b) {
+    auto ms = [](absl::Duration d) {
+      return static_cast<uint32_t>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0, UINT32_MAX));
+    };
+    return {ms(b.base), ms(b.cap), static_cast<uint8_t>(b.kind),
+            static_cast<uint8_t>(std::clamp(b.jitter_percent, 0, 100))};
+  }
+  Backoff Unpack() const {
+    Backoff b;
+    b.kind = static_cast<Backoff::Kind>(kind);
+    b.base = absl::Milliseconds(base_ms);
+    b.cap = absl::Milliseconds(cap_ms);
+    b.jitter_percent = jitter;
+    return b;
+  }
+};
+
+// An unfinished job held in memory. Kept small: a million queued jobs must fit in a few
+// hundred megabytes, so times are microseconds and the rarely used keys live apart.
 struct MemJob {
+  struct Keys {
+    std::string unique;  // held until the job finishes (expiring keys are not tracked)
+    std::string group;
+  };
+
   core::Id id;
   uint32_t queue = 0;          // index into Impl::queues_
+  int32_t priority = 0;
   const std::string* type;     // interned
   std::string payload;
-  int priority = 0;
-  JobState state = JobState::kAvailable;
-  absl::Time run_at;
-  absl::Time ready_since;      // when it became runnable: latency is measured from here
-  int attempts = 0;
-  int max_attempts = 1;
-  Backoff backoff;
-  absl::Duration timeout;
-  std::string unique_key;      // held until the job finishes (expiring keys are not tracked)
-  std::string group_key;
+  int64_t run_us = 0;          // run_at
+  int64_t ready_us = 0;        // when it became runnable: latency is measured from here
+  int64_t started_us = 0;
+  int64_t lease_us = 0;        // lease_until
+  int64_t timeout_us = 0;
   uint64_t seq = 0;            // identifies the job's current heap entry or claim
-  absl::Time started_at;
-  absl::Time lease_until;
+  int32_t attempts = 0;
+  int32_t max_attempts = 1;
+  PackedBackoff backoff;
+  JobState state = JobState::kAvailable;
   bool cancel_requested = false;
-  int progress = 0;
+  int8_t progress = 0;
+  std::unique_ptr<Keys> keys;  // null when the job has neither key
+
+  static const std::string& Empty() {
+    static const std::string* empty = new std::string();
+    return *empty;
+  }
+  const std::string& unique_key() const { return keys ? keys->unique : Empty(); }
+  const std::string& group_key() const { return keys ? keys->group : Empty(); }
+  absl::Time run_at() const { return table::FromMicros(run_us); }
 };
 
 struct HeapEntry {
@@ -143,6 +181,7 @@ class Engine::Impl {
   void Subscribe(EventListener listener) {
     absl::MutexLock l(&events_mu_);
     listeners_.push_back(std::move(listener));
+    has_listeners_.store(true, std::memory_order_release);
   }
 
   // --- lifecycle ------------------------------------------------------------------------
@@ -462,7 +501,7 @@ class Engine::Impl {
       absl::MutexLock l(&engine_.mu_);
       MemJob* j = engine_.Current(claim_);
       if (j == nullptr) return;
-      j->progress = std::clamp(percent, 0, 100);
+      j->progress = static_cast<int8_t>(std::clamp(percent, 0, 100));
       engine_.MarkDirty(*j, "");
     }
     void SetResult(std::string json) override { result_ = std::move(json); }
@@ -515,14 +554,16 @@ class Engine::Impl {
     m->payload = std::move(job.payload);
     m->priority = job.priority;
     m->state = job.state;
-    m->run_at = job.run_at;
+    m->run_us = table::ToMicros(job.run_at);
     m->attempts = job.attempts;
     m->max_attempts = job.max_attempts;
-    m->backoff = job.backoff;
-    m->timeout = job.timeout;
-    m->unique_key = std::move(job.unique_key);
-    m->group_key = std::move(job.group_key);
-    m->progress = job.progress;
+    m->backoff = PackedBackoff::Pack(job.backoff);
+    m->timeout_us = absl::ToInt64Microseconds(job.timeout);
+    if (!job.unique_key.empty() || !job.group_key.empty()) {
+      m->keys = std::make_unique<MemJob::Keys>(
+          MemJob::Keys{std::move(job.unique_key), std::move(job.group_key)});
+    }
+    m->progress = static_cast<int8_t>(job.progress);
     MemJob& ref = *m;
     jobs_.emplace(job.id, std::move(m));
     Schedule(ref, now);
@@ -531,12 +572,13 @@ class Engine::Impl {
   // Puts an unclaimed job in its ready heap (due) or the timer heap (not yet due).
   void Schedule(MemJob& j, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     j.seq = ++seq_;
-    HeapEntry e{j.priority, table::ToMicros(j.run_at), j.seq, j.id};
-    if (j.run_at <= now) {
+    HeapEntry e{j.priority, j.run_us, j.seq, j.id};
+    int64_t now_us = table::ToMicros(now);
+    if (j.run_us <= now_us) {
       if (j.state != JobState::kAvailable) {
         j.state = JobState::kAvailable;
       }
-      j.ready_since = std::max(j.run_at, now);
+      j.ready_us = std::max(j.run_us, now_us);
       queues_[j.queue].ready.push(e);
       work_cv_.Signal();
     } else {
@@ -578,7 +620,7 @@ class Engine::Impl {
       if (it == jobs_.end() || it->second->seq != e.seq) continue;  // stale entry
       MemJob& j = *it->second;
       j.state = JobState::kAvailable;
-      j.ready_since = j.run_at;
+      j.ready_us = j.run_us;
       queues_[j.queue].ready.push(e);
     }
   }
@@ -602,10 +644,10 @@ class Engine::Impl {
         auto it = jobs_.find(e.id);
         if (it == jobs_.end() || it->second->seq != e.seq) continue;  // stale entry
         MemJob& j = *it->second;
-        if (q.group_limit.limit > 0 && !j.group_key.empty()) {
-          TokenBucket& b = GroupBucket(q, j.group_key, now);
+        if (q.group_limit.limit > 0 && !j.group_key().empty()) {
+          TokenBucket& b = GroupBucket(q, j.group_key(), now);
           if (!b.Ready(now)) {
-            q.parked[j.group_key].push_back(e);
+            q.parked[j.group_key()].push_back(e);
             continue;
           }
           b.Take();
@@ -646,13 +688,13 @@ class Engine::Impl {
     j.state = JobState::kRunning;
     j.attempts++;
     j.seq = ++seq_;
-    j.started_at = now;
-    j.lease_until = now + config_.lease;
+    j.started_us = table::ToMicros(now);
+    j.lease_us = table::ToMicros(now + config_.lease);
     j.cancel_requested = false;
     q.active++;
     active_++;
     running_.insert(j.id);
-    RecordLatency(now - j.ready_since);
+    RecordLatency(now - table::FromMicros(j.ready_us));
     MarkDirty(j, "");
     auto h = handlers_.find(*j.type);
     return Claim{j.id,         j.seq,          j.queue, j.type, q.name, j.payload, j.attempts,
@@ -682,9 +724,11 @@ class Engine::Impl {
 
   void Complete(const Claim& claim, const Status& st, std::string result) {
     absl::MutexLock l(&mu_);
-    queues_[claim.queue].active--;
+    QueueState& q = queues_[claim.queue];
+    // Wake waiting workers only if this frees a slot they wait for, or Stop is waiting.
+    if (stopping_ || (q.concurrency > 0 && q.active == q.concurrency)) work_cv_.SignalAll();
+    q.active--;
     active_--;
-    work_cv_.SignalAll();  // a slot is free (and Stop may be waiting)
     MemJob* j = Current(claim);
     if (j == nullptr) return;  // timed out meanwhile: that was recorded then
     running_.erase(j->id);
@@ -720,7 +764,7 @@ class Engine::Impl {
     std::string queue = queues_[j.queue].name;
     if (!permanent && j.attempts < j.max_attempts) {
       std::uniform_real_distribution<double> unit(0.0, 1.0);
-      j.run_at = now + j.backoff.Delay(j.attempts, unit(rng_));
+      j.run_us = table::ToMicros(now + j.backoff.Unpack().Delay(j.attempts, unit(rng_)));
       j.state = JobState::kRetryable;
       MarkDirty(j, error);
       events_pending_.push_back(
@@ -748,17 +792,18 @@ class Engine::Impl {
       auto it = jobs_.find(id);
       if (it == jobs_.end()) continue;
       MemJob& j = *it->second;
-      if (now - j.started_at >= j.timeout) {
+      if (table::ToMicros(now) - j.started_us >= j.timeout_us) {
         timed_out.push_back(&j);
       } else if (heartbeat) {
-        j.lease_until = now + config_.lease;
+        j.lease_us = table::ToMicros(now + config_.lease);
         MarkDirty(j, "");
       }
     }
     for (MemJob* j : timed_out) {
       // The handler keeps its worker until it returns; its outcome is then ignored.
       j->cancel_requested = true;
-      Fail(*j, StrCat("timed out after ", absl::FormatDuration(j->timeout)), false, now);
+      Fail(*j, StrCat("timed out after ", absl::FormatDuration(absl::Microseconds(j->timeout_us))),
+           false, now);
     }
   }
 
@@ -771,16 +816,18 @@ class Engine::Impl {
     u.id = j.id;
     u.state = j.state;
     u.attempts = j.attempts;
-    u.run_at = j.run_at;
+    u.run_at = j.run_at();
     if (j.attempts > 0) {
-      u.started_at = j.started_at;
-      u.lease_until = j.state == JobState::kRunning ? std::optional(j.lease_until) : std::nullopt;
+      u.started_at = table::FromMicros(j.started_us);
+      u.lease_until = j.state == JobState::kRunning
+                          ? std::optional(table::FromMicros(j.lease_us))
+                          : std::nullopt;
     }
     u.finished_at = finished;
     if (!error.empty()) u.last_error = std::move(error);
     u.progress = j.progress;
     if (!result.empty()) u.result = std::move(result);
-    if (IsFinished(j.state)) u.unique_key = j.unique_key;
+    if (IsFinished(j.state)) u.unique_key = j.unique_key();
     RequestFlush();
   }
 
@@ -833,7 +880,7 @@ class Engine::Impl {
       return st;
     }
     txn.OnCommit([this, pending] {
-      if (pending->events.empty()) return;
+      if (pending->events.empty() || !has_listeners_.load(std::memory_order_acquire)) return;
       absl::MutexLock l(&events_mu_);
       for (auto& e : pending->events) events_.push_back(std::move(e));
     });
@@ -1006,6 +1053,7 @@ class Engine::Impl {
   std::vector<EventListener> listeners_ ABSL_GUARDED_BY(events_mu_);
   bool events_stopping_ ABSL_GUARDED_BY(events_mu_) = false;
   bool delivering_ ABSL_GUARDED_BY(events_mu_) = false;
+  std::atomic<bool> has_listeners_{false};  // events are dropped while nobody listens
   std::thread event_thread_;
 };
 
