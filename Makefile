@@ -38,12 +38,13 @@ bench: build
 	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2
 	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2 --sync full
 	$(RELEASE)/herald bench memory --jobs 1000000
+	$(RELEASE)/micro_bench
 
 fuzz: deps
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \
 	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
-	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz
-	build/fuzz/cron_fuzz -max_total_time=60
+	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz job_fuzz core_fuzz
+	for f in cron_fuzz job_fuzz core_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -13,10 +13,10 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "bench/jobs_bench.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/value.hpp"
-#include "cli/bench.h"
 #include "cli/runtime.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -198,15 +198,19 @@ int Serve(const Common& common, bool demo) {
   r.engine->Subscribe([demo](const engine::JobEvent& e) {
     using K = engine::JobEvent::Kind;
     if (e.kind == K::kCompleted && demo) {
-      core::LogInfo("job completed", {{"id", e.id.ToString()}, {"queue", e.queue},
-                                      {"type", e.type}, {"attempt", e.attempt}});
+      core::LogInfo(
+          "job completed",
+          {{"id", e.id.ToString()}, {"queue", e.queue}, {"type", e.type}, {"attempt", e.attempt}});
     } else if (e.kind == K::kFailed) {
-      core::LogWarn("job attempt failed", {{"id", e.id.ToString()}, {"queue", e.queue},
-                                           {"type", e.type}, {"attempt", e.attempt},
+      core::LogWarn("job attempt failed", {{"id", e.id.ToString()},
+                                           {"queue", e.queue},
+                                           {"type", e.type},
+                                           {"attempt", e.attempt},
                                            {"error", e.error}});
     } else if (e.kind == K::kDead) {
-      core::LogError("job is dead", {{"id", e.id.ToString()}, {"queue", e.queue},
-                                     {"type", e.type}, {"error", e.error}});
+      core::LogError(
+          "job is dead",
+          {{"id", e.id.ToString()}, {"queue", e.queue}, {"type", e.type}, {"error", e.error}});
     }
   });
   if (Status st = r.engine->Start(); !st.ok()) return Fail(st);
@@ -229,8 +233,7 @@ int Serve(const Common& common, bool demo) {
                              {"unfinished", m.unfinished},
                              {"latency_p99_ms", m.latency_p99_ms}});
   }
-  core::LogInfo("stopping: finishing running jobs",
-                {{"grace", r.config.engine.shutdown_grace}});
+  core::LogInfo("stopping: finishing running jobs", {{"grace", r.config.engine.shutdown_grace}});
   r.scheduler->Stop();
   r.engine->Stop(r.config.engine.shutdown_grace);
   core::LogInfo("stopped");
@@ -309,7 +312,8 @@ int JobsList(const Common& common, const ListArgs& a) {
   }
   if (!a.after.empty()) {
     auto id = core::Id::Parse(a.after);
-    if (!id.ok()) return Fail(absl::InvalidArgumentError(StrCat("--after: ", id.status().message())));
+    if (!id.ok())
+      return Fail(absl::InvalidArgumentError(StrCat("--after: ", id.status().message())));
     f.after = *id;
   }
   f.limit = a.limit;
@@ -368,18 +372,18 @@ int Queues(const Common& common) {
   if (common.json) {
     boost::json::array arr;
     for (const auto& c : *stats) {
-      arr.push_back(boost::json::object{
-          {"queue", c.queue},
-          {"paused", c.paused},
-          {"waiting", n(c, JobState::kAvailable)},
-          {"active", n(c, JobState::kRunning)},
-          {"delayed", n(c, JobState::kScheduled) + n(c, JobState::kRetryable)},
-          {"completed", n(c, JobState::kSucceeded)},
-          {"failed", n(c, JobState::kDead)},
-          {"cancelled", n(c, JobState::kCancelled)},
-          {"processed_total", c.succeeded_total},
-          {"failed_attempts_total", c.failed_total},
-          {"dead_total", c.dead_total}});
+      arr.push_back(
+          boost::json::object{{"queue", c.queue},
+                              {"paused", c.paused},
+                              {"waiting", n(c, JobState::kAvailable)},
+                              {"active", n(c, JobState::kRunning)},
+                              {"delayed", n(c, JobState::kScheduled) + n(c, JobState::kRetryable)},
+                              {"completed", n(c, JobState::kSucceeded)},
+                              {"failed", n(c, JobState::kDead)},
+                              {"cancelled", n(c, JobState::kCancelled)},
+                              {"processed_total", c.succeeded_total},
+                              {"failed_attempts_total", c.failed_total},
+                              {"dead_total", c.dead_total}});
     }
     std::cout << boost::json::serialize(arr) << "\n";
     return 0;
@@ -543,10 +547,12 @@ int Main(int argc, char** argv) {
   enqueue->add_option("--delay", ea.delay, "run after this long (e.g. 30s, 5m)");
   enqueue->add_option("--run-at", ea.run_at, "run at this ISO 8601 time");
   enqueue->add_option("--max-attempts", ea.max_attempts, "attempts before the job is dead");
-  enqueue->add_option("--backoff", ea.backoff, "kind:base_ms:cap_ms:jitter% e.g. exponential:1000:3600000:20");
+  enqueue->add_option("--backoff", ea.backoff,
+                      "kind:base_ms:cap_ms:jitter% e.g. exponential:1000:3600000:20");
   enqueue->add_option("--timeout", ea.timeout, "per-attempt timeout (e.g. 30s)");
   enqueue->add_option("--unique-key", ea.unique_key, "at most one job per key");
-  enqueue->add_option("--unique-for", ea.unique_for, "key window (default: until the job finishes)");
+  enqueue->add_option("--unique-for", ea.unique_for,
+                      "key window (default: until the job finishes)");
   enqueue->add_option("--on-conflict", ea.on_conflict, "drop or replace a duplicate");
   enqueue->add_option("--group", ea.group, "group key for per-group rate limits");
   enqueue->callback([&] { rc = Enqueue(common, ea); });
@@ -567,7 +573,8 @@ int Main(int argc, char** argv) {
   auto* jlist = jobs->add_subcommand("list", "list jobs, oldest first");
   add_common(jlist);
   jlist->add_option("--queue", la.queue);
-  jlist->add_option("--state", la.state, "scheduled, available, running, retryable, succeeded, dead, cancelled");
+  jlist->add_option("--state", la.state,
+                    "scheduled, available, running, retryable, succeeded, dead, cancelled");
   jlist->add_option("--type", la.type);
   jlist->add_option("--after", la.after, "cursor: list jobs after this id");
   jlist->add_option("--limit", la.limit, "1..1000")->check(CLI::Range(1, 1000));
@@ -653,7 +660,7 @@ int Main(int argc, char** argv) {
 
   auto* bench = app.add_subcommand("bench", "benchmarks");
   bench->require_subcommand(1);
-  BenchOptions bo;
+  bench::BenchOptions bo;
   bool bench_json = false;
   std::string sync = "normal";
   auto* bjobs = bench->add_subcommand("jobs", "engine throughput and latency (one JSON line)");
@@ -665,7 +672,7 @@ int Main(int argc, char** argv) {
   bjobs->add_flag("--json", bench_json, "JSON output (the default; kept for scripts)");
   bjobs->callback([&] {
     bo.synchronous_full = sync == "full";
-    auto r = RunJobsBench(bo);
+    auto r = bench::RunJobsBench(bo);
     rc = r.ok() ? 0 : Fail(r.status());
     if (r.ok()) std::cout << r->ToJson() << "\n";
   });
@@ -674,7 +681,7 @@ int Main(int argc, char** argv) {
   bmem->add_option("--jobs", mem_jobs)->check(CLI::Range(int64_t{0}, int64_t{100'000'000}));
   bmem->add_option("--dir", bo.dir, "scratch folder");
   bmem->callback([&] {
-    auto r = RunMemoryBench(mem_jobs, bo.dir);
+    auto r = bench::RunMemoryBench(mem_jobs, bo.dir);
     rc = r.ok() ? 0 : Fail(r.status());
     if (r.ok()) std::cout << r->ToJson() << "\n";
   });

@@ -34,9 +34,9 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_ASSIGN_OR_RETURN(rt->engine,
                           engine::Engine::Create(*rt->store, core::Clock::Real(), config.engine));
   RegisterHandlers(*rt->engine);
-  HERALD_ASSIGN_OR_RETURN(rt->scheduler,
-                          engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(),
-                                                    config.scheduler));
+  HERALD_ASSIGN_OR_RETURN(
+      rt->scheduler,
+      engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(), config.scheduler));
   return rt;
 }
 

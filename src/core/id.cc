@@ -38,7 +38,8 @@ std::string Id::ToString() const {
 Result<Id> Id::Parse(std::string_view text) {
   if (text.size() != 36 || text[8] != '-' || text[13] != '-' || text[18] != '-' ||
       text[23] != '-') {
-    return absl::InvalidArgumentError("id must be a UUID like 01890a5d-ac96-774b-bcce-b302099a8057");
+    return absl::InvalidArgumentError(
+        "id must be a UUID like 01890a5d-ac96-774b-bcce-b302099a8057");
   }
   Id id;
   size_t j = 0;

@@ -12,7 +12,8 @@ Result<int64_t> IntField(const JobContext& ctx, std::string_view key, int64_t fa
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(ctx.payload(), ec);
   if (ec || !v.is_object()) return absl::InvalidArgumentError("payload: expected a JSON object");
-  const boost::json::value* f = v.as_object().if_contains(boost::json::string_view(key.data(), key.size()));
+  const boost::json::value* f =
+      v.as_object().if_contains(boost::json::string_view(key.data(), key.size()));
   if (f == nullptr) return fallback;
   if (!f->is_int64() && !f->is_uint64()) {
     return absl::InvalidArgumentError(StrCat("payload.", key, ": expected an integer"));

@@ -11,9 +11,9 @@
 #include "absl/container/node_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/log.h"
 #include "core/strings.h"
 #include "engine/token_bucket.h"
-#include "core/log.h"
 
 namespace herald::engine {
 
@@ -45,7 +45,8 @@ struct PackedBackoff {
 
   static PackedBackoff Pack(const Backoff& b) {
     auto ms = [](absl::Duration d) {
-      return static_cast<uint32_t>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0, UINT32_MAX));
+      return static_cast<uint32_t>(
+          std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 0, UINT32_MAX));
     };
     return {ms(b.base), ms(b.cap), static_cast<uint8_t>(b.kind),
             static_cast<uint8_t>(std::clamp(b.jitter_percent, 0, 100))};
@@ -69,16 +70,16 @@ struct MemJob {
   };
 
   core::Id id;
-  uint32_t queue = 0;          // index into Impl::queues_
+  uint32_t queue = 0;  // index into Impl::queues_
   int32_t priority = 0;
-  const std::string* type;     // interned
+  const std::string* type;  // interned
   std::string payload;
-  int64_t run_us = 0;          // run_at
-  int64_t ready_us = 0;        // when it became runnable: latency is measured from here
+  int64_t run_us = 0;    // run_at
+  int64_t ready_us = 0;  // when it became runnable: latency is measured from here
   int64_t started_us = 0;
-  int64_t lease_us = 0;        // lease_until
+  int64_t lease_us = 0;  // lease_until
   int64_t timeout_us = 0;
-  uint64_t seq = 0;            // identifies the job's current heap entry or claim
+  uint64_t seq = 0;  // identifies the job's current heap entry or claim
   int32_t attempts = 0;
   int32_t max_attempts = 1;
   PackedBackoff backoff;
@@ -194,7 +195,8 @@ class Engine::Impl {
     HERALD_RETURN_IF_ERROR(Reload(/*startup=*/true));
     listener_ = store_.AddExternalChangeListener([this] {
       Status st = Reload(/*startup=*/false);
-      if (!st.ok()) core::LogError("engine: reloading after an external change failed", {{"error", st}});
+      if (!st.ok())
+        core::LogError("engine: reloading after an external change failed", {{"error", st}});
     });
     absl::MutexLock l(&mu_);
     started_ = true;
@@ -264,8 +266,7 @@ class Engine::Impl {
   }
 
   // Writes `job` (prepared from `spec`) in `txn`, honouring its unique key.
-  Result<EnqueueResult> InsertInTxn(store::Txn& txn, const JobSpec& spec, Job job,
-                                    absl::Time now) {
+  Result<EnqueueResult> InsertInTxn(store::Txn& txn, const JobSpec& spec, Job job, absl::Time now) {
     bool held_until_finished = spec.unique_for == absl::ZeroDuration();
     if (!job.unique_key.empty()) {
       HERALD_ASSIGN_OR_RETURN(auto holder, table::UniqueHolder(txn, job.unique_key, now));
@@ -273,9 +274,9 @@ class Engine::Impl {
         bool replaced = false;
         if (spec.on_conflict == UniqueConflict::kReplace) {
           HERALD_ASSIGN_OR_RETURN(auto existing, table::Get(txn, *holder));
-          if (existing && (existing->state == JobState::kScheduled ||
-                           existing->state == JobState::kAvailable ||
-                           existing->state == JobState::kRetryable)) {
+          if (existing &&
+              (existing->state == JobState::kScheduled || existing->state == JobState::kAvailable ||
+               existing->state == JobState::kRetryable)) {
             HERALD_ASSIGN_OR_RETURN(replaced, table::Cancel(txn, *holder, now));
             if (replaced) {
               core::Id old = *holder;
@@ -308,8 +309,7 @@ class Engine::Impl {
       auto job = Prepare(specs[i], now);
       if (!job.ok()) {
         if (specs.size() == 1) return job.status();
-        return absl::Status(job.status().code(),
-                            StrCat("jobs[", i, "].", job.status().message()));
+        return absl::Status(job.status().code(), StrCat("jobs[", i, "].", job.status().message()));
       }
       jobs.push_back(std::move(*job));
     }
@@ -432,6 +432,7 @@ class Engine::Impl {
     {
       absl::MutexLock l(&mu_);
       CheckRunning(now);
+      if (!dirty_.empty()) RequestFlush();  // retries a flush that failed
     }
     if (now - last_prune_ >= absl::Minutes(1)) {
       last_prune_ = now;
@@ -451,7 +452,9 @@ class Engine::Impl {
     HERALD_RETURN_IF_ERROR(store_.Write([this](store::Txn& txn) { return FlushInTxn(txn); }));
     // Wait for the events of everything flushed so far to be delivered.
     absl::MutexLock l(&events_mu_);
-    auto drained = [this] { return (events_.empty() && !delivering_) || events_stopping_; };
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(events_mu_) {
+      return (events_.empty() && !delivering_) || events_stopping_;
+    };
     events_mu_.Await(absl::Condition(&drained));
     return absl::OkStatus();
   }
@@ -604,8 +607,7 @@ class Engine::Impl {
   // The job a claim refers to, if the claim is still current.
   MemJob* Current(const Claim& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = jobs_.find(c.id);
-    if (it == jobs_.end() || it->second->seq != c.seq ||
-        it->second->state != JobState::kRunning) {
+    if (it == jobs_.end() || it->second->seq != c.seq || it->second->state != JobState::kRunning) {
       return nullptr;
     }
     return it->second.get();
@@ -664,9 +666,9 @@ class Engine::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = q.group_rate.find(group);
     if (it == q.group_rate.end()) {
-      it = q.group_rate
-               .emplace(group, TokenBucket(q.group_limit.limit, q.group_limit.interval, now))
-               .first;
+      it =
+          q.group_rate.emplace(group, TokenBucket(q.group_limit.limit, q.group_limit.interval, now))
+              .first;
     }
     return it->second;
   }
@@ -683,8 +685,7 @@ class Engine::Impl {
     }
   }
 
-  Claim StartAttempt(MemJob& j, QueueState& q, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  Claim StartAttempt(MemJob& j, QueueState& q, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     j.state = JobState::kRunning;
     j.attempts++;
     j.seq = ++seq_;
@@ -697,8 +698,9 @@ class Engine::Impl {
     RecordLatency(now - table::FromMicros(j.ready_us));
     MarkDirty(j, "");
     auto h = handlers_.find(*j.type);
-    return Claim{j.id,         j.seq,          j.queue, j.type, q.name, j.payload, j.attempts,
-                 j.max_attempts, h == handlers_.end() ? nullptr : &h->second};
+    return Claim{j.id,       j.seq,          j.queue,
+                 j.type,     q.name,         j.payload,
+                 j.attempts, j.max_attempts, h == handlers_.end() ? nullptr : &h->second};
   }
 
   void RecordLatency(absl::Duration d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -714,8 +716,8 @@ class Engine::Impl {
     ContextImpl ctx(*this, claim);
     Status st;
     if (claim.handler == nullptr) {
-      st = absl::UnimplementedError(StrCat("no handler is registered for job type '",
-                                           *claim.type, "'"));
+      st = absl::UnimplementedError(
+          StrCat("no handler is registered for job type '", *claim.type, "'"));
     } else {
       st = (*claim.handler)(ctx);
     }
@@ -750,8 +752,9 @@ class Engine::Impl {
       jobs_.erase(j->id);
       return;
     }
-    Fail(*j, std::string(st.message().empty() ? absl::StatusCodeToString(st.code())
-                                                : std::string(st.message())),
+    Fail(*j,
+         std::string(st.message().empty() ? absl::StatusCodeToString(st.code())
+                                          : std::string(st.message())),
          IsPermanent(st), now);
   }
 
@@ -778,8 +781,7 @@ class Engine::Impl {
     MarkDirty(j, error, "", now);
     events_pending_.push_back(
         {JobEvent::Kind::kFailed, j.id, queue, *j.type, j.attempts, error, ""});
-    events_pending_.push_back(
-        {JobEvent::Kind::kDead, j.id, queue, *j.type, j.attempts, error, ""});
+    events_pending_.push_back({JobEvent::Kind::kDead, j.id, queue, *j.type, j.attempts, error, ""});
     jobs_.erase(j.id);
   }
 
@@ -819,9 +821,8 @@ class Engine::Impl {
     u.run_at = j.run_at();
     if (j.attempts > 0) {
       u.started_at = table::FromMicros(j.started_us);
-      u.lease_until = j.state == JobState::kRunning
-                          ? std::optional(table::FromMicros(j.lease_us))
-                          : std::nullopt;
+      u.lease_until = j.state == JobState::kRunning ? std::optional(table::FromMicros(j.lease_us))
+                                                    : std::nullopt;
     }
     u.finished_at = finished;
     if (!error.empty()) u.last_error = std::move(error);
@@ -834,10 +835,14 @@ class Engine::Impl {
   void RequestFlush() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (flush_requested_) return;
     flush_requested_ = true;
-    store_.WriteAsync([this](store::Txn& txn) { return FlushInTxn(txn); },
-                      [this](Status st) {
-                        if (!st.ok()) core::LogError("engine: writing job states failed; will retry", {{"error", st}});
-                      });
+    store_.WriteAsync(
+        [this](store::Txn& txn) { return FlushInTxn(txn); },
+        [](Status st) {
+          // FlushInTxn put the changes back; Maintain() requests the retry.
+          if (!st.ok()) {
+            core::LogError("engine: writing job states failed; will retry", {{"error", st}});
+          }
+        });
   }
 
   struct Pending {
@@ -894,7 +899,8 @@ class Engine::Impl {
     std::vector<Job> rows;
     std::vector<std::string> paused;
     HERALD_RETURN_IF_ERROR(store_.Read([&](store::Txn& txn) -> Status {
-      HERALD_RETURN_IF_ERROR(table::ForEachUnfinished(txn, [&](Job&& j) { rows.push_back(std::move(j)); }));
+      HERALD_RETURN_IF_ERROR(
+          table::ForEachUnfinished(txn, [&](Job&& j) { rows.push_back(std::move(j)); }));
       HERALD_ASSIGN_OR_RETURN(paused, table::PausedQueues(txn));
       return absl::OkStatus();
     }));
@@ -992,7 +998,9 @@ class Engine::Impl {
       std::vector<EventListener> listeners;
       {
         absl::MutexLock l(&events_mu_);
-        auto ready = [this] { return !events_.empty() || events_stopping_; };
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(events_mu_) {
+          return !events_.empty() || events_stopping_;
+        };
         events_mu_.Await(absl::Condition(&ready));
         if (events_.empty() && events_stopping_) return;
         batch.assign(std::make_move_iterator(events_.begin()),

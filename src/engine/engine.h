@@ -43,8 +43,8 @@ class JobContext {
   // True once the job was cancelled or its attempt timed out; a long handler should check
   // it and return early.
   virtual bool cancelled() const = 0;
-  virtual void SetProgress(int percent) = 0;           // 0..100
-  virtual void SetResult(std::string json) = 0;        // stored with the job on success
+  virtual void SetProgress(int percent) = 0;     // 0..100
+  virtual void SetResult(std::string json) = 0;  // stored with the job on success
 };
 
 // Runs one attempt. OK: the job succeeded. An error with a code that says the input is wrong

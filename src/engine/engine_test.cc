@@ -58,9 +58,8 @@ class EngineTest : public ::testing::Test {
       order_.push_back(ctx.payload());
       return absl::OkStatus();
     });
-    engine_->RegisterHandler("permanent", [](JobContext&) {
-      return absl::InvalidArgumentError("bad order file");
-    });
+    engine_->RegisterHandler(
+        "permanent", [](JobContext&) { return absl::InvalidArgumentError("bad order file"); });
     for (auto& [type, h] : extra_handlers_) engine_->RegisterHandler(type, h);
     ASSERT_TRUE(engine_->Start(threads).ok());
   }
@@ -115,8 +114,8 @@ TEST_F(EngineTest, HigherPriorityRunsFirstThenFifo) {
     Enqueue(s);
   }
   EXPECT_EQ(engine_->RunDue(), 5);
-  EXPECT_EQ(order_, (std::vector<std::string>{"\"urgent\"", "\"high\"", "\"n1\"", "\"n2\"",
-                                              "\"low\""}));
+  EXPECT_EQ(order_,
+            (std::vector<std::string>{"\"urgent\"", "\"high\"", "\"n1\"", "\"n2\"", "\"low\""}));
 }
 
 TEST_F(EngineTest, DelayedJobWaitsForItsTime) {
@@ -349,8 +348,7 @@ TEST_F(EngineTest, BadInputIsRejectedAndNothingIsStored) {
   auto expect_invalid = [&](JobSpec s, std::string_view field) {
     auto r = engine_->Enqueue(s);
     ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << field;
-    EXPECT_NE(r.status().message().find(ToAbsl(field)), absl::string_view::npos)
-        << r.status();
+    EXPECT_NE(r.status().message().find(ToAbsl(field)), absl::string_view::npos) << r.status();
   };
   expect_invalid(Spec("no-such-type"), "type");
   expect_invalid(Spec("noop", "{not json"), "payload");
@@ -372,8 +370,9 @@ TEST_F(EngineTest, BadInputIsRejectedAndNothingIsStored) {
 
 TEST_F(EngineTest, EnqueueJoinsTheCallersTransaction) {
   StartEngine();
-  ASSERT_TRUE(store_->Migrate("app", std::vector<store::Migration>{
-                                         {1, "orders", "CREATE TABLE orders (id TEXT)"}})
+  ASSERT_TRUE(store_
+                  ->Migrate("app", std::vector<store::Migration>{{1, "orders",
+                                                                  "CREATE TABLE orders (id TEXT)"}})
                   .ok());
   Status rolled_back = store_->Write([&](store::Txn& txn) -> Status {
     HERALD_RETURN_IF_ERROR(txn.Exec("INSERT INTO orders VALUES ('o1')").status());

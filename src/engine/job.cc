@@ -11,7 +11,7 @@
 namespace herald::engine {
 namespace {
 
-constexpr std::string_view kStateNames[] = {"scheduled", "available", "running", "retryable",
+constexpr std::string_view kStateNames[] = {"scheduled", "available", "running",  "retryable",
                                             "succeeded", "dead",      "cancelled"};
 
 bool ParseInt(std::string_view s, int64_t& out) {
@@ -39,9 +39,9 @@ Result<JobState> ParseJobState(std::string_view name) {
   if (name == "completed") return JobState::kSucceeded;
   if (name == "failed") return JobState::kDead;
   if (name == "delayed") return JobState::kScheduled;
-  return absl::InvalidArgumentError(StrCat(
-      "unknown job state '", name,
-      "' (scheduled, available, running, retryable, succeeded, dead, cancelled)"));
+  return absl::InvalidArgumentError(
+      StrCat("unknown job state '", name,
+             "' (scheduled, available, running, retryable, succeeded, dead, cancelled)"));
 }
 
 absl::Duration Backoff::Delay(int attempt, double unit) const {

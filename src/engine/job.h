@@ -26,7 +26,7 @@ enum class JobState : int {
   kRunning = 2,
   kRetryable = 3,  // failed, waiting for run_at to try again
   kSucceeded = 4,
-  kDead = 5,       // failed for good: the dead-letter list
+  kDead = 5,  // failed for good: the dead-letter list
   kCancelled = 6,
 };
 inline bool IsFinished(JobState s) { return static_cast<int>(s) >= 4; }
@@ -91,8 +91,8 @@ struct Job {
   std::string unique_key;
   std::string group_key;
   std::string last_error;
-  int progress = 0;     // 0..100
-  std::string result;   // JSON set by the handler; empty if none
+  int progress = 0;    // 0..100
+  std::string result;  // JSON set by the handler; empty if none
 };
 
 // Validation limits shared by every entry point (CLI, HTTP, modules).

@@ -160,12 +160,12 @@ Result<std::optional<Job>> Get(Txn& txn, const core::Id& id) {
 Result<std::vector<Job>> List(Txn& txn, const ListFilter& f) {
   // One statement with optional filters: "? IS NULL OR column = ?" keeps the SQL constant,
   // so it is prepared once.
-  static const std::string kSql = StrCat(
-      "SELECT ", kColumns,
-      " FROM jobs WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2)"
-      " AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR created_at >= ?4)"
-      " AND (?5 IS NULL OR created_at < ?5) AND (?6 IS NULL OR id > ?6)"
-      " ORDER BY id LIMIT ?7");
+  static const std::string kSql =
+      StrCat("SELECT ", kColumns,
+             " FROM jobs WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR type = ?2)"
+             " AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR created_at >= ?4)"
+             " AND (?5 IS NULL OR created_at < ?5) AND (?6 IS NULL OR id > ?6)"
+             " ORDER BY id LIMIT ?7");
   std::string after = f.after ? f.after->ToString() : "";
   const Value params[] = {
       f.queue ? Value(std::string_view(*f.queue)) : Value(),
@@ -177,7 +177,8 @@ Result<std::vector<Job>> List(Txn& txn, const ListFilter& f) {
       int64_t{std::clamp(f.limit, 1, 1000)},
   };
   std::vector<Job> out;
-  HERALD_RETURN_IF_ERROR(QueryJobs(txn, kSql, params, [&](Job&& j) { out.push_back(std::move(j)); }));
+  HERALD_RETURN_IF_ERROR(
+      QueryJobs(txn, kSql, params, [&](Job&& j) { out.push_back(std::move(j)); }));
   return out;
 }
 
@@ -216,10 +217,11 @@ Result<bool> Apply(Txn& txn, const Update& u) {
 Status AddCounters(Txn& txn, std::string_view queue, int64_t succeeded, int64_t failed,
                    int64_t dead) {
   return txn
-      .Exec("INSERT INTO queue_counters (queue, succeeded, failed, dead) VALUES (?1, ?2, ?3, ?4)"
-            " ON CONFLICT (queue) DO UPDATE SET succeeded = succeeded + ?2,"
-            " failed = failed + ?3, dead = dead + ?4",
-            {queue, succeeded, failed, dead})
+      .Exec(
+          "INSERT INTO queue_counters (queue, succeeded, failed, dead) VALUES (?1, ?2, ?3, ?4)"
+          " ON CONFLICT (queue) DO UPDATE SET succeeded = succeeded + ?2,"
+          " failed = failed + ?3, dead = dead + ?4",
+          {queue, succeeded, failed, dead})
       .status();
 }
 
@@ -245,9 +247,10 @@ Status HoldUnique(Txn& txn, std::string_view key, const core::Id& job_id,
                   std::optional<absl::Time> expires) {
   std::string id = job_id.ToString();
   return txn
-      .Exec("INSERT INTO job_unique (key, job_id, expires_at) VALUES (?1, ?2, ?3)"
-            " ON CONFLICT (key) DO UPDATE SET job_id = ?2, expires_at = ?3",
-            {key, id, OptTime(expires)})
+      .Exec(
+          "INSERT INTO job_unique (key, job_id, expires_at) VALUES (?1, ?2, ?3)"
+          " ON CONFLICT (key) DO UPDATE SET job_id = ?2, expires_at = ?3",
+          {key, id, OptTime(expires)})
       .status();
 }
 
@@ -292,18 +295,15 @@ Result<std::vector<core::Id>> DeadJobs(Txn& txn, std::string_view queue) {
   return out;
 }
 
-Result<int64_t> Prune(Txn& txn, absl::Time succeeded_before, absl::Time failed_before,
-                      int limit) {
+Result<int64_t> Prune(Txn& txn, absl::Time succeeded_before, absl::Time failed_before, int limit) {
+  HERALD_ASSIGN_OR_RETURN(int64_t succeeded,
+                          txn.Exec("DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs"
+                                   " WHERE state >= 4 AND finished_at < ? AND state = 4 LIMIT ?)",
+                                   {ToMicros(succeeded_before), int64_t{limit}}));
   HERALD_ASSIGN_OR_RETURN(
-      int64_t succeeded,
-      txn.Exec("DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs"
-               " WHERE state >= 4 AND finished_at < ? AND state = 4 LIMIT ?)",
-               {ToMicros(succeeded_before), int64_t{limit}}));
-  HERALD_ASSIGN_OR_RETURN(
-      int64_t failed,
-      txn.Exec("DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs"
-               " WHERE state >= 4 AND finished_at < ? AND state IN (5, 6) LIMIT ?)",
-               {ToMicros(failed_before), int64_t{limit}}));
+      int64_t failed, txn.Exec("DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs"
+                               " WHERE state >= 4 AND finished_at < ? AND state IN (5, 6) LIMIT ?)",
+                               {ToMicros(failed_before), int64_t{limit}}));
   HERALD_RETURN_IF_ERROR(
       txn.Exec("DELETE FROM job_unique WHERE expires_at IS NOT NULL AND expires_at < ?",
                {ToMicros(std::min(succeeded_before, failed_before))})
@@ -313,19 +313,20 @@ Result<int64_t> Prune(Txn& txn, absl::Time succeeded_before, absl::Time failed_b
 
 Status SetPaused(Txn& txn, std::string_view queue, bool paused) {
   return txn
-      .Exec("INSERT INTO queues (name, paused) VALUES (?1, ?2)"
-            " ON CONFLICT (name) DO UPDATE SET paused = ?2",
-            {queue, int64_t{paused ? 1 : 0}})
+      .Exec(
+          "INSERT INTO queues (name, paused) VALUES (?1, ?2)"
+          " ON CONFLICT (name) DO UPDATE SET paused = ?2",
+          {queue, int64_t{paused ? 1 : 0}})
       .status();
 }
 
 Result<std::vector<std::string>> PausedQueues(Txn& txn) {
   std::vector<std::string> out;
-  HERALD_RETURN_IF_ERROR(txn.Query("SELECT name FROM queues WHERE paused = 1", {},
-                                   [&](const Row& r) {
-                                     out.emplace_back(r.Text(0));
-                                     return true;
-                                   }));
+  HERALD_RETURN_IF_ERROR(
+      txn.Query("SELECT name FROM queues WHERE paused = 1", {}, [&](const Row& r) {
+        out.emplace_back(r.Text(0));
+        return true;
+      }));
   return out;
 }
 
@@ -339,20 +340,21 @@ Result<std::vector<QueueCounts>> CountByQueue(Txn& txn) {
     }
     return it->second;
   };
-  HERALD_RETURN_IF_ERROR(txn.Query(
-      "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state", {}, [&](const Row& r) {
-        int state = static_cast<int>(r.Int(1));
-        if (state >= 0 && state < 7) entry(r.Text(0)).by_state[state] = r.Int(2);
-        return true;
-      }));
-  HERALD_RETURN_IF_ERROR(txn.Query("SELECT queue, succeeded, failed, dead FROM queue_counters",
+  HERALD_RETURN_IF_ERROR(txn.Query("SELECT queue, state, count(*) FROM jobs GROUP BY queue, state",
                                    {}, [&](const Row& r) {
-                                     QueueCounts& c = entry(r.Text(0));
-                                     c.succeeded_total = r.Int(1);
-                                     c.failed_total = r.Int(2);
-                                     c.dead_total = r.Int(3);
+                                     int state = static_cast<int>(r.Int(1));
+                                     if (state >= 0 && state < 7)
+                                       entry(r.Text(0)).by_state[state] = r.Int(2);
                                      return true;
                                    }));
+  HERALD_RETURN_IF_ERROR(
+      txn.Query("SELECT queue, succeeded, failed, dead FROM queue_counters", {}, [&](const Row& r) {
+        QueueCounts& c = entry(r.Text(0));
+        c.succeeded_total = r.Int(1);
+        c.failed_total = r.Int(2);
+        c.dead_total = r.Int(3);
+        return true;
+      }));
   HERALD_RETURN_IF_ERROR(txn.Query("SELECT name, paused FROM queues", {}, [&](const Row& r) {
     entry(r.Text(0)).paused = r.Int(1) != 0;
     return true;

@@ -53,8 +53,8 @@ struct Update {
   std::string last_error;
   int progress = 0;
   std::string result;
-  std::string unique_key;         // released when the job finishes, if held until then
-  bool counted_failure = false;   // this update records a failed attempt
+  std::string unique_key;        // released when the job finishes, if held until then
+  bool counted_failure = false;  // this update records a failed attempt
 };
 // Returns whether the stored job was changed.
 Result<bool> Apply(store::Txn& txn, const Update& u);
@@ -64,8 +64,7 @@ Status AddCounters(store::Txn& txn, std::string_view queue, int64_t succeeded, i
                    int64_t dead);
 
 // Unique keys. Returns the id of the job holding `key` at `now`, if any.
-Result<std::optional<core::Id>> UniqueHolder(store::Txn& txn, std::string_view key,
-                                             absl::Time now);
+Result<std::optional<core::Id>> UniqueHolder(store::Txn& txn, std::string_view key, absl::Time now);
 // Makes `job_id` the holder of `key` until `expires` (nullopt: until the job finishes).
 Status HoldUnique(store::Txn& txn, std::string_view key, const core::Id& job_id,
                   std::optional<absl::Time> expires);
@@ -88,7 +87,7 @@ Result<std::vector<std::string>> PausedQueues(store::Txn& txn);
 
 struct QueueCounts {
   std::string queue;
-  int64_t by_state[7] = {};  // indexed by JobState
+  int64_t by_state[7] = {};     // indexed by JobState
   int64_t succeeded_total = 0;  // lifetime counters
   int64_t failed_total = 0;     // failed attempts
   int64_t dead_total = 0;

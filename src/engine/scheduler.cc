@@ -5,10 +5,10 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "core/log.h"
 #include "core/strings.h"
 #include "engine/cron.h"
 #include "engine/job_table.h"
-#include "core/log.h"
 
 namespace herald::engine {
 namespace {
@@ -281,8 +281,8 @@ class Scheduler::Impl {
         s.misfires,
         ToMicros(s.created_at),
     };
-    static const std::string kSql = StrCat("INSERT INTO schedules (", kColumns,
-                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    static const std::string kSql =
+        StrCat("INSERT INTO schedules (", kColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return txn.Exec(kSql, params).status();
   }
 
@@ -381,12 +381,13 @@ class Scheduler::Impl {
       enqueued = 0;
       HERALD_ASSIGN_OR_RETURN(
           int64_t changed,
-          txn.Exec("UPDATE schedules SET next_fire_at = ?, last_fire_at = coalesce(?, last_fire_at),"
-                   " fires = fires + ?, misfires = misfires + ?"
-                   " WHERE id = ? AND next_fire_at = ? AND enabled = 1",
-                   {t ? Value(ToMicros(*t)) : Value(),
-                    fire.empty() ? Value() : Value(ToMicros(fire.back())),
-                    static_cast<int64_t>(fire.size()), skipped, id, expected}));
+          txn.Exec(
+              "UPDATE schedules SET next_fire_at = ?, last_fire_at = coalesce(?, last_fire_at),"
+              " fires = fires + ?, misfires = misfires + ?"
+              " WHERE id = ? AND next_fire_at = ? AND enabled = 1",
+              {t ? Value(ToMicros(*t)) : Value(),
+               fire.empty() ? Value() : Value(ToMicros(fire.back())),
+               static_cast<int64_t>(fire.size()), skipped, id, expected}));
       advanced = changed > 0;
       if (!advanced) return absl::OkStatus();  // changed meanwhile (another process): reload
       for (absl::Time slot : fire) {

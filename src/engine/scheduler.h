@@ -35,7 +35,7 @@ struct ScheduleSpec {
   std::string name;  // unique, [A-Za-z0-9_.:/-]
   std::string cron;  // 5 or 6 fields, or a macro (see docs/CRON.md)
   std::string timezone = "UTC";
-  JobSpec job;       // run_at and delay are ignored: the slot is the job's run_at
+  JobSpec job;  // run_at and delay are ignored: the slot is the job's run_at
   Misfire misfire = Misfire::kFireOnce;
   bool enabled = true;
 };

@@ -158,8 +158,8 @@ TEST_F(SchedulerTest, FireAllIsCappedAtMaxCatchup) {
   ASSERT_TRUE(scheduler_->Add(Hourly("capped", Misfire::kFireAll)).ok());
   clock_.Set(At("2026-01-01T05:30:00Z"));
   scheduler_->Tick();
-  EXPECT_EQ(JobSlots(), (std::vector<absl::Time>{At("2026-01-01T04:00:00Z"),
-                                                 At("2026-01-01T05:00:00Z")}));
+  EXPECT_EQ(JobSlots(),
+            (std::vector<absl::Time>{At("2026-01-01T04:00:00Z"), At("2026-01-01T05:00:00Z")}));
   EXPECT_EQ(scheduler_->Get("capped")->misfires, 3);
 }
 
@@ -172,8 +172,7 @@ TEST_F(SchedulerTest, ScheduleRunsOnWallClockTimeOfItsZone) {
   EXPECT_EQ(s->next_fire_at, At("2026-01-01T07:00:00Z"));  // Thursday, CET = UTC+1
   auto runs = scheduler_->NextRuns("morning", 3);
   ASSERT_TRUE(runs.ok());
-  EXPECT_EQ(*runs, (std::vector<absl::Time>{At("2026-01-01T07:00:00Z"),
-                                            At("2026-01-02T07:00:00Z"),
+  EXPECT_EQ(*runs, (std::vector<absl::Time>{At("2026-01-01T07:00:00Z"), At("2026-01-02T07:00:00Z"),
                                             At("2026-01-05T07:00:00Z")}));
 }
 

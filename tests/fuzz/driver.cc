@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -27,7 +28,9 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(20261122);
   std::uniform_int_distribution<int> len(0, 64), pick(0, static_cast<int>(kAlphabet.size()) - 1),
       byte(0, 255), coin(0, 15);
-  for (int i = 0; i < 200000; ++i) {
+  const char* env_runs = std::getenv("FUZZ_SMOKE_RUNS");
+  int random_runs = env_runs != nullptr ? std::atoi(env_runs) : 20000;
+  for (int i = 0; i < random_runs; ++i) {
     std::string s(static_cast<size_t>(len(rng)), ' ');
     for (char& c : s) c = coin(rng) == 0 ? static_cast<char>(byte(rng)) : kAlphabet[pick(rng)];
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());

@@ -53,9 +53,9 @@ TEST_F(CliTest, BadInputExitsWithTwoAndSaysWhy) {
   auto bad_json = Run({"enqueue", "--type", "noop", "--payload", "{oops"});
   EXPECT_EQ(bad_json.exit_code, 2);
   EXPECT_NE(bad_json.out.find("payload"), std::string::npos) << bad_json.out;
-  auto big = RunHerald({"enqueue", "--type", "noop", "--payload",
-                        "\"" + std::string(2000, 'x') + "\""},
-                       {env_[0], "HERALD_ENGINE_MAX_PAYLOAD_BYTES=1000"});
+  auto big =
+      RunHerald({"enqueue", "--type", "noop", "--payload", "\"" + std::string(2000, 'x') + "\""},
+                {env_[0], "HERALD_ENGINE_MAX_PAYLOAD_BYTES=1000"});
   EXPECT_EQ(big.exit_code, 2);
   EXPECT_NE(big.out.find("over the limit"), std::string::npos);
   auto bad_flag = Run({"jobs", "list", "--limit", "0"});
@@ -85,15 +85,15 @@ TEST_F(CliTest, EnqueueShowCancelRetryRoundTrip) {
 }
 
 TEST_F(CliTest, SchedulesAddListRemove) {
-  auto add = Run({"schedules", "add", "--name", "daily-report", "--simple",
-                  R"({"frequency":"daily","time":"08:00"})", "--tz", "Europe/Paris", "--type",
-                  "noop"});
+  auto add =
+      Run({"schedules", "add", "--name", "daily-report", "--simple",
+           R"({"frequency":"daily","time":"08:00"})", "--tz", "Europe/Paris", "--type", "noop"});
   ASSERT_EQ(add.exit_code, 0) << add.out;
   EXPECT_NE(add.out.find("0 8 * * *"), std::string::npos) << add.out;
-  EXPECT_EQ(Run({"schedules", "add", "--name", "daily-report", "--cron", "@daily", "--type",
-                 "noop"})
-                .exit_code,
-            4);
+  EXPECT_EQ(
+      Run({"schedules", "add", "--name", "daily-report", "--cron", "@daily", "--type", "noop"})
+          .exit_code,
+      4);
   auto list = Run({"schedules", "list", "--json"});
   EXPECT_NE(list.out.find("daily-report"), std::string::npos);
   EXPECT_EQ(Run({"schedules", "remove", "daily-report"}).exit_code, 0);

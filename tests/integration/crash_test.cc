@@ -75,8 +75,7 @@ TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
   testing::Child server({"serve"}, env, log);
   store::Store& store = *(*rt)->store;
   absl::Time deadline = absl::Now() + absl::Seconds(120);
-  while (Count(store, "SELECT count(*) FROM jobs WHERE state < 4") != 0 &&
-         absl::Now() < deadline) {
+  while (Count(store, "SELECT count(*) FROM jobs WHERE state < 4") != 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   std::cerr << "drained in " << absl::FormatDuration(absl::Now() - drain_start) << "\n";

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "core/strings.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/strings.h"
 
 namespace herald::store {
 namespace {
@@ -92,12 +92,14 @@ class Connection {
     sqlite3_extended_result_codes(db.get(), 1);
     sqlite3_busy_timeout(db.get(), static_cast<int>(absl::ToInt64Milliseconds(o.busy_timeout)));
     auto conn = std::unique_ptr<Connection>(new Connection(std::move(db)));
-    std::string pragmas = StrCat(
-        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA synchronous=",
-        o.synchronous_full ? "FULL" : "NORMAL", ";");
+    std::string pragmas =
+        StrCat("PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA synchronous=",
+               o.synchronous_full ? "FULL" : "NORMAL", ";");
     // The writer keeps a larger page cache: the hot pages of the job tables and their indexes
     // stay in memory instead of being read back through the kernel on every group commit.
-    if (writer) pragmas = StrCat("PRAGMA journal_mode=WAL; PRAGMA cache_size=-", o.writer_cache_kib, "; ", pragmas);
+    if (writer)
+      pragmas =
+          StrCat("PRAGMA journal_mode=WAL; PRAGMA cache_size=-", o.writer_cache_kib, "; ", pragmas);
     HERALD_RETURN_IF_ERROR(conn->ExecScript(pragmas));
     return conn;
   }
@@ -131,9 +133,8 @@ class Connection {
 
   Status Bind(sqlite3_stmt* s, std::span<const Value> params) {
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(s)) {
-      return absl::InvalidArgumentError(StrCat("statement takes ",
-                                                     sqlite3_bind_parameter_count(s),
-                                                     " parameters, got ", params.size()));
+      return absl::InvalidArgumentError(StrCat("statement takes ", sqlite3_bind_parameter_count(s),
+                                               " parameters, got ", params.size()));
     }
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i) + 1;
@@ -313,7 +314,9 @@ class SqliteStore::Impl {
     for (;;) {
       {
         absl::MutexLock l(&mu_);
-        auto ready = [this] { return !queue_.empty() || stopping_; };
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !queue_.empty() || stopping_;
+        };
         mu_.AwaitWithTimeout(absl::Condition(&ready), options_.external_poll);
         if (queue_.empty() && stopping_) return;
         size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
@@ -412,11 +415,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
     }
   }
   HERALD_ASSIGN_OR_RETURN(auto writer, Connection::Open(options, /*writer=*/true));
-  HERALD_RETURN_IF_ERROR(writer->ExecScript(
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
-      " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
-      " PRIMARY KEY (module, version))"));
+  HERALD_RETURN_IF_ERROR(
+      writer->ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+                         " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+                         " PRIMARY KEY (module, version))"));
   auto impl = std::make_unique<Impl>(options, std::move(writer), std::move(lock));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
@@ -443,25 +446,25 @@ Status SqliteStore::Migrate(std::string_view module, std::span<const Migration> 
     HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) -> Status {
       std::string applied_name;
       bool applied = false;
-      HERALD_RETURN_IF_ERROR(txn.Query(
-          "SELECT name FROM schema_migrations WHERE module = ? AND version = ?",
-          {module, int64_t{m.version}}, [&](const Row& r) {
-            applied = true;
-            applied_name = std::string(r.Text(0));
-            return false;
-          }));
+      HERALD_RETURN_IF_ERROR(
+          txn.Query("SELECT name FROM schema_migrations WHERE module = ? AND version = ?",
+                    {module, int64_t{m.version}}, [&](const Row& r) {
+                      applied = true;
+                      applied_name = std::string(r.Text(0));
+                      return false;
+                    }));
       if (applied) {
         if (applied_name != m.name) {
-          return absl::FailedPreconditionError(
-              StrCat("migration ", module, "/", m.version, " was applied as '",
-                           applied_name, "' but is now named '", m.name, "'"));
+          return absl::FailedPreconditionError(StrCat("migration ", module, "/", m.version,
+                                                      " was applied as '", applied_name,
+                                                      "' but is now named '", m.name, "'"));
         }
         return absl::OkStatus();
       }
       Status st = txn.ExecScript(m.sql);
       if (!st.ok()) {
-        return absl::Status(st.code(), StrCat("migration ", module, "/", m.version, " (",
-                                                    m.name, "): ", st.message()));
+        return absl::Status(st.code(), StrCat("migration ", module, "/", m.version, " (", m.name,
+                                              "): ", st.message()));
       }
       return txn
           .Exec("INSERT INTO schema_migrations (module, version, name) VALUES (?, ?, ?)",

@@ -13,13 +13,13 @@
 namespace herald::store {
 
 struct SqliteOptions {
-  std::string path;                             // the database file; its folder must exist
-  bool synchronous_full = false;                // FULL fsyncs every commit; NORMAL is crash-safe
-                                                // for the process (WAL), not for power loss
+  std::string path;               // the database file; its folder must exist
+  bool synchronous_full = false;  // FULL fsyncs every commit; NORMAL is crash-safe
+                                  // for the process (WAL), not for power loss
   absl::Duration busy_timeout = absl::Seconds(5);
-  int max_batch = 4096;                         // write requests per group commit
+  int max_batch = 4096;  // write requests per group commit
   absl::Duration external_poll = absl::Milliseconds(100);
-  int writer_cache_kib = 32 * 1024;             // the writer connection's page cache
+  int writer_cache_kib = 32 * 1024;  // the writer connection's page cache
   // Take an exclusive lock on "<path>.lock" for the life of the store, so two servers never
   // share one file. Command-line tools that only read or make small edits leave it false.
   bool exclusive_owner = false;

@@ -81,8 +81,7 @@ TEST_F(SqliteStoreTest, WriteIsVisibleToReadersAndCallbacksRunAfterCommit) {
   ASSERT_TRUE(store
                   ->Write([&](Txn& txn) -> Status {
                     HERALD_RETURN_IF_ERROR(
-                        txn.Exec("INSERT INTO t (k, v) VALUES (?, ?)", {"a", int64_t{1}})
-                            .status());
+                        txn.Exec("INSERT INTO t (k, v) VALUES (?, ?)", {"a", int64_t{1}}).status());
                     txn.OnCommit([&] { committed = true; });
                     EXPECT_FALSE(committed);
                     return absl::OkStatus();
@@ -118,7 +117,8 @@ TEST_F(SqliteStoreTest, FailingWriterIsRolledBackAloneInAGroupCommit) {
   }
   {
     absl::MutexLock l(&mu);
-    mu.Await(absl::Condition(+[](int* f) { return *f == kWriters; }, &finished));
+    mu.Await(absl::Condition(
+        +[](int* f) { return *f == kWriters; }, &finished));
   }
   int ok = 0;
   for (int i = 0; i < kWriters; ++i) {
@@ -151,8 +151,7 @@ TEST_F(SqliteStoreTest, WrongParameterCountIsAnError) {
 TEST_F(SqliteStoreTest, ReadTransactionsRefuseWrites) {
   auto store = OpenStore();
   ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
-  Status st = store->Read(
-      [](Txn& txn) { return txn.Exec("DELETE FROM t", {}).status(); });
+  Status st = store->Read([](Txn& txn) { return txn.Exec("DELETE FROM t", {}).status(); });
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -193,6 +192,29 @@ TEST_F(SqliteStoreTest, ListenerHearsCommitsOfAnotherConnectionOnly) {
                   })
                   .ok());
   EXPECT_TRUE(heard.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST_F(SqliteStoreTest, RemovedListenerIsNotCalledAgain) {
+  options_.external_poll = absl::Milliseconds(5);
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  std::atomic<int> removed_calls{0};
+  absl::Notification kept_heard;
+  int removed = store->AddExternalChangeListener([&] { removed_calls++; });
+  store->AddExternalChangeListener([&] {
+    if (!kept_heard.HasBeenNotified()) kept_heard.Notify();
+  });
+  store->RemoveExternalChangeListener(removed);
+  SqliteOptions other = options_;
+  auto second = SqliteStore::Open(other);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE((*second)
+                  ->Write([](Txn& txn) {
+                    return txn.Exec("INSERT INTO t (k, v) VALUES ('x', 1)", {}).status();
+                  })
+                  .ok());
+  ASSERT_TRUE(kept_heard.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(removed_calls.load(), 0);
 }
 
 TEST_F(SqliteStoreTest, IntegrityCheckSaysOk) {

@@ -7,12 +7,12 @@
 
 #include "core/status.h"
 
-namespace herald::cli {
+namespace herald::bench {
 
 struct BenchOptions {
   int64_t jobs = 100'000;
-  int concurrency = 2;         // worker threads
-  int batch = 1000;            // jobs per bulk enqueue
+  int concurrency = 2;  // worker threads
+  int batch = 1000;     // jobs per bulk enqueue
   bool synchronous_full = false;
   int latency_samples = 2000;  // single jobs sent to an idle worker, one at a time
   int delayed_jobs = 1000;     // delayed jobs spread over two seconds
@@ -47,4 +47,4 @@ struct MemoryBenchResult {
 // Queues `jobs` delayed no-op jobs and reports the process's resident memory.
 Result<MemoryBenchResult> RunMemoryBench(int64_t jobs, const std::string& dir);
 
-}  // namespace herald::cli
+}  // namespace herald::bench

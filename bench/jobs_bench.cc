@@ -1,4 +1,4 @@
-#include "cli/bench.h"
+#include "bench/jobs_bench.h"
 
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 #include "engine/engine.h"
 #include "store/sqlite/sqlite_store.h"
 
-namespace herald::cli {
+namespace herald::bench {
 namespace {
 
 using engine::Engine;
@@ -119,16 +119,16 @@ std::string BenchResult::ToJson() const {
 }
 
 std::string MemoryBenchResult::ToJson() const {
-  return fmt::format(R"({{"bench":"memory","jobs":{},"idle_rss_mb":{:.1f},"queued_rss_mb":{:.1f}}})",
-                     jobs, idle_rss_mb, queued_rss_mb);
+  return fmt::format(
+      R"({{"bench":"memory","jobs":{},"idle_rss_mb":{:.1f},"queued_rss_mb":{:.1f}}})", jobs,
+      idle_rss_mb, queued_rss_mb);
 }
 
 Result<BenchResult> RunJobsBench(const BenchOptions& o) {
   if (o.jobs < 1 || o.concurrency < 1 || o.batch < 1) {
     return absl::InvalidArgumentError("jobs, concurrency and batch must be positive");
   }
-  std::string dir =
-      o.dir.empty() ? StrCat("/tmp/herald-bench-", ::getpid()) : o.dir;
+  std::string dir = o.dir.empty() ? StrCat("/tmp/herald-bench-", ::getpid()) : o.dir;
   BenchResult r;
   r.jobs = o.jobs;
   r.concurrency = o.concurrency;
@@ -230,4 +230,4 @@ Result<MemoryBenchResult> RunMemoryBench(int64_t jobs, const std::string& dir_in
   return r;
 }
 
-}  // namespace herald::cli
+}  // namespace herald::bench

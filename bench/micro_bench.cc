@@ -1,0 +1,56 @@
+// Micro-benchmarks of the engine's hot small pieces (Google Benchmark):
+//   build/release/micro_bench
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "core/clock.h"
+#include "core/id.h"
+#include "engine/cron.h"
+#include "engine/token_bucket.h"
+
+namespace herald {
+namespace {
+
+void BM_CronNext(benchmark::State& state, const char* expr, const char* zone) {
+  auto cron = engine::CronExpr::Parse(expr);
+  auto tz = engine::LoadZone(zone);
+  absl::Time t = absl::FromUnixSeconds(1'767'225'600);
+  for (auto _ : state) {
+    t = *cron->Next(t, *tz);
+    benchmark::DoNotOptimize(t);
+  }
+}
+BENCHMARK_CAPTURE(BM_CronNext, every_minute_utc, "* * * * *", "UTC");
+BENCHMARK_CAPTURE(BM_CronNext, weekdays_8am_paris, "0 8 * * MON-FRI", "Europe/Paris");
+BENCHMARK_CAPTURE(BM_CronNext, last_friday_new_york, "30 2 * * 5L", "America/New_York");
+
+void BM_CronParse(benchmark::State& state) {
+  for (auto _ : state)
+    benchmark::DoNotOptimize(engine::CronExpr::Parse("*/15 8-18 * JAN-JUN MON-FRI"));
+}
+BENCHMARK(BM_CronParse);
+
+void BM_IdNext(benchmark::State& state) {
+  core::IdGenerator ids(core::Clock::Real());
+  for (auto _ : state) benchmark::DoNotOptimize(ids.Next());
+}
+BENCHMARK(BM_IdNext);
+
+void BM_IdToString(benchmark::State& state) {
+  core::IdGenerator ids(core::Clock::Real());
+  core::Id id = ids.Next();
+  for (auto _ : state) benchmark::DoNotOptimize(id.ToString());
+}
+BENCHMARK(BM_IdToString);
+
+void BM_TokenBucket(benchmark::State& state) {
+  absl::Time now = absl::FromUnixSeconds(0);
+  engine::TokenBucket bucket(1000, absl::Seconds(1), now);
+  for (auto _ : state) {
+    now += absl::Microseconds(500);
+    if (bucket.Ready(now)) bucket.Take();
+  }
+}
+BENCHMARK(BM_TokenBucket);
+
+}  // namespace
+}  // namespace herald
