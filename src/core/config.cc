@@ -29,7 +29,6 @@ namespace {
 
 constexpr std::string_view kEnvPrefix = "HERALD_";
 constexpr int64_t kMaxPayloadLimit = int64_t{64} << 20;  // 64 MiB
-constexpr size_t kMaxQueueNameLength = 128;
 
 // ---------------------------------------------------------------------------------------------
 // The scalar keys. One table drives the TOML reader, the environment overrides and validation,
@@ -248,16 +247,8 @@ const Origin* FindOrigin(const Origins& origins, const std::string& key) {
   return it == origins.end() ? nullptr : &it->second;
 }
 
-bool ValidQueueName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxQueueNameLength) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-           c == ':';
-  });
-}
-
 std::string QueueNameProblem() {
-  return herald::StrCat("invalid queue name (use 1..", kMaxQueueNameLength,
+  return herald::StrCat("invalid queue name (use 1..", herald::kMaxNameLength,
                         " letters, digits, '_', '-', '.' or ':')");
 }
 
@@ -321,7 +312,7 @@ void CheckConfig(const Config& config, const Origins& origins, const std::set<st
   for (const auto& [name, queue] : config.engine.queues) {
     const std::string prefix = herald::StrCat("engine.queues.", name);
     if (skip.contains(prefix)) continue;
-    if (!ValidQueueName(name)) {
+    if (!IsValidName(name)) {
       problems.Add(herald::StrCat("engine.queues.", Quote(name)), QueueNameProblem(),
                    FindOrigin(origins, prefix));
       continue;
@@ -597,7 +588,7 @@ class Loader {
       const std::string name(key.str());
       const std::string prefix = herald::StrCat("engine.queues.", name);
       origins_[prefix] = At(key.source());
-      if (!ValidQueueName(name)) {
+      if (!IsValidName(name)) {
         AddError(herald::StrCat("engine.queues.", Quote(name)), QueueNameProblem(),
                  At(key.source()));
         failed_.insert(prefix);

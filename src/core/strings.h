@@ -23,6 +23,19 @@ namespace herald {
 inline std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
 inline absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
+// The rule for names users choose (queues, job types, schedules): 1 to 128 characters of
+// [A-Za-z0-9_.:-], so a name is safe in a URL path, a log line and a metric label.
+inline constexpr size_t kMaxNameLength = 128;
+inline bool IsValidName(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Concatenates anything fmt can print (std and absl string views included).
 template <typename... Args>
 std::string StrCat(const Args&... args) {

@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "core/strings.h"
+#include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_store.h"
@@ -15,25 +16,15 @@
 namespace herald::engine {
 namespace {
 
-using ::testing::TempDir;
-
 class EngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(TempDir()) /
-           ("engine_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    config_.workers = 2;
-  }
+  void SetUp() override { config_.workers = 2; }
   void TearDown() override {
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
-  std::string DbPath() const { return (dir_ / "herald.db").string(); }
+  std::string DbPath() const { return dir_.File("herald.db"); }
 
   std::unique_ptr<store::SqliteStore> OpenStore(bool owner = true) {
     store::SqliteOptions o;
@@ -84,7 +75,7 @@ class EngineTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   core::ManualClock clock_;
   core::Config::Engine config_;
   std::unique_ptr<store::SqliteStore> store_;

@@ -19,13 +19,6 @@ bool ParseInt(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-bool ValidName(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNameLength) return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
-  });
-}
-
 }  // namespace
 
 std::string_view JobStateName(JobState s) { return kStateNames[static_cast<int>(s)]; }
@@ -92,13 +85,13 @@ Result<Backoff> Backoff::Decode(std::string_view text) {
 }
 
 Status ValidateSpec(const JobSpec& spec, int64_t max_payload_bytes) {
-  if (!ValidName(spec.type)) {
+  if (!IsValidName(spec.type)) {
     return absl::InvalidArgumentError(
-        StrCat("type: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:/-]"));
+        StrCat("type: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:-]"));
   }
-  if (!ValidName(spec.queue)) {
+  if (!IsValidName(spec.queue)) {
     return absl::InvalidArgumentError(
-        StrCat("queue: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:/-]"));
+        StrCat("queue: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:-]"));
   }
   if (spec.unique_key.size() > kMaxNameLength * 4) {
     return absl::InvalidArgumentError("unique_key: longer than 512 bytes");

@@ -53,7 +53,7 @@ enum class UniqueConflict { kDrop, kReplace };
 
 // What a caller asks for. Only `type` is required.
 struct JobSpec {
-  std::string queue = "default";
+  std::string queue = "default";  // a name (core/strings.h IsValidName)
   std::string type;
   std::string payload = "{}";  // a JSON document
   int priority = 0;            // higher runs first within a queue
@@ -94,9 +94,6 @@ struct Job {
   int progress = 0;    // 0..100
   std::string result;  // JSON set by the handler; empty if none
 };
-
-// Validation limits shared by every entry point (CLI, HTTP, modules).
-inline constexpr size_t kMaxNameLength = 128;  // queue, type, unique and group keys
 
 // Checks a spec against the limits, the payload as JSON, and names the bad field.
 Status ValidateSpec(const JobSpec& spec, int64_t max_payload_bytes);

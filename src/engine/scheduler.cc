@@ -58,13 +58,6 @@ constexpr std::string_view kColumns =
 // outage) the rest of the backlog counts as misfired without being enumerated.
 constexpr int kMaxScan = 100'000;
 
-bool ValidName(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNameLength) return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
-  });
-}
-
 Result<Schedule> FromRow(const Row& r) {
   Schedule s;
   HERALD_ASSIGN_OR_RETURN(s.id, core::Id::Parse(r.Text(0)));
@@ -154,9 +147,9 @@ class Scheduler::Impl {
   }
 
   Result<Schedule> Add(const ScheduleSpec& spec) {
-    if (!ValidName(spec.name)) {
+    if (!IsValidName(spec.name)) {
       return absl::InvalidArgumentError(
-          StrCat("name: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:/-]"));
+          StrCat("name: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:-]"));
     }
     if (!engine_.HasHandler(spec.job.type)) {
       return absl::InvalidArgumentError(

@@ -32,7 +32,7 @@ std::string_view MisfireName(Misfire m);
 Result<Misfire> ParseMisfire(std::string_view name);  // skip, fire_once, fire_all
 
 struct ScheduleSpec {
-  std::string name;  // unique, [A-Za-z0-9_.:/-]
+  std::string name;  // unique; a name (core/strings.h IsValidName)
   std::string cron;  // 5 or 6 fields, or a macro (see docs/CRON.md)
   std::string timezone = "UTC";
   JobSpec job;  // run_at and delay are ignored: the slot is the job's run_at

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_store.h"
@@ -21,14 +22,9 @@ absl::Time At(const char* rfc3339) {
 class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("scheduler_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
     clock_.Set(At("2026-01-01T00:00:00Z"));
     store::SqliteOptions o;
-    o.path = (dir_ / "herald.db").string();
+    o.path = dir_.File("herald.db");
     auto s = store::SqliteStore::Open(o);
     ASSERT_TRUE(s.ok());
     store_ = std::move(s).value();
@@ -45,7 +41,6 @@ class SchedulerTest : public ::testing::Test {
     scheduler_.reset();
     engine_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   std::unique_ptr<Scheduler> NewScheduler() {
@@ -75,7 +70,7 @@ class SchedulerTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   core::ManualClock clock_;
   core::Config::Scheduler config_;
   std::unique_ptr<store::SqliteStore> store_;

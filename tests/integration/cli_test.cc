@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "process.h"
 
@@ -14,19 +15,11 @@ using testing::RunHerald;
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    env_ = {"HERALD_STORE_PATH=" + (dir_ / "herald.db").string()};
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { env_ = {"HERALD_STORE_PATH=" + dir_.File("herald.db")}; }
 
   testing::CommandResult Run(const std::vector<std::string>& args) { return RunHerald(args, env_); }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::vector<std::string> env_;
 };
 
@@ -101,7 +94,7 @@ TEST_F(CliTest, SchedulesAddListRemove) {
 }
 
 TEST_F(CliTest, SecondServerOnTheSameStoreIsRefused) {
-  std::string log = (dir_ / "serve.log").string();
+  std::string log = dir_.File("serve.log");
   testing::Child first({"serve"}, env_, log);
   bool serving = false;
   for (int i = 0; i < 200 && !serving; ++i) {  // until the first server holds the lock

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "cli/runtime.h"
+#include "core/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "process.h"
 
@@ -26,12 +27,9 @@ int64_t Count(store::Store& store, const std::string& sql) {
 }
 
 TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
-  std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) / ("crash_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::string db = (dir / "herald.db").string();
-  std::string log = (dir / "serve.log").string();
+  testing::TempDir dir;
+  std::string db = dir.File("herald.db");
+  std::string log = dir.File("serve.log");
   std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_ENGINE_WORKERS=2",
                                   "HERALD_LOG_LEVEL=warn"};
 
@@ -94,7 +92,6 @@ TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
   ASSERT_TRUE(integrity.ok());
   EXPECT_EQ(*integrity, "ok");
   rt->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

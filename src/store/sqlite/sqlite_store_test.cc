@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "core/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
 namespace herald::store {
@@ -12,15 +13,7 @@ namespace {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("sqlite_store_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    options_.path = (dir_ / "t.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { options_.path = dir_.File("t.db"); }
 
   std::unique_ptr<SqliteStore> OpenStore() {
     auto store = SqliteStore::Open(options_);
@@ -42,7 +35,7 @@ class SqliteStoreTest : public ::testing::Test {
     return n;
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   SqliteOptions options_;
 };
 
