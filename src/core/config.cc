@@ -113,6 +113,13 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(engine, shutdown_grace, kDuration)},
       {HERALD_CONFIG_FIELD(scheduler, misfire_grace, kDuration)},
       {HERALD_CONFIG_FIELD(scheduler, max_catchup, kInt), .min = 1, .max = 100'000},
+      {HERALD_CONFIG_FIELD(http, address, kString), .check = CheckNonEmpty},
+      {HERALD_CONFIG_FIELD(http, port, kInt), .min = 0, .max = 65535},
+      {HERALD_CONFIG_FIELD(http, threads, kInt), .min = 1, .max = 256},
+      {HERALD_CONFIG_FIELD(http, max_body_bytes, kInt64), .min = 1, .max = kMaxPayloadLimit},
+      {HERALD_CONFIG_FIELD(http, read_timeout, kDuration), .min_exclusive = true},
+      {HERALD_CONFIG_FIELD(http, idle_timeout, kDuration), .min_exclusive = true},
+      {HERALD_CONFIG_FIELD(http, cors_origins, kString)},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -121,7 +128,8 @@ const std::vector<KeySpec>& Keys() {
 
 #undef HERALD_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 4> kSections = {"store", "engine", "scheduler", "log"};
+constexpr std::array<std::string_view, 5> kSections = {"store", "engine", "scheduler", "http",
+                                                       "log"};
 
 const KeySpec* FindKey(std::string_view section, std::string_view name) {
   for (const KeySpec& spec : Keys()) {

@@ -56,6 +56,16 @@ struct Config {
     int max_catchup = 1000;                            // cap for misfire policy "fire_all"
   } scheduler;
 
+  struct Http {
+    std::string address = "127.0.0.1";
+    int port = 8080;                                 // 0: any free port
+    int threads = 4;                                 // connection threads
+    int64_t max_body_bytes = 1 << 20;                // larger bodies get 413
+    absl::Duration read_timeout = absl::Seconds(10);  // one request, once started
+    absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive between requests
+    std::string cors_origins;                        // comma-separated; "*" for any; "" none
+  } http;
+
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text or json (one JSON object per line)

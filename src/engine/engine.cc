@@ -1101,6 +1101,27 @@ Result<EnqueueResult> Engine::Enqueue(store::Txn& txn, const JobSpec& spec) {
 Status Engine::Cancel(const core::Id& id) { return impl_->Cancel(id); }
 Status Engine::Retry(const core::Id& id) { return impl_->Retry(id); }
 Result<int64_t> Engine::RetryAllDead(std::string_view queue) { return impl_->RetryAllDead(queue); }
+Status Engine::Delete(const core::Id& id) {
+  return impl_->store().Write([&](store::Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(bool done, table::Delete(txn, id));
+    if (done) return absl::OkStatus();
+    HERALD_ASSIGN_OR_RETURN(auto job, table::Get(txn, id));
+    if (!job) return absl::NotFoundError(StrCat("no job ", id.ToString()));
+    return absl::FailedPreconditionError(StrCat("job ", id.ToString(), " is ",
+                                                JobStateName(job->state),
+                                                ": cancel it before deleting it"));
+  });
+}
+
+Result<int64_t> Engine::DeleteDead(std::string_view queue) {
+  int64_t n = 0;
+  HERALD_RETURN_IF_ERROR(impl_->store().Write([&](store::Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(n, table::DeleteDead(txn, queue));
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
 Status Engine::PauseQueue(std::string_view queue) { return impl_->SetPaused(queue, true); }
 Status Engine::ResumeQueue(std::string_view queue) { return impl_->SetPaused(queue, false); }
 

@@ -116,6 +116,10 @@ class Engine {
   // Makes a dead or cancelled job available again. NotFound / FailedPrecondition likewise.
   Status Retry(const core::Id& id);
   Result<int64_t> RetryAllDead(std::string_view queue);
+  // Deletes a finished job. NotFound if there is none; FailedPrecondition if unfinished.
+  Status Delete(const core::Id& id);
+  // Deletes the dead-letter list of `queue`; returns how many jobs.
+  Result<int64_t> DeleteDead(std::string_view queue);
   Status PauseQueue(std::string_view queue);
   Status ResumeQueue(std::string_view queue);
 

@@ -295,6 +295,16 @@ Result<std::vector<core::Id>> DeadJobs(Txn& txn, std::string_view queue) {
   return out;
 }
 
+Result<bool> Delete(Txn& txn, const core::Id& id) {
+  std::string key = id.ToString();
+  HERALD_ASSIGN_OR_RETURN(int64_t n, txn.Exec("DELETE FROM jobs WHERE id = ? AND state >= 4", {key}));
+  return n > 0;
+}
+
+Result<int64_t> DeleteDead(Txn& txn, std::string_view queue) {
+  return txn.Exec("DELETE FROM jobs WHERE queue = ? AND state = 5", {queue});
+}
+
 Result<int64_t> Prune(Txn& txn, absl::Time succeeded_before, absl::Time failed_before, int limit) {
   HERALD_ASSIGN_OR_RETURN(int64_t succeeded,
                           txn.Exec("DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs"

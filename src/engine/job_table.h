@@ -77,6 +77,11 @@ Result<bool> Retry(store::Txn& txn, const core::Id& id, absl::Time now);
 // The ids of the dead jobs of `queue` (the dead-letter list), oldest first.
 Result<std::vector<core::Id>> DeadJobs(store::Txn& txn, std::string_view queue);
 
+// Deletes a finished job. Returns false if the job is missing or unfinished.
+Result<bool> Delete(store::Txn& txn, const core::Id& id);
+// Deletes the dead jobs of `queue`; returns how many.
+Result<int64_t> DeleteDead(store::Txn& txn, std::string_view queue);
+
 // Deletes up to `limit` finished jobs: succeeded before `succeeded_before`, dead or
 // cancelled before `failed_before`. Returns how many.
 Result<int64_t> Prune(store::Txn& txn, absl::Time succeeded_before, absl::Time failed_before,

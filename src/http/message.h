@@ -1,0 +1,71 @@
+#pragma once
+// Request and Response: what a route handler sees and returns. Bodies are JSON unless a
+// handler says otherwise. Error responses always have the shape
+//   {"error":{"code":"...","message":"...","details":...}}
+// and are built from a Status by ErrorResponse (the one Status-to-HTTP mapping).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "boost/json/value.hpp"
+#include "core/status.h"
+
+namespace herald::http {
+
+// Who is calling, once authenticated. Empty for anonymous requests.
+struct Caller {
+  enum class Kind { kAnonymous, kUser, kService };
+  Kind kind = Kind::kAnonymous;
+  std::string id;    // user id or service name
+  std::string role;  // user role, or "service"
+  std::vector<std::string> permissions;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string, percent-decoded
+  std::map<std::string, std::string, std::less<>> query;    // decoded
+  std::map<std::string, std::string, std::less<>> headers;  // names in lower case
+  std::map<std::string, std::string, std::less<>> params;   // from the route pattern
+  std::string body;
+  std::string request_id;
+  std::string client_ip;
+  Caller caller;
+
+  std::string_view Header(std::string_view name) const;  // lower-case name; "" if absent
+  std::optional<std::string_view> Query(std::string_view name) const;
+  // Parses the body as a JSON object; InvalidArgument naming the problem otherwise.
+  Result<boost::json::object> JsonBody() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, const boost::json::value& body);
+  static Response Text(int status, std::string body, std::string content_type);
+};
+
+// The HTTP status for a Status code: InvalidArgument/OutOfRange 400, Unauthenticated 401,
+// PermissionDenied 403, NotFound 404, AlreadyExists/FailedPrecondition/Aborted 409,
+// ResourceExhausted 429, Unavailable 503 (both with Retry-After), DeadlineExceeded 504,
+// everything else 500 (with a generic message: internal details are logged, not returned).
+int HttpStatus(const Status& status);
+
+// The JSON error response for `status`. A "details" payload (JSON text set with
+// SetErrorDetails) and a "retry_after_s" payload become the body's details and Retry-After.
+Response ErrorResponse(const Status& status);
+
+// Attaches JSON details to an error status (kept through Status copies).
+void SetErrorDetails(Status& status, const boost::json::value& details);
+// Attaches a Retry-After hint to an error status.
+void SetRetryAfter(Status& status, absl::Duration after);
+
+}  // namespace herald::http

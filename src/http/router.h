@@ -1,0 +1,45 @@
+#pragma once
+// Router: routes by method and path pattern ("/api/jobs/{id}"), each with the permission a
+// caller needs ("" for public routes) and a one-line summary that feeds the OpenAPI document.
+// Not thread-safe while routes are added; Match is safe to call concurrently afterwards.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace herald::http {
+
+using Handler = std::function<Result<Response>(Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;     // segments; "{name}" captures one segment into Request::params
+  std::string permission;  // "" = public; otherwise e.g. "jobs:create"
+  std::string summary;
+  Handler handler;
+  int success_status = 200;  // documented in OpenAPI
+  std::string tag;           // OpenAPI tag (module)
+};
+
+class Router {
+ public:
+  void Add(Route route);
+
+  // The route for the request's method and path, with its params filled in. NotFound if no
+  // pattern matches the path; FailedPrecondition "method not allowed" (405) if one matches
+  // with another method, with the allowed methods in `allow`.
+  Result<const Route*> Match(Request& request, std::string* allow) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  struct Compiled {
+    std::vector<std::string> segments;
+  };
+  std::vector<Route> routes_;
+  std::vector<Compiled> compiled_;
+};
+
+}  // namespace herald::http

@@ -1,0 +1,296 @@
+#include "http/server.h"
+
+#include "absl/strings/str_split.h"
+#include "core/strings.h"
+#include "core/testing/temp_dir.h"
+#include "engine/builtin_handlers.h"
+#include "gtest/gtest.h"
+#include "http/engine_routes.h"
+#include "http/ops_routes.h"
+#include "http/testing/client.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace herald::http {
+namespace {
+
+using testing::Client;
+
+// Over real sockets: a server on a free loopback port with the engine's routes. Credentials
+// are a stand-in here ("Bearer perm1,perm2" grants those permissions; "Bearer bad" is
+// refused) so these tests cover routing, authorisation and the routes themselves; the real
+// authenticator is tested with the auth module.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::SqliteOptions so;
+    so.path = dir_.File("herald.db");
+    store_ = std::move(store::SqliteStore::Open(so)).value();
+    ASSERT_TRUE(engine::Engine::Migrate(*store_).ok());
+    ASSERT_TRUE(engine::Scheduler::Migrate(*store_).ok());
+    engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
+    engine::RegisterBuiltinHandlers(*engine_);
+    ASSERT_TRUE(engine_->Start(/*threads=*/false).ok());
+    scheduler_ = std::move(engine::Scheduler::Create(*store_, *engine_, clock_,
+                                                     core::Config::Scheduler{}))
+                     .value();
+    ASSERT_TRUE(scheduler_->Start(/*thread=*/false).ok());
+    AddEngineRoutes(router_, *engine_, *scheduler_);
+    AddOpsRoutes(router_, {store_.get(), engine_.get(), scheduler_.get(),
+                           [this] { return server_->Stats(); }, [] { return true; }, "test"});
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.max_body_bytes = 64 << 10;
+    options.access_log = false;
+    auto authenticate = [](Request& req) -> Status {
+      std::string_view auth = req.Header("authorization");
+      if (auth.empty()) return absl::OkStatus();
+      if (auth == "Bearer bad") return absl::UnauthenticatedError("bad token");
+      req.caller.kind = Caller::Kind::kUser;
+      req.caller.id = "tester";
+      for (auto p : absl::StrSplit(ToAbsl(auth.substr(7)), ',')) {
+        req.caller.permissions.emplace_back(p);
+      }
+      return absl::OkStatus();
+    };
+    server_ = std::move(Server::Create(options, router_, authenticate, core::Clock::Real())).value();
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_->Stop(absl::Seconds(1));
+    server_.reset();
+    scheduler_.reset();
+    engine_.reset();
+    store_.reset();
+  }
+
+  static std::vector<std::pair<std::string, std::string>> As(std::string perms) {
+    return {{"Authorization", "Bearer " + perms}};
+  }
+  static std::string ErrorCode(const testing::ClientResponse& r) {
+    auto v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("error")) return "<no error object>";
+    return std::string(v.at("error").at("code").as_string());
+  }
+  static std::string ErrorMessage(const testing::ClientResponse& r) {
+    auto v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("error")) return "";
+    return std::string(v.at("error").at("message").as_string());
+  }
+
+  herald::testing::TempDir dir_;
+  core::ManualClock clock_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::Scheduler> scheduler_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, HealthAnswersAndEchoesARequestId) {
+  Client c(server_->port());
+  auto r = c.Send("GET", "/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json().at("status").as_string(), "ok");
+  EXPECT_EQ(r.headers["x-request-id"].size(), 36u);  // generated
+  r = c.Send("GET", "/health", "", {{"X-Request-ID", "abc-123"}});
+  EXPECT_EQ(r.headers["x-request-id"], "abc-123");
+  r = c.Send("GET", "/health", "", {{"X-Request-ID", "has spaces and \"quotes\""}});
+  EXPECT_EQ(r.headers["x-request-id"].size(), 36u);  // not sane: replaced
+  EXPECT_EQ(c.Send("GET", "/ready").status, 200);
+}
+
+TEST_F(ServerTest, UnknownRouteAndWrongMethodAreJsonErrors) {
+  Client c(server_->port());
+  auto r = c.Send("GET", "/api/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(ErrorCode(r), "not_found");
+  r = c.Send("PUT", "/health");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers["allow"], "GET");
+}
+
+TEST_F(ServerTest, MutatingRoutesNeedCredentialsAndThePermission) {
+  Client c(server_->port());
+  std::string job = R"({"type":"noop"})";
+  auto r = c.Send("POST", "/api/jobs", job);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(ErrorCode(r), "unauthenticated");
+  r = c.Send("POST", "/api/jobs", job, {{"Authorization", "Bearer bad"}});
+  EXPECT_EQ(r.status, 401);
+  r = c.Send("POST", "/api/jobs", job, As("jobs:read"));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(ErrorCode(r), "permission_denied");
+  r = c.Send("POST", "/api/jobs", job, As("jobs:*"));
+  EXPECT_EQ(r.status, 201) << r.body;
+  std::string id(r.Json().at("id").as_string());
+  r = c.Send("GET", "/api/jobs/" + id, "", As("jobs:read"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Json().at("state").as_string(), "available");
+  EXPECT_TRUE(engine_->List({})->size() == 1);
+}
+
+TEST_F(ServerTest, BadBodiesAre4xxWithTheFieldNamedAndChangeNothing) {
+  Client c(server_->port());
+  auto admin = As("*");
+  struct Case {
+    std::string body;
+    int status;
+    std::string mention;
+  };
+  std::vector<Case> cases = {
+      {"{not json", 400, "body"},
+      {"[1,2]", 400, "object"},
+      {R"({"queue":"q"})", 400, "type"},
+      {R"({"type":42})", 400, "type"},
+      {R"({"type":"noop","priority":"urgent!"})", 400, "priority"},
+      {R"({"type":"noop","delay":"soon"})", 400, "delay"},
+      {R"({"type":"noop","run_at":"tomorrow"})", 400, "run_at"},
+      {R"({"type":"noop","max_attempts":0})", 400, "max_attempts"},
+      {R"({"type":"noop","backoff":{"type":"linear"}})", 400, "backoff.type"},
+      {R"({"type":"noop","colour":"red"})", 400, "colour"},
+      {R"({"type":"no-such-type"})", 400, "no-such-type"},
+      {R"({"type":"noop","queue":"bad queue"})", 400, "queue"},
+  };
+  for (const Case& k : cases) {
+    auto r = c.Send("POST", "/api/jobs", k.body, admin);
+    EXPECT_EQ(r.status, k.status) << k.body << " -> " << r.body;
+    EXPECT_EQ(ErrorCode(r), "invalid_argument") << k.body;
+    EXPECT_NE(ErrorMessage(r).find(k.mention), std::string::npos) << k.body << " -> " << r.body;
+  }
+  auto big = c.Send("POST", "/api/jobs",
+                    R"({"type":"noop","payload":")" + std::string(100 << 10, 'x') + "\"}", admin);
+  EXPECT_EQ(big.status, 413);
+  EXPECT_TRUE(engine_->List({})->empty());
+  auto bad_id = Client(server_->port()).Send("GET", "/api/jobs/nope", "", admin);
+  EXPECT_EQ(bad_id.status, 400);
+  auto missing =
+      Client(server_->port()).Send("GET", "/api/jobs/01890a5d-ac96-774b-bcce-b302099a8057", "", admin);
+  EXPECT_EQ(missing.status, 404);
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  Client c(server_->port());
+  c.SendRaw(
+      "GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: first\r\n\r\n"
+      "GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-ID: second\r\n\r\n"
+      "GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: third\r\n\r\n");
+  auto a = c.Read(), b = c.Read(), d = c.Read();
+  EXPECT_EQ(a.headers["x-request-id"], "first");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(b.headers["x-request-id"], "second");
+  EXPECT_EQ(b.status, 404);
+  EXPECT_EQ(d.headers["x-request-id"], "third");
+}
+
+TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
+  Client c(server_->port());
+  c.SendRaw("THIS IS NOT HTTP\r\n\r\n");
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorCode(r), "invalid_argument");
+}
+
+TEST_F(ServerTest, BulkEnqueueAndCursorPagination) {
+  Client c(server_->port());
+  std::string jobs = R"({"jobs":[)";
+  for (int i = 0; i < 5; ++i) jobs += std::string(i ? "," : "") + R"({"type":"noop","queue":"bulk"})";
+  jobs += "]}";
+  auto r = c.Send("POST", "/api/jobs/bulk", jobs, As("jobs:create"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("data").as_array().size(), 5u);
+  auto bad = c.Send("POST", "/api/jobs/bulk", R"({"jobs":[{"type":"noop"},{"type":1}]})",
+                    As("jobs:create"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(ErrorMessage(bad).find("jobs[1].type"), std::string::npos) << bad.body;
+
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    std::string target = "/api/jobs?queue=bulk&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor);
+    auto p = c.Send("GET", target, "", As("jobs:read"));
+    ASSERT_EQ(p.status, 200) << p.body;
+    boost::json::value page_json = p.Json();
+    for (const auto& j : page_json.at("data").as_array()) seen.emplace_back(j.at("id").as_string());
+    if (page_json.at("next_cursor").is_null()) break;
+    cursor = std::string(page_json.at("next_cursor").as_string());
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(c.Send("GET", "/api/jobs?state=bogus", "", As("jobs:read")).status, 400);
+  EXPECT_EQ(c.Send("GET", "/api/jobs?limit=0", "", As("jobs:read")).status, 400);
+}
+
+TEST_F(ServerTest, QueueAndJobActions) {
+  Client c(server_->port());
+  auto admin = As("*");
+  auto r = c.Send("POST", "/api/jobs", R"({"type":"noop","queue":"mail","delay":"1h"})", admin);
+  std::string id(r.Json().at("id").as_string());
+  EXPECT_EQ(c.Send("DELETE", "/api/jobs/" + id, "", admin).status, 409);  // unfinished
+  EXPECT_EQ(c.Send("POST", "/api/jobs/" + id + "/cancel", "", admin).status, 200);
+  EXPECT_EQ(c.Send("POST", "/api/jobs/" + id + "/cancel", "", admin).status, 409);
+  EXPECT_EQ(c.Send("POST", "/api/queues/mail/pause", "", admin).status, 200);
+  auto queues = c.Send("GET", "/api/queues", "", admin).Json().at("data").as_array();
+  ASSERT_EQ(queues.size(), 1u);
+  EXPECT_EQ(queues[0].at("paused").as_bool(), true);
+  EXPECT_EQ(queues[0].at("cancelled").as_int64(), 1);
+  EXPECT_EQ(c.Send("DELETE", "/api/jobs/" + id, "", admin).status, 200);
+  EXPECT_EQ(c.Send("POST", "/api/queues/bad%20name/pause", "", admin).status, 400);
+}
+
+TEST_F(ServerTest, SchedulesCanBeCreatedListedTriggeredAndDeleted) {
+  Client c(server_->port());
+  auto admin = As("schedules:*");
+  auto r = c.Send("POST", "/api/schedules",
+                  R"({"name":"daily","simple":{"frequency":"daily","time":"08:00"},)"
+                  R"("timezone":"Europe/Paris","job":{"type":"noop"}})",
+                  admin);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json().at("cron").as_string(), "0 8 * * *");
+  EXPECT_EQ(r.Json().at("next_runs").as_array().size(), 5u);
+  EXPECT_EQ(c.Send("POST", "/api/schedules", R"({"name":"x","cron":"61 * * * *","job":{"type":"noop"}})",
+                   admin)
+                .status,
+            400);
+  EXPECT_EQ(c.Send("POST", "/api/schedules",
+                   R"({"name":"daily","cron":"@daily","job":{"type":"noop"}})", admin)
+                .status,
+            409);
+  EXPECT_EQ(c.Send("GET", "/api/schedules", "", admin).Json().at("data").as_array().size(), 1u);
+  EXPECT_EQ(c.Send("POST", "/api/schedules/daily/trigger", "", admin).status, 201);
+  EXPECT_EQ(c.Send("POST", "/api/schedules/daily/pause", "", admin).status, 200);
+  EXPECT_EQ(c.Send("DELETE", "/api/schedules/daily", "", admin).status, 200);
+  EXPECT_EQ(c.Send("GET", "/api/schedules/daily", "", admin).status, 404);
+}
+
+TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
+  Client c(server_->port());
+  c.Send("GET", "/health");
+  c.Send("GET", "/health");
+  c.Send("GET", "/api/nope");
+  auto r = c.Send("GET", "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"(herald_http_requests_total{method="GET",route="/health",status="200"} 2)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find(R"(route="unmatched",status="404"} 1)"), std::string::npos);
+  EXPECT_NE(r.body.find("herald_process_resident_memory_bytes"), std::string::npos);
+  EXPECT_NE(r.body.find("herald_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(ServerTest, OpenApiDocumentsEveryRegisteredRoute) {
+  Client c(server_->port());
+  auto doc = c.Send("GET", "/api/openapi.json").Json();
+  ASSERT_TRUE(doc.is_object());
+  const auto& paths = doc.at("paths").as_object();
+  for (const Route& route : router_.routes()) {
+    std::string method = route.method;
+    for (char& ch : method) ch = static_cast<char>(std::tolower(ch));
+    ASSERT_TRUE(paths.contains(route.pattern)) << route.pattern;
+    EXPECT_TRUE(paths.at(route.pattern).as_object().contains(method))
+        << route.method << " " << route.pattern;
+  }
+}
+
+}  // namespace
+}  // namespace herald::http
