@@ -84,7 +84,8 @@ struct MemJob {
   int32_t max_attempts = 1;
   PackedBackoff backoff;
   JobState state = JobState::kAvailable;
-  bool cancel_requested = false;
+  bool cancelled = false;  // the store says cancelled (by a user or another process)
+  bool stopping = false;   // the server is shutting down: the handler should return
   int8_t progress = 0;
   std::unique_ptr<Keys> keys;  // null when the job has neither key
 
@@ -225,7 +226,7 @@ class Engine::Impl {
       while (active_ > 0 && clock_.Now() < deadline) clock_.WaitUntil(mu_, work_cv_, deadline);
       for (const core::Id& id : running_) {
         auto it = jobs_.find(id);
-        if (it != jobs_.end()) it->second->cancel_requested = true;
+        if (it != jobs_.end()) it->second->stopping = true;
       }
       workers.swap(workers_);
       maintenance.swap(maintenance_);
@@ -449,7 +450,12 @@ class Engine::Impl {
   }
 
   Status Flush() {
-    HERALD_RETURN_IF_ERROR(store_.Write([this](store::Txn& txn) { return FlushInTxn(txn); }));
+    std::shared_ptr<Pending> taken;
+    Status st = store_.Write([&](store::Txn& txn) { return FlushInTxn(txn, taken); });
+    if (!st.ok()) {
+      Restore(std::move(taken));
+      return st;
+    }
     // Wait for the events of everything flushed so far to be delivered.
     absl::MutexLock l(&events_mu_);
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(events_mu_) {
@@ -498,7 +504,7 @@ class Engine::Impl {
     bool cancelled() const override {
       absl::MutexLock l(&engine_.mu_);
       MemJob* j = engine_.Current(claim_);
-      return j == nullptr || j->cancel_requested;
+      return j == nullptr || j->cancelled || j->stopping;
     }
     void SetProgress(int percent) override {
       absl::MutexLock l(&engine_.mu_);
@@ -548,7 +554,16 @@ class Engine::Impl {
   }
 
   void AddToMemoryLocked(Job job, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!in_memory_ || jobs_.contains(job.id)) return;
+    if (!in_memory_) return;
+    auto existing = jobs_.find(job.id);
+    if (existing != jobs_.end()) {
+      // Only a job cancelled while running is replaced (it was retried meanwhile): its
+      // handler's claim becomes stale, so its outcome is ignored.
+      if (!existing->second->cancelled) return;
+      running_.erase(job.id);
+      dirty_.erase(job.id);
+      jobs_.erase(existing);
+    }
     auto m = std::make_unique<MemJob>();
     m->id = job.id;
     Queue(job.queue);
@@ -558,6 +573,7 @@ class Engine::Impl {
     m->priority = job.priority;
     m->state = job.state;
     m->run_us = table::ToMicros(job.run_at);
+    if (job.started_at) m->started_us = table::ToMicros(*job.started_at);
     m->attempts = job.attempts;
     m->max_attempts = job.max_attempts;
     m->backoff = PackedBackoff::Pack(job.backoff);
@@ -597,7 +613,7 @@ class Engine::Impl {
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return;
     if (it->second->state == JobState::kRunning) {
-      it->second->cancel_requested = true;
+      it->second->cancelled = true;
       return;
     }
     dirty_.erase(id);  // the store already holds the job's final state
@@ -691,7 +707,8 @@ class Engine::Impl {
     j.seq = ++seq_;
     j.started_us = table::ToMicros(now);
     j.lease_us = table::ToMicros(now + config_.lease);
-    j.cancel_requested = false;
+    j.cancelled = false;
+    j.stopping = false;
     q.active++;
     active_++;
     running_.insert(j.id);
@@ -735,7 +752,7 @@ class Engine::Impl {
     if (j == nullptr) return;  // timed out meanwhile: that was recorded then
     running_.erase(j->id);
     absl::Time now = clock_.Now();
-    if (j->cancel_requested) {
+    if (j->cancelled) {
       // Cancelled while running: the store says cancelled already; keep it so.
       dirty_.erase(j->id);
       jobs_.erase(j->id);
@@ -794,6 +811,7 @@ class Engine::Impl {
       auto it = jobs_.find(id);
       if (it == jobs_.end()) continue;
       MemJob& j = *it->second;
+      if (j.state != JobState::kRunning) continue;
       if (table::ToMicros(now) - j.started_us >= j.timeout_us) {
         timed_out.push_back(&j);
       } else if (heartbeat) {
@@ -802,8 +820,14 @@ class Engine::Impl {
       }
     }
     for (MemJob* j : timed_out) {
-      // The handler keeps its worker until it returns; its outcome is then ignored.
-      j->cancel_requested = true;
+      // The handler keeps its worker until it returns; its outcome is then ignored (its claim
+      // is no longer current, which also makes JobContext::cancelled() true for it).
+      if (j->cancelled) {  // cancelled meanwhile: nothing to retry
+        running_.erase(j->id);
+        dirty_.erase(j->id);
+        jobs_.erase(j->id);
+        continue;
+      }
       Fail(*j, StrCat("timed out after ", absl::FormatDuration(absl::Microseconds(j->timeout_us))),
            false, now);
     }
@@ -835,54 +859,40 @@ class Engine::Impl {
   void RequestFlush() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (flush_requested_) return;
     flush_requested_ = true;
-    store_.WriteAsync(
-        [this](store::Txn& txn) { return FlushInTxn(txn); },
-        [](Status st) {
-          // FlushInTxn put the changes back; Maintain() requests the retry.
-          if (!st.ok()) {
-            core::LogError("engine: writing job states failed; will retry", {{"error", st}});
-          }
-        });
+    auto taken = std::make_shared<std::shared_ptr<Pending>>();
+    store_.WriteAsync([this, taken](store::Txn& txn) { return FlushInTxn(txn, *taken); },
+                      [this, taken](Status st) {
+                        if (st.ok()) return;
+                        core::LogError("engine: writing job states failed; will retry",
+                                       {{"error", st}});
+                        Restore(std::move(*taken));  // Maintain() requests the retry
+                      });
   }
 
   struct Pending {
     absl::flat_hash_map<core::Id, table::Update> updates;
-    absl::flat_hash_map<uint32_t, QueueCounterDelta> counters;
+    std::vector<std::pair<std::string, QueueCounterDelta>> counters;
     std::vector<JobEvent> events;
   };
 
-  Status FlushInTxn(store::Txn& txn) {
+  // Writes the changes collected so far; `taken` receives them so that, if the transaction
+  // does not commit (a statement, BEGIN or COMMIT fails), Restore can put them back.
+  Status FlushInTxn(store::Txn& txn, std::shared_ptr<Pending>& taken) {
     auto pending = std::make_shared<Pending>();
-    std::vector<std::pair<std::string, QueueCounterDelta>> counters;
     {
       absl::MutexLock l(&mu_);
       flush_requested_ = false;
       pending->updates.swap(dirty_);
       pending->events.swap(events_pending_);
-      for (auto& [qi, c] : counters_) counters.emplace_back(queues_[qi].name, c);
+      for (auto& [qi, c] : counters_) pending->counters.emplace_back(queues_[qi].name, c);
       counters_.clear();
     }
-    Status st = [&]() -> Status {
-      for (const auto& [id, u] : pending->updates) {
-        HERALD_RETURN_IF_ERROR(table::Apply(txn, u).status());
-      }
-      for (const auto& [queue, c] : counters) {
-        HERALD_RETURN_IF_ERROR(table::AddCounters(txn, queue, c.succeeded, c.failed, c.dead));
-      }
-      return absl::OkStatus();
-    }();
-    if (!st.ok()) {
-      // Nothing of this flush is stored: put it back (behind any newer change) and retry.
-      absl::MutexLock l(&mu_);
-      for (auto& [id, u] : pending->updates) dirty_.try_emplace(id, std::move(u));
-      for (auto& e : pending->events) events_pending_.push_back(std::move(e));
-      for (auto& [queue, c] : counters) {
-        QueueCounterDelta& d = counters_[queue_index_[queue]];
-        d.succeeded += c.succeeded;
-        d.failed += c.failed;
-        d.dead += c.dead;
-      }
-      return st;
+    taken = pending;
+    for (const auto& [id, u] : pending->updates) {
+      HERALD_RETURN_IF_ERROR(table::Apply(txn, u).status());
+    }
+    for (const auto& [queue, c] : pending->counters) {
+      HERALD_RETURN_IF_ERROR(table::AddCounters(txn, queue, c.succeeded, c.failed, c.dead));
     }
     txn.OnCommit([this, pending] {
       if (pending->events.empty() || !has_listeners_.load(std::memory_order_acquire)) return;
@@ -892,12 +902,33 @@ class Engine::Impl {
     return absl::OkStatus();
   }
 
+  // Puts back the changes of a flush that did not commit, behind any newer change.
+  void Restore(std::shared_ptr<Pending> pending) {
+    absl::MutexLock l(&mu_);
+    flush_requested_ = false;
+    if (!pending) return;  // the flush never started
+    for (auto& [id, u] : pending->updates) dirty_.try_emplace(id, std::move(u));
+    for (auto& e : pending->events) events_pending_.push_back(std::move(e));
+    for (auto& [queue, c] : pending->counters) {
+      QueueCounterDelta& d = counters_[queue_index_[queue]];
+      d.succeeded += c.succeeded;
+      d.failed += c.failed;
+      d.dead += c.dead;
+    }
+  }
+
   // Loads the store's unfinished jobs into memory: all of them at start-up (recovering jobs
   // a dead process left running), and after another process changed the store, the ones
   // memory does not know, dropping the ones that are no longer unfinished there.
   Status Reload(bool startup) {
     std::vector<Job> rows;
     std::vector<std::string> paused;
+    {
+      // Before the read: a job committed meanwhile is then either in the read or added to
+      // memory by its commit callback.
+      absl::MutexLock l(&mu_);
+      in_memory_ = true;
+    }
     HERALD_RETURN_IF_ERROR(store_.Read([&](store::Txn& txn) -> Status {
       HERALD_RETURN_IF_ERROR(
           table::ForEachUnfinished(txn, [&](Job&& j) { rows.push_back(std::move(j)); }));
@@ -906,7 +937,6 @@ class Engine::Impl {
     }));
     absl::Time now = clock_.Now();
     absl::MutexLock l(&mu_);
-    in_memory_ = true;
     for (QueueState& q : queues_) q.paused = false;
     for (const std::string& name : paused) Queue(name).paused = true;
     absl::flat_hash_set<core::Id> seen;
@@ -931,14 +961,17 @@ class Engine::Impl {
     }
     if (!startup) {
       std::vector<core::Id> gone;
+      // A job memory holds that the store no longer has unfinished was finished by another
+      // process (this process's own finishes leave memory when they happen).
       for (const auto& [id, m] : jobs_) {
-        if (!seen.contains(id) && !dirty_.contains(id)) gone.push_back(id);
+        if (!seen.contains(id)) gone.push_back(id);
       }
       for (const core::Id& id : gone) {
         MemJob& m = *jobs_[id];
         if (m.state == JobState::kRunning) {
-          m.cancel_requested = true;
+          m.cancelled = true;
         } else {
+          dirty_.erase(id);
           jobs_.erase(id);
         }
       }

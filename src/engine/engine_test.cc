@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <thread>
 #include <filesystem>
 #include <vector>
 
@@ -549,6 +550,91 @@ TEST_F(EngineTest, CancellingARunningJobTellsItsHandler) {
   ASSERT_TRUE(saw_cancel.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(Load(id).state, JobState::kCancelled);
   engine_.reset();  // joins the workers before the notifications they use go away
+}
+
+TEST_F(EngineTest, WritesThatFailBecauseTheStoreIsBusyAreRetried) {
+  store::SqliteOptions o;
+  o.path = DbPath();
+  o.exclusive_owner = true;
+  o.busy_timeout = absl::Milliseconds(20);
+  store_ = std::move(store::SqliteStore::Open(o)).value();
+  ASSERT_TRUE(Engine::Migrate(*store_).ok());
+  StartEngine();
+  core::Id id = Enqueue(Spec("noop"));
+
+  // Another connection holds the write lock while the job's completion is written behind.
+  auto other = OpenStore(/*owner=*/false);
+  absl::Notification locked, release;
+  std::thread holder([&] {
+    other
+        ->Write([&](store::Txn&) {
+          locked.Notify();
+          release.WaitForNotification();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
+  });
+  locked.WaitForNotification();
+  EXPECT_EQ(engine_->RunDue(), 1);
+  absl::SleepFor(absl::Milliseconds(200));  // the write-behind flush fails: database is locked
+  release.Notify();
+  holder.join();
+  engine_->Maintain();  // requests the retry; no explicit Flush
+  Job j;
+  for (int i = 0; i < 500; ++i) {
+    j = **engine_->Get(id);
+    if (j.state == JobState::kSucceeded) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(j.state, JobState::kSucceeded);
+}
+
+TEST_F(EngineTest, RetryingAJobCancelledWhileRunningRunsItAgain) {
+  std::atomic<int> runs{0};
+  absl::Notification started, release;
+  extra_handlers_.push_back({"once-blocking", [&](JobContext&) {
+                               if (++runs == 1) {
+                                 started.Notify();
+                                 release.WaitForNotification();
+                               }
+                               return absl::OkStatus();
+                             }});
+  StartEngine(/*threads=*/true);
+  core::Id id = Enqueue(Spec("once-blocking"));
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(engine_->Cancel(id).ok());
+  ASSERT_TRUE(engine_->Retry(id).ok());
+  release.Notify();
+  for (int i = 0; i < 1000 && runs.load() < 2; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(Load(id).state, JobState::kSucceeded);
+  engine_.reset();
+}
+
+TEST_F(EngineTest, ACancelledJobThatTimesOutIsNotRetried) {
+  std::atomic<int> runs{0};
+  absl::Notification started, release;
+  extra_handlers_.push_back({"stubborn", [&](JobContext&) {
+                               ++runs;
+                               started.Notify();
+                               release.WaitForNotification();  // ignores cancelled()
+                               return absl::OkStatus();
+                             }});
+  StartEngine(/*threads=*/true);
+  JobSpec s = Spec("stubborn");
+  s.timeout = absl::Seconds(5);
+  core::Id id = Enqueue(s);
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(engine_->Cancel(id).ok());
+  clock_.Advance(absl::Minutes(10));
+  engine_->Maintain();
+  release.Notify();
+  engine_.reset();  // waits for the handler
+  StartEngine();
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(engine_->RunDue(), 0);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(Load(id).state, JobState::kCancelled);
 }
 
 TEST_F(EngineTest, ChangesFromAnotherProcessAreSeen) {

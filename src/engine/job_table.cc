@@ -202,7 +202,8 @@ Result<bool> Apply(Txn& txn, const Update& u) {
   HERALD_ASSIGN_OR_RETURN(
       int64_t changed,
       txn.Exec("UPDATE jobs SET state = ?, attempts = ?, run_at = ?, started_at = ?,"
-               " finished_at = ?, lease_until = ?, last_error = ?, progress = ?, result = ?"
+               " finished_at = ?, lease_until = ?, last_error = coalesce(?, last_error), progress = ?,"
+               " result = ?"
                " WHERE id = ? AND state < 4",
                params));
   if (changed > 0 && IsFinished(u.state) && !u.unique_key.empty()) {

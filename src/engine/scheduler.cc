@@ -48,11 +48,19 @@ CREATE TABLE schedule_fires (
   PRIMARY KEY (schedule_id, slot)
 );
 )sql"},
+    {2, "schedules keep the whole job", R"sql(
+ALTER TABLE schedules ADD COLUMN backoff TEXT;
+ALTER TABLE schedules ADD COLUMN unique_key TEXT;
+ALTER TABLE schedules ADD COLUMN unique_for_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE schedules ADD COLUMN on_conflict TEXT NOT NULL DEFAULT 'drop';
+ALTER TABLE schedules ADD COLUMN group_key TEXT;
+)sql"},
 };
 
 constexpr std::string_view kColumns =
     "id, name, cron, timezone, queue, job_type, payload, priority, max_attempts, timeout_ms,"
-    " misfire, enabled, next_fire_at, last_fire_at, fires, misfires, created_at";
+    " misfire, enabled, next_fire_at, last_fire_at, fires, misfires, created_at, backoff,"
+    " unique_key, unique_for_ms, on_conflict, group_key";
 
 // Slots examined per schedule per tick; beyond this (a per-second schedule after a long
 // outage) the rest of the backlog counts as misfired without being enumerated.
@@ -77,6 +85,14 @@ Result<Schedule> FromRow(const Row& r) {
   s.fires = r.Int(14);
   s.misfires = r.Int(15);
   s.created_at = FromMicros(r.Int(16));
+  if (!r.IsNull(17)) {
+    HERALD_ASSIGN_OR_RETURN(s.spec.job.backoff, Backoff::Decode(r.Text(17)));
+  }
+  s.spec.job.unique_key = r.Text(18);
+  s.spec.job.unique_for = absl::Milliseconds(r.Int(19));
+  s.spec.job.on_conflict =
+      r.Text(20) == "replace" ? UniqueConflict::kReplace : UniqueConflict::kDrop;
+  s.spec.job.group_key = r.Text(21);
   return s;
 }
 
@@ -85,7 +101,11 @@ struct Entry {
   Schedule s;
   CronExpr expr;
   absl::TimeZone tz;
+  absl::Time not_before = absl::InfinitePast();  // after a failed firing: try again then
 };
+
+// How long a schedule whose firing failed waits before the next try.
+constexpr absl::Duration kRetryFiring = absl::Seconds(5);
 
 Result<Entry> Compile(Schedule s) {
   auto expr = CronExpr::Parse(s.spec.cron);
@@ -236,7 +256,10 @@ class Scheduler::Impl {
     {
       absl::MutexLock l(&mu_);
       for (const Entry& e : entries_) {
-        if (e.s.spec.enabled && e.s.next_fire_at && *e.s.next_fire_at <= now) due.push_back(e);
+        if (e.s.spec.enabled && e.s.next_fire_at && *e.s.next_fire_at <= now &&
+            e.not_before <= now) {
+          due.push_back(e);
+        }
       }
     }
     int fired = 0;
@@ -245,8 +268,14 @@ class Scheduler::Impl {
       if (n.ok()) {
         fired += *n;
       } else {
-        core::LogError("scheduler: firing a schedule failed",
-                       {{"schedule", e.s.spec.name}, {"error", n.status()}});
+        core::LogError("scheduler: firing a schedule failed; will try again",
+                       {{"schedule", e.s.spec.name},
+                        {"error", n.status()},
+                        {"retry_in", kRetryFiring}});
+        absl::MutexLock l(&mu_);
+        for (Entry& cur : entries_) {
+          if (cur.s.id == e.s.id) cur.not_before = now + kRetryFiring;
+        }
       }
     }
     return fired;
@@ -255,6 +284,7 @@ class Scheduler::Impl {
  private:
   static Status Insert(Txn& txn, const Schedule& s) {
     std::string id = s.id.ToString();
+    std::string backoff = s.spec.job.backoff.Encode();
     const Value params[] = {
         id,
         s.spec.name,
@@ -273,9 +303,14 @@ class Scheduler::Impl {
         s.fires,
         s.misfires,
         ToMicros(s.created_at),
+        backoff,
+        s.spec.job.unique_key.empty() ? Value() : Value(s.spec.job.unique_key),
+        absl::ToInt64Milliseconds(s.spec.job.unique_for),
+        s.spec.job.on_conflict == UniqueConflict::kReplace ? "replace" : "drop",
+        s.spec.job.group_key.empty() ? Value() : Value(s.spec.job.group_key),
     };
-    static const std::string kSql =
-        StrCat("INSERT INTO schedules (", kColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    static const std::string kSql = StrCat("INSERT INTO schedules (", kColumns,
+                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return txn.Exec(kSql, params).status();
   }
 
@@ -425,7 +460,9 @@ class Scheduler::Impl {
     while (!stopping_) {
       absl::Time next = absl::InfiniteFuture();
       for (const Entry& e : entries_) {
-        if (e.s.spec.enabled && e.s.next_fire_at) next = std::min(next, *e.s.next_fire_at);
+        if (e.s.spec.enabled && e.s.next_fire_at) {
+          next = std::min(next, std::max(*e.s.next_fire_at, e.not_before));
+        }
       }
       if (clock_.Now() < next) {
         clock_.WaitUntil(mu_, cv_, next);

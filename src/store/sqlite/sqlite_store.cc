@@ -347,22 +347,33 @@ class SqliteStore::Impl {
         if (r.done) r.done(begin);
       return;
     }
+    Status aborted;  // set if SQLite rolled the whole transaction back by itself
     for (size_t i = 0; i < batch.size(); ++i) {
+      if (!aborted.ok()) {
+        results[i] = aborted;
+        continue;
+      }
       Status st = writer_->Exec("SAVEPOINT w", {}).status();
       if (st.ok()) {
         SqliteTxn txn(*writer_, /*read_only=*/false);
         st = batch[i].fn(txn);
         if (st.ok()) {
           callbacks[i] = txn.TakeCallbacks();
+        } else if (sqlite3_get_autocommit(writer_->db())) {
+          // Some errors (disk full, I/O, out of memory) end the transaction: what ran before
+          // is gone too, and nothing more may run outside a transaction.
+          aborted = absl::Status(st.code(), StrCat("transaction rolled back: ", st.message()));
         } else {
           writer_->Exec("ROLLBACK TO w", {}).IgnoreError();
         }
-        Status release = writer_->Exec("RELEASE w", {}).status();
-        if (st.ok()) st = release;
+        if (aborted.ok()) {
+          Status release = writer_->Exec("RELEASE w", {}).status();
+          if (st.ok()) st = release;
+        }
       }
       results[i] = st;
     }
-    Status commit = writer_->Exec("COMMIT", {}).status();
+    Status commit = aborted.ok() ? writer_->Exec("COMMIT", {}).status() : aborted;
     if (!commit.ok()) {
       writer_->ExecScript("ROLLBACK").IgnoreError();
       for (size_t i = 0; i < batch.size(); ++i) {
