@@ -7,12 +7,17 @@
 
 #include <signal.h>
 
+#include <atomic>
+
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "bench/jobs_bench.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -22,6 +27,10 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "engine/cron.h"
+#include "http/auth_routes.h"
+#include "http/engine_routes.h"
+#include "http/ops_routes.h"
+#include "http/server.h"
 
 namespace herald::cli {
 namespace {
@@ -66,54 +75,6 @@ Result<absl::Time> ParseTime(std::string_view text, std::string_view what) {
         StrCat(what, ": '", text, "' is not an ISO 8601 time like 2026-03-29T01:30:00+01:00"));
   }
   return t;
-}
-
-boost::json::value JobJson(const engine::Job& j) {
-  boost::json::object o;
-  o["id"] = j.id.ToString();
-  o["queue"] = j.queue;
-  o["type"] = j.type;
-  boost::system::error_code ec;
-  boost::json::value payload = boost::json::parse(j.payload, ec);
-  o["payload"] = ec ? boost::json::value(j.payload) : payload;
-  o["priority"] = j.priority;
-  o["state"] = std::string(engine::JobStateName(j.state));
-  o["run_at"] = IsoTime(j.run_at);
-  o["created_at"] = IsoTime(j.created_at);
-  if (j.started_at) o["started_at"] = IsoTime(*j.started_at);
-  if (j.finished_at) o["finished_at"] = IsoTime(*j.finished_at);
-  if (j.lease_until) o["lease_until"] = IsoTime(*j.lease_until);
-  o["attempts"] = j.attempts;
-  o["max_attempts"] = j.max_attempts;
-  o["backoff"] = j.backoff.Encode();
-  o["timeout_ms"] = absl::ToInt64Milliseconds(j.timeout);
-  if (!j.unique_key.empty()) o["unique_key"] = j.unique_key;
-  if (!j.group_key.empty()) o["group_key"] = j.group_key;
-  if (!j.last_error.empty()) o["last_error"] = j.last_error;
-  o["progress"] = j.progress;
-  if (!j.result.empty()) {
-    boost::json::value result = boost::json::parse(j.result, ec);
-    o["result"] = ec ? boost::json::value(j.result) : result;
-  }
-  return o;
-}
-
-boost::json::value ScheduleJson(const engine::Schedule& s) {
-  boost::json::object o;
-  o["id"] = s.id.ToString();
-  o["name"] = s.spec.name;
-  o["cron"] = s.spec.cron;
-  o["timezone"] = s.spec.timezone;
-  o["queue"] = s.spec.job.queue;
-  o["type"] = s.spec.job.type;
-  o["payload"] = s.spec.job.payload;
-  o["misfire"] = std::string(engine::MisfireName(s.spec.misfire));
-  o["enabled"] = s.spec.enabled;
-  if (s.next_fire_at) o["next_fire_at"] = IsoTime(*s.next_fire_at);
-  if (s.last_fire_at) o["last_fire_at"] = IsoTime(*s.last_fire_at);
-  o["fires"] = s.fires;
-  o["misfires"] = s.misfires;
-  return o;
 }
 
 // Options shared by every command that opens the store.
@@ -184,6 +145,31 @@ Status SeedDemo(Runtime& rt) {
   return rt.engine->EnqueueBatch(jobs).status();
 }
 
+http::ServerOptions HttpOptions(const core::Config& c) {
+  http::ServerOptions o;
+  o.address = c.http.address;
+  o.port = c.http.port;
+  o.threads = c.http.threads;
+  o.max_body_bytes = static_cast<size_t>(c.http.max_body_bytes);
+  o.read_timeout = c.http.read_timeout;
+  o.idle_timeout = c.http.idle_timeout;
+  for (absl::string_view origin : absl::StrSplit(ToAbsl(c.http.cors_origins), ',')) {
+    std::string_view trimmed = ToStd(absl::StripAsciiWhitespace(origin));
+    if (!trimmed.empty()) o.cors_origins.emplace_back(trimmed);
+  }
+  o.access_log = core::LogEnabled(spdlog::level::info);  // one line per request at info
+  return o;
+}
+
+// Per caller (user, service or client IP) and route class. Login and token calls are the
+// brute-force surface: 10 per second with bursts of 20; the rest is generous.
+auth::RateLimiterOptions DefaultRateLimits() {
+  auth::RateLimiterOptions o;
+  o.default_limit = {1000, absl::Seconds(1)};
+  o.route_classes["auth"] = {10, absl::Seconds(1)};
+  return o;
+}
+
 int Serve(const Common& common, bool demo) {
   // Block the stop signals in every thread; this thread waits for them.
   sigset_t stop;
@@ -218,8 +204,38 @@ int Serve(const Common& common, bool demo) {
   if (demo) {
     if (Status st = SeedDemo(r); !st.ok()) return Fail(st);
   }
+  auto admin_password = r.auth->EnsureAdmin(r.config.auth.admin_email);
+  if (!admin_password.ok()) return Fail(admin_password.status());
+  if (!admin_password->empty()) {
+    // Shown once, on the terminal only (never logged): it must be changed at first login.
+    std::cout << "\nFirst admin created: " << r.config.auth.admin_email
+              << "\nOne-time password:   " << *admin_password
+              << "\nLog in with POST /api/auth/login, or change it with `herald users passwd`.\n\n"
+              << std::flush;
+  }
+
+  // HTTP: the engine's, the auth module's and the operations routes.
+  std::atomic<bool> running{false};
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+  http::AddOpsRoutes(
+      router, {r.store.get(), r.engine.get(), r.scheduler.get(),
+               [&server] { return server ? server->Stats() : std::vector<http::RouteStats>{}; },
+               [&running] { return running.load(); }, kVersion});
+  http::AddAuthRoutes(router, *r.auth);
+  http::AddEngineRoutes(router, *r.engine, *r.scheduler);
+  auth::RateLimiter limiter(DefaultRateLimits());
+  http::ServerOptions http_options = HttpOptions(r.config);
+  auto created = http::Server::Create(
+      http_options, router, http::MakeRequestAuthenticator(*r.auth, limiter, core::Clock::Real()),
+      core::Clock::Real());
+  if (!created.ok()) return Fail(created.status());
+  server = std::move(*created);
+  if (Status st = server->Start(); !st.ok()) return Fail(st);
+  running = true;
   core::LogInfo("herald serving", {{"version", kVersion},
                                    {"store", r.config.store.path},
+                                   {"http", StrCat(r.config.http.address, ":", server->port())},
                                    {"workers", r.config.engine.workers},
                                    {"demo", demo}});
   for (;;) {
@@ -233,7 +249,10 @@ int Serve(const Common& common, bool demo) {
                              {"unfinished", m.unfinished},
                              {"latency_p99_ms", m.latency_p99_ms}});
   }
-  core::LogInfo("stopping: finishing running jobs", {{"grace", r.config.engine.shutdown_grace}});
+  core::LogInfo("stopping: finishing requests and running jobs",
+                {{"grace", r.config.engine.shutdown_grace}});
+  running = false;
+  server->Stop(r.config.engine.shutdown_grace);
   r.scheduler->Stop();
   r.engine->Stop(r.config.engine.shutdown_grace);
   core::LogInfo("stopped");
@@ -323,7 +342,7 @@ int JobsList(const Common& common, const ListArgs& a) {
   if (!jobs.ok()) return Fail(jobs.status());
   if (common.json) {
     boost::json::array arr;
-    for (const auto& j : *jobs) arr.push_back(JobJson(j));
+    for (const auto& j : *jobs) arr.push_back(http::JobToJson(j));
     std::cout << boost::json::serialize(arr) << "\n";
     return 0;
   }
@@ -345,7 +364,7 @@ int JobsShow(const Common& common, const std::string& id_text) {
   auto job = (*rt)->engine->Get(*id);
   if (!job.ok()) return Fail(job.status());
   if (!job->has_value()) return Fail(absl::NotFoundError(StrCat("no job ", id_text)));
-  std::cout << boost::json::serialize(JobJson(**job)) << "\n";
+  std::cout << boost::json::serialize(http::JobToJson(**job)) << "\n";
   return 0;
 }
 
@@ -371,20 +390,7 @@ int Queues(const Common& common) {
   };
   if (common.json) {
     boost::json::array arr;
-    for (const auto& c : *stats) {
-      arr.push_back(
-          boost::json::object{{"queue", c.queue},
-                              {"paused", c.paused},
-                              {"waiting", n(c, JobState::kAvailable)},
-                              {"active", n(c, JobState::kRunning)},
-                              {"delayed", n(c, JobState::kScheduled) + n(c, JobState::kRetryable)},
-                              {"completed", n(c, JobState::kSucceeded)},
-                              {"failed", n(c, JobState::kDead)},
-                              {"cancelled", n(c, JobState::kCancelled)},
-                              {"processed_total", c.succeeded_total},
-                              {"failed_attempts_total", c.failed_total},
-                              {"dead_total", c.dead_total}});
-    }
+    for (const auto& c : *stats) arr.push_back(http::QueueToJson(c));
     std::cout << boost::json::serialize(arr) << "\n";
     return 0;
   }
@@ -458,7 +464,7 @@ int SchedulesAdd(const Common& common, const ScheduleArgs& a) {
   auto s = (*rt)->scheduler->Add(spec);
   if (!s.ok()) return Fail(s.status());
   if (common.json) {
-    std::cout << boost::json::serialize(ScheduleJson(*s)) << "\n";
+    std::cout << boost::json::serialize(http::ScheduleToJson(*s)) << "\n";
   } else {
     std::cout << "added " << s->spec.name << " (" << s->spec.cron << ", " << s->spec.timezone
               << "), next " << (s->next_fire_at ? IsoTime(*s->next_fire_at) : "never") << "\n";
@@ -473,7 +479,7 @@ int SchedulesList(const Common& common) {
   if (!list.ok()) return Fail(list.status());
   if (common.json) {
     boost::json::array arr;
-    for (const auto& s : *list) arr.push_back(ScheduleJson(s));
+    for (const auto& s : *list) arr.push_back(http::ScheduleToJson(s));
     std::cout << boost::json::serialize(arr) << "\n";
     return 0;
   }
@@ -494,6 +500,96 @@ int SchedulesAct(const Common& common, const std::string& name, const std::strin
   Status st = action == "remove" ? s.Remove(name) : s.SetEnabled(name, action == "resume");
   if (!st.ok()) return Fail(st);
   std::cout << action << (action == "remove" ? "d " : "d ") << name << "\n";
+  return 0;
+}
+
+// --- users and API keys -------------------------------------------------------------------
+
+// A password from --password, or from the first line of standard input (--password-stdin),
+// so scripts need not put it on a command line where `ps` shows it.
+Result<std::string> ReadPassword(const std::string& flag, bool from_stdin) {
+  if (from_stdin) {
+    std::string line;
+    if (!std::getline(std::cin, line)) return absl::InvalidArgumentError("no password on stdin");
+    return line;
+  }
+  if (flag.empty()) return absl::InvalidArgumentError("give --password or --password-stdin");
+  return flag;
+}
+
+struct UserArgs {
+  std::string email, name, role = "operator", password;
+  bool password_stdin = false;
+};
+
+int UsersAdd(const Common& common, const UserArgs& a) {
+  auto password = ReadPassword(a.password, a.password_stdin);
+  if (!password.ok()) return Fail(password.status());
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto user = (*rt)->auth->users().CreateUser({a.email, a.name, a.role, *password});
+  if (!user.ok()) return Fail(user.status());
+  std::cout << "added " << user->email << " (" << auth::RoleName(user->role) << ", id " << user->id
+            << ")\n";
+  return 0;
+}
+
+int UsersList(const Common& common) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto users = (*rt)->auth->users().List();
+  if (!users.ok()) return Fail(users.status());
+  std::printf("%-36s  %-32s  %-18s  %s\n", "ID", "EMAIL", "ROLE", "DISABLED");
+  for (const auto& u : *users) {
+    std::printf("%-36s  %-32s  %-18s  %s\n", u.id.c_str(), u.email.c_str(),
+                std::string(auth::RoleName(u.role)).c_str(), u.disabled ? "yes" : "no");
+  }
+  return 0;
+}
+
+int UsersChange(const Common& common, const UserArgs& a, bool password_change) {
+  std::string password;
+  if (password_change) {
+    auto p = ReadPassword(a.password, a.password_stdin);
+    if (!p.ok()) return Fail(p.status());
+    password = *p;
+  }
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auth::UserStore& users = (*rt)->auth->users();
+  auto user = users.FindByEmail(a.email);
+  if (!user.ok()) return Fail(user.status());
+  Status st =
+      password_change ? users.SetPassword(user->id, password) : users.SetRole(user->id, a.role);
+  if (!st.ok()) return Fail(st);
+  std::cout << (password_change ? "password changed for " : "role changed for ") << user->email
+            << "\n";
+  return 0;
+}
+
+int ApiKeysCreate(const Common& common, const std::string& service,
+                  const std::vector<std::string>& permissions) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto key = (*rt)->auth->users().CreateApiKey(service, permissions);
+  if (!key.ok()) return Fail(key.status());
+  // The key is shown here only; Herald keeps its hash.
+  std::cout << key->plaintext << "\n";
+  std::cerr << "api key " << key->key.id << " for service " << service
+            << "; send it as X-Service-Name: " << service << " and X-Service-Key: <key>\n";
+  return 0;
+}
+
+int ApiKeysList(const Common& common) {
+  auto rt = common.Open();
+  if (!rt.ok()) return Fail(rt.status());
+  auto keys = (*rt)->auth->users().ListApiKeys();
+  if (!keys.ok()) return Fail(keys.status());
+  std::printf("%-36s  %-20s  %-14s  %s\n", "ID", "SERVICE", "PREFIX", "REVOKED");
+  for (const auto& k : *keys) {
+    std::printf("%-36s  %-20s  %-14s  %s\n", k.id.c_str(), k.service_name.c_str(), k.prefix.c_str(),
+                k.revoked ? "yes" : "no");
+  }
   return 0;
 }
 
@@ -635,6 +731,59 @@ int Main(int argc, char** argv) {
     std::string act = action;
     s->callback([&, act] { rc = SchedulesAct(common, schedule_name, act); });
   }
+
+  auto* users = app.add_subcommand("users", "users of the HTTP API");
+  users->require_subcommand(1);
+  UserArgs ua;
+  auto* uadd = users->add_subcommand("add", "add a user");
+  add_common(uadd, false);
+  uadd->add_option("--email", ua.email)->required();
+  uadd->add_option("--name", ua.name);
+  uadd->add_option("--role", ua.role,
+                   "admin, organizer, operations_manager, accounting, operator, service");
+  uadd->add_option("--password", ua.password, "visible to ps: prefer --password-stdin");
+  uadd->add_flag("--password-stdin", ua.password_stdin, "read the password from stdin");
+  uadd->callback([&] { rc = UsersAdd(common, ua); });
+  auto* ulist = users->add_subcommand("list", "list users");
+  add_common(ulist, false);
+  ulist->callback([&] { rc = UsersList(common); });
+  auto* upasswd = users->add_subcommand("passwd", "set a user's password");
+  add_common(upasswd, false);
+  upasswd->add_option("email", ua.email)->required();
+  upasswd->add_option("--password", ua.password);
+  upasswd->add_flag("--password-stdin", ua.password_stdin);
+  upasswd->callback([&] { rc = UsersChange(common, ua, /*password_change=*/true); });
+  auto* urole = users->add_subcommand("role", "set a user's role");
+  add_common(urole, false);
+  urole->add_option("email", ua.email)->required();
+  urole->add_option("role", ua.role)->required();
+  urole->callback([&] { rc = UsersChange(common, ua, /*password_change=*/false); });
+
+  auto* apikeys = app.add_subcommand("apikeys", "API keys for services");
+  apikeys->require_subcommand(1);
+  std::string service_name, key_id;
+  std::vector<std::string> key_permissions;
+  auto* kcreate = apikeys->add_subcommand("create", "create a key (printed once)");
+  add_common(kcreate, false);
+  kcreate->add_option("--service", service_name)->required();
+  kcreate->add_option("--permission", key_permissions, "repeatable; default: the service role's");
+  kcreate->callback([&] { rc = ApiKeysCreate(common, service_name, key_permissions); });
+  auto* klist = apikeys->add_subcommand("list", "list keys");
+  add_common(klist, false);
+  klist->callback([&] { rc = ApiKeysList(common); });
+  auto* krevoke = apikeys->add_subcommand("revoke", "revoke a key");
+  add_common(krevoke, false);
+  krevoke->add_option("id", key_id)->required();
+  krevoke->callback([&] {
+    auto rt = common.Open();
+    if (!rt.ok()) {
+      rc = Fail(rt.status());
+      return;
+    }
+    Status st = (*rt)->auth->users().RevokeApiKey(key_id);
+    rc = st.ok() ? 0 : Fail(st);
+    if (st.ok()) std::cout << "revoked " << key_id << "\n";
+  });
 
   auto* cron = app.add_subcommand("cron", "cron expression tools");
   cron->require_subcommand(1);

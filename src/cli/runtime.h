@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "auth/authenticator.h"
 #include "core/config.h"
 #include "engine/engine.h"
 #include "engine/scheduler.h"
@@ -18,10 +19,12 @@ struct Runtime {
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<engine::Scheduler> scheduler;
+  std::unique_ptr<auth::Authenticator> auth;
 };
 
-// Opens the store (creating its folder), applies every module's migrations and registers
-// every job handler. Nothing runs until the caller starts the engine and scheduler.
+// Opens the store (creating its folder), applies every module's migrations, registers every
+// job handler and sets up authentication (loading or creating the JWT key). Nothing runs
+// until the caller starts the engine and scheduler.
 Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool server);
 
 // Every job type this binary can run (diagnostic types and the modules' handlers).

@@ -86,6 +86,9 @@ struct KeySpec {
   .cget = [](const Config& c) -> const void* { return &c.sec.key; }
 
 std::string CheckNonEmpty(std::string_view v) { return v.empty() ? "must not be empty" : ""; }
+std::string CheckSecret(std::string_view v) {
+  return v.empty() || v.size() >= 32 ? "" : "must be empty (generated) or at least 32 bytes";
+}
 std::string CheckSynchronous(std::string_view v) {
   return v == "normal" || v == "full" ? "" : "must be one of normal, full";
 }
@@ -120,6 +123,10 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(http, read_timeout, kDuration), .min_exclusive = true},
       {HERALD_CONFIG_FIELD(http, idle_timeout, kDuration), .min_exclusive = true},
       {HERALD_CONFIG_FIELD(http, cors_origins, kString)},
+      {HERALD_CONFIG_FIELD(auth, jwt_secret, kString), .check = CheckSecret},
+      {HERALD_CONFIG_FIELD(auth, token_ttl, kDuration), .min_duration = absl::Seconds(1)},
+      {HERALD_CONFIG_FIELD(auth, remember_me_ttl, kDuration), .min_duration = absl::Seconds(1)},
+      {HERALD_CONFIG_FIELD(auth, admin_email, kString), .check = CheckNonEmpty},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -128,8 +135,8 @@ const std::vector<KeySpec>& Keys() {
 
 #undef HERALD_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 5> kSections = {"store", "engine", "scheduler", "http",
-                                                       "log"};
+constexpr std::array<std::string_view, 6> kSections = {"store", "engine", "scheduler",
+                                                       "http",  "auth",   "log"};
 
 const KeySpec* FindKey(std::string_view section, std::string_view name) {
   for (const KeySpec& spec : Keys()) {
@@ -293,7 +300,7 @@ void CheckConfig(const Config& config, const Origins& origins, const std::set<st
         break;
       case Kind::kString: {
         const auto& value = *static_cast<const std::string*>(spec.cget(config));
-        problem = spec.check(value);
+        if (spec.check != nullptr) problem = spec.check(value);
         if (!problem.empty()) problem.append(herald::StrCat(", got ", Quote(value)));
         break;
       }

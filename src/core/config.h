@@ -58,13 +58,22 @@ struct Config {
 
   struct Http {
     std::string address = "127.0.0.1";
-    int port = 8080;                                 // 0: any free port
-    int threads = 4;                                 // connection threads
-    int64_t max_body_bytes = 1 << 20;                // larger bodies get 413
+    int port = 8080;                                  // 0: any free port
+    int threads = 4;                                  // connection threads
+    int64_t max_body_bytes = 1 << 20;                 // larger bodies get 413
     absl::Duration read_timeout = absl::Seconds(10);  // one request, once started
     absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive between requests
-    std::string cors_origins;                        // comma-separated; "*" for any; "" none
+    std::string cors_origins;                         // comma-separated; "*" for any; "" none
   } http;
+
+  struct Auth {
+    // HS256 key for user tokens, at least 32 bytes. Empty: a random one is generated once
+    // and kept in "<store folder>/jwt.secret" (mode 0600), so tokens survive restarts.
+    std::string jwt_secret;
+    absl::Duration token_ttl = absl::Hours(1);              // login response expiresIn
+    absl::Duration remember_me_ttl = absl::Hours(24 * 30);  // with rememberMe
+    std::string admin_email = "admin@herald.local";         // the first admin, if none
+  } auth;
 
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error

@@ -860,13 +860,13 @@ class Engine::Impl {
     if (flush_requested_) return;
     flush_requested_ = true;
     auto taken = std::make_shared<std::shared_ptr<Pending>>();
-    store_.WriteAsync([this, taken](store::Txn& txn) { return FlushInTxn(txn, *taken); },
-                      [this, taken](Status st) {
-                        if (st.ok()) return;
-                        core::LogError("engine: writing job states failed; will retry",
-                                       {{"error", st}});
-                        Restore(std::move(*taken));  // Maintain() requests the retry
-                      });
+    store_.WriteAsync(
+        [this, taken](store::Txn& txn) { return FlushInTxn(txn, *taken); },
+        [this, taken](Status st) {
+          if (st.ok()) return;
+          core::LogError("engine: writing job states failed; will retry", {{"error", st}});
+          Restore(std::move(*taken));  // Maintain() requests the retry
+        });
   }
 
   struct Pending {
@@ -1140,9 +1140,8 @@ Status Engine::Delete(const core::Id& id) {
     if (done) return absl::OkStatus();
     HERALD_ASSIGN_OR_RETURN(auto job, table::Get(txn, id));
     if (!job) return absl::NotFoundError(StrCat("no job ", id.ToString()));
-    return absl::FailedPreconditionError(StrCat("job ", id.ToString(), " is ",
-                                                JobStateName(job->state),
-                                                ": cancel it before deleting it"));
+    return absl::FailedPreconditionError(StrCat(
+        "job ", id.ToString(), " is ", JobStateName(job->state), ": cancel it before deleting it"));
   });
 }
 

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <thread>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"

@@ -201,11 +201,12 @@ Result<bool> Apply(Txn& txn, const Update& u) {
                           id};
   HERALD_ASSIGN_OR_RETURN(
       int64_t changed,
-      txn.Exec("UPDATE jobs SET state = ?, attempts = ?, run_at = ?, started_at = ?,"
-               " finished_at = ?, lease_until = ?, last_error = coalesce(?, last_error), progress = ?,"
-               " result = ?"
-               " WHERE id = ? AND state < 4",
-               params));
+      txn.Exec(
+          "UPDATE jobs SET state = ?, attempts = ?, run_at = ?, started_at = ?,"
+          " finished_at = ?, lease_until = ?, last_error = coalesce(?, last_error), progress = ?,"
+          " result = ?"
+          " WHERE id = ? AND state < 4",
+          params));
   if (changed > 0 && IsFinished(u.state) && !u.unique_key.empty()) {
     HERALD_RETURN_IF_ERROR(
         txn.Exec("DELETE FROM job_unique WHERE key = ? AND job_id = ? AND expires_at IS NULL",
@@ -298,7 +299,8 @@ Result<std::vector<core::Id>> DeadJobs(Txn& txn, std::string_view queue) {
 
 Result<bool> Delete(Txn& txn, const core::Id& id) {
   std::string key = id.ToString();
-  HERALD_ASSIGN_OR_RETURN(int64_t n, txn.Exec("DELETE FROM jobs WHERE id = ? AND state >= 4", {key}));
+  HERALD_ASSIGN_OR_RETURN(int64_t n,
+                          txn.Exec("DELETE FROM jobs WHERE id = ? AND state >= 4", {key}));
   return n > 0;
 }
 

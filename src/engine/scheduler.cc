@@ -268,10 +268,9 @@ class Scheduler::Impl {
       if (n.ok()) {
         fired += *n;
       } else {
-        core::LogError("scheduler: firing a schedule failed; will try again",
-                       {{"schedule", e.s.spec.name},
-                        {"error", n.status()},
-                        {"retry_in", kRetryFiring}});
+        core::LogError(
+            "scheduler: firing a schedule failed; will try again",
+            {{"schedule", e.s.spec.name}, {"error", n.status()}, {"retry_in", kRetryFiring}});
         absl::MutexLock l(&mu_);
         for (Entry& cur : entries_) {
           if (cur.s.id == e.s.id) cur.not_before = now + kRetryFiring;
@@ -309,8 +308,9 @@ class Scheduler::Impl {
         s.spec.job.on_conflict == UniqueConflict::kReplace ? "replace" : "drop",
         s.spec.job.group_key.empty() ? Value() : Value(s.spec.job.group_key),
     };
-    static const std::string kSql = StrCat("INSERT INTO schedules (", kColumns,
-                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    static const std::string kSql =
+        StrCat("INSERT INTO schedules (", kColumns,
+               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return txn.Exec(kSql, params).status();
   }
 

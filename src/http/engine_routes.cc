@@ -63,9 +63,12 @@ boost::json::value JobToJson(const Job& j) {
       {"max_delay", absl::ToInt64Milliseconds(j.backoff.cap)},
       {"jitter", j.backoff.jitter_percent}};
   o["timeout_ms"] = absl::ToInt64Milliseconds(j.timeout);
-  o["unique_key"] = j.unique_key.empty() ? boost::json::value(nullptr) : boost::json::value(j.unique_key);
-  o["group_key"] = j.group_key.empty() ? boost::json::value(nullptr) : boost::json::value(j.group_key);
-  o["last_error"] = j.last_error.empty() ? boost::json::value(nullptr) : boost::json::value(j.last_error);
+  o["unique_key"] =
+      j.unique_key.empty() ? boost::json::value(nullptr) : boost::json::value(j.unique_key);
+  o["group_key"] =
+      j.group_key.empty() ? boost::json::value(nullptr) : boost::json::value(j.group_key);
+  o["last_error"] =
+      j.last_error.empty() ? boost::json::value(nullptr) : boost::json::value(j.last_error);
   o["progress"] = j.progress;
   o["result"] = j.result.empty() ? boost::json::value(nullptr) : ParsedOrText(j.result);
   return o;
@@ -93,18 +96,17 @@ boost::json::value ScheduleToJson(const engine::Schedule& s) {
 
 boost::json::value QueueToJson(const engine::table::QueueCounts& c) {
   auto n = [&](JobState s) { return c.by_state[static_cast<int>(s)]; };
-  return boost::json::object{
-      {"name", c.queue},
-      {"paused", c.paused},
-      {"waiting", n(JobState::kAvailable)},
-      {"active", n(JobState::kRunning)},
-      {"delayed", n(JobState::kScheduled) + n(JobState::kRetryable)},
-      {"completed", n(JobState::kSucceeded)},
-      {"failed", n(JobState::kDead)},
-      {"cancelled", n(JobState::kCancelled)},
-      {"processed_total", c.succeeded_total},
-      {"failed_attempts_total", c.failed_total},
-      {"dead_total", c.dead_total}};
+  return boost::json::object{{"name", c.queue},
+                             {"paused", c.paused},
+                             {"waiting", n(JobState::kAvailable)},
+                             {"active", n(JobState::kRunning)},
+                             {"delayed", n(JobState::kScheduled) + n(JobState::kRetryable)},
+                             {"completed", n(JobState::kSucceeded)},
+                             {"failed", n(JobState::kDead)},
+                             {"cancelled", n(JobState::kCancelled)},
+                             {"processed_total", c.succeeded_total},
+                             {"failed_attempts_total", c.failed_total},
+                             {"dead_total", c.dead_total}};
 }
 
 Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string prefix) {
@@ -123,7 +125,8 @@ Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string pre
   if (payload != nullptr) s.payload = boost::json::serialize(*payload);
   if (const boost::json::value* p = f.Get("priority")) {
     if (p->is_string()) {
-      auto pr = engine::ParsePriority(std::string_view(p->as_string().data(), p->as_string().size()));
+      auto pr =
+          engine::ParsePriority(std::string_view(p->as_string().data(), p->as_string().size()));
       if (!pr.ok()) return absl::InvalidArgumentError(StrCat(prefix, pr.status().message()));
       s.priority = *pr;
     } else {
@@ -145,8 +148,8 @@ Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string pre
       if (kind != "exponential" && kind != "fixed") {
         return absl::InvalidArgumentError(StrCat(f.Name("backoff"), ": exponential or fixed"));
       }
-      s.backoff.kind = kind == "fixed" ? engine::Backoff::Kind::kFixed
-                                       : engine::Backoff::Kind::kExponential;
+      s.backoff.kind =
+          kind == "fixed" ? engine::Backoff::Kind::kFixed : engine::Backoff::Kind::kExponential;
     } else if (b->is_object()) {
       Fields bf(b->as_object(), f.Name("backoff."));
       HERALD_RETURN_IF_ERROR(bf.CheckKnown({"type", "delay", "max_delay", "jitter"}));
@@ -155,8 +158,8 @@ Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string pre
         return absl::InvalidArgumentError(StrCat(bf.Name("type"), ": exponential or fixed"));
       }
       if (kind) {
-        s.backoff.kind = *kind == "fixed" ? engine::Backoff::Kind::kFixed
-                                          : engine::Backoff::Kind::kExponential;
+        s.backoff.kind =
+            *kind == "fixed" ? engine::Backoff::Kind::kFixed : engine::Backoff::Kind::kExponential;
       }
       HERALD_ASSIGN_OR_RETURN(auto base, bf.Duration("delay"));
       if (base) s.backoff.base = *base;
@@ -179,8 +182,8 @@ Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string pre
     if (*conflict != "drop" && *conflict != "replace") {
       return absl::InvalidArgumentError(StrCat(f.Name("on_conflict"), ": drop or replace"));
     }
-    s.on_conflict = *conflict == "replace" ? engine::UniqueConflict::kReplace
-                                           : engine::UniqueConflict::kDrop;
+    s.on_conflict =
+        *conflict == "replace" ? engine::UniqueConflict::kReplace : engine::UniqueConflict::kDrop;
   }
   HERALD_ASSIGN_OR_RETURN(auto group, f.String("group_key"));
   if (group) s.group_key = *group;
@@ -234,8 +237,8 @@ Result<Response> ListJobs(engine::Engine& e, Request& req) {
 
 Result<engine::ScheduleSpec> ScheduleSpecFromJson(const boost::json::object& body) {
   Fields f(body);
-  HERALD_RETURN_IF_ERROR(f.CheckKnown({"name", "cron", "simple", "timezone", "job", "misfire",
-                                       "enabled"}));
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"name", "cron", "simple", "timezone", "job", "misfire", "enabled"}));
   engine::ScheduleSpec spec;
   HERALD_ASSIGN_OR_RETURN(auto name, f.String("name"));
   if (!name) return absl::InvalidArgumentError("name: required");
@@ -292,37 +295,37 @@ void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
                 return Created(r);
               },
               201, jobs});
-  router.Add({"POST", "/api/jobs/bulk", "jobs:create", "Enqueue many jobs atomically",
-              [&e](Request& req) -> Result<Response> {
-                HERALD_ASSIGN_OR_RETURN(auto body, req.JsonBody());
-                Fields f(body);
-                HERALD_RETURN_IF_ERROR(f.CheckKnown({"jobs"}));
-                const boost::json::value* list = f.Get("jobs");
-                if (list == nullptr || !list->is_array() || list->as_array().empty()) {
-                  return absl::InvalidArgumentError("jobs: expected a non-empty array");
-                }
-                if (list->as_array().size() > kMaxBulk) {
-                  return absl::InvalidArgumentError(StrCat("jobs: at most ", kMaxBulk));
-                }
-                std::vector<JobSpec> specs;
-                for (size_t i = 0; i < list->as_array().size(); ++i) {
-                  const boost::json::value& item = list->as_array()[i];
-                  std::string prefix = StrCat("jobs[", i, "].");
-                  if (!item.is_object()) {
-                    return absl::InvalidArgumentError(StrCat("jobs[", i, "]: expected an object"));
-                  }
-                  HERALD_ASSIGN_OR_RETURN(JobSpec spec, JobSpecFromJson(item.as_object(), prefix));
-                  specs.push_back(std::move(spec));
-                }
-                HERALD_ASSIGN_OR_RETURN(auto results, e.EnqueueBatch(specs));
-                boost::json::array out;
-                for (const auto& r : results) {
-                  out.push_back(
-                      boost::json::object{{"id", r.id.ToString()}, {"duplicate", r.duplicate}});
-                }
-                return Response::Json(201, boost::json::object{{"data", std::move(out)}});
-              },
-              201, jobs});
+  router.Add(
+      {"POST", "/api/jobs/bulk", "jobs:create", "Enqueue many jobs atomically",
+       [&e](Request& req) -> Result<Response> {
+         HERALD_ASSIGN_OR_RETURN(auto body, req.JsonBody());
+         Fields f(body);
+         HERALD_RETURN_IF_ERROR(f.CheckKnown({"jobs"}));
+         const boost::json::value* list = f.Get("jobs");
+         if (list == nullptr || !list->is_array() || list->as_array().empty()) {
+           return absl::InvalidArgumentError("jobs: expected a non-empty array");
+         }
+         if (list->as_array().size() > kMaxBulk) {
+           return absl::InvalidArgumentError(StrCat("jobs: at most ", kMaxBulk));
+         }
+         std::vector<JobSpec> specs;
+         for (size_t i = 0; i < list->as_array().size(); ++i) {
+           const boost::json::value& item = list->as_array()[i];
+           std::string prefix = StrCat("jobs[", i, "].");
+           if (!item.is_object()) {
+             return absl::InvalidArgumentError(StrCat("jobs[", i, "]: expected an object"));
+           }
+           HERALD_ASSIGN_OR_RETURN(JobSpec spec, JobSpecFromJson(item.as_object(), prefix));
+           specs.push_back(std::move(spec));
+         }
+         HERALD_ASSIGN_OR_RETURN(auto results, e.EnqueueBatch(specs));
+         boost::json::array out;
+         for (const auto& r : results) {
+           out.push_back(boost::json::object{{"id", r.id.ToString()}, {"duplicate", r.duplicate}});
+         }
+         return Response::Json(201, boost::json::object{{"data", std::move(out)}});
+       },
+       201, jobs});
   router.Add({"GET", "/api/jobs", "jobs:read",
               "List jobs (filters: queue, state, type, from, to; cursor, limit)",
               [&e](Request& req) { return ListJobs(e, req); }, 200, jobs});
@@ -388,13 +391,13 @@ void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
       return Response::Json(200, out);
     };
   };
-  router.Add({"POST", "/api/queues/{name}/pause", "queues:update", "Pause a queue",
+  router.Add({"POST", "/api/queues/{name}/pause", "queues:manage", "Pause a queue",
               queue_action("pause"), 200, queues});
-  router.Add({"POST", "/api/queues/{name}/resume", "queues:update", "Resume a queue",
+  router.Add({"POST", "/api/queues/{name}/resume", "queues:manage", "Resume a queue",
               queue_action("resume"), 200, queues});
-  router.Add({"POST", "/api/queues/{name}/retry-dead", "queues:update",
+  router.Add({"POST", "/api/queues/{name}/retry-dead", "queues:manage",
               "Retry every dead job of a queue", queue_action("retry-dead"), 200, queues});
-  router.Add({"DELETE", "/api/queues/{name}/dead", "queues:delete",
+  router.Add({"DELETE", "/api/queues/{name}/dead", "queues:manage",
               "Delete the dead-letter list of a queue", queue_action("drain"), 200, queues});
 
   const std::string schedules = "schedules";
@@ -443,8 +446,7 @@ void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
   router.Add({"DELETE", "/api/schedules/{name}", "schedules:delete", "Delete a schedule",
               [&s](Request& req) -> Result<Response> {
                 HERALD_RETURN_IF_ERROR(s.Remove(req.params.at("name")));
-                return Response::Json(200,
-                                      boost::json::object{{"deleted", req.params.at("name")}});
+                return Response::Json(200, boost::json::object{{"deleted", req.params.at("name")}});
               },
               200, schedules});
 }

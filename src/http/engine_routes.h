@@ -10,10 +10,10 @@
 //   POST   /api/jobs/{id}/retry           jobs:update
 //   DELETE /api/jobs/{id}                 jobs:delete    finished jobs only
 //   GET    /api/queues                    queues:read    waiting, active, delayed, ...
-//   POST   /api/queues/{name}/pause       queues:update
-//   POST   /api/queues/{name}/resume      queues:update
-//   POST   /api/queues/{name}/retry-dead  queues:update
-//   DELETE /api/queues/{name}/dead        queues:delete  drain the dead-letter list
+//   POST   /api/queues/{name}/pause       queues:manage
+//   POST   /api/queues/{name}/resume      queues:manage
+//   POST   /api/queues/{name}/retry-dead  queues:manage
+//   DELETE /api/queues/{name}/dead        queues:manage  drain the dead-letter list
 //   POST   /api/schedules                 schedules:create
 //   GET    /api/schedules                 schedules:read (with next runs)
 //   GET    /api/schedules/{name}          schedules:read

@@ -23,7 +23,8 @@ Status Fields::CheckKnown(std::initializer_list<std::string_view> known) const {
 }
 
 const boost::json::value* Fields::Get(std::string_view name) const {
-  const boost::json::value* v = object_.if_contains(boost::json::string_view(name.data(), name.size()));
+  const boost::json::value* v =
+      object_.if_contains(boost::json::string_view(name.data(), name.size()));
   return v == nullptr || v->is_null() ? nullptr : v;
 }
 
@@ -54,7 +55,8 @@ Result<std::optional<int64_t>> Fields::Int(std::string_view name, int64_t min, i
 Result<std::optional<bool>> Fields::Bool(std::string_view name) const {
   const boost::json::value* v = Get(name);
   if (v == nullptr) return std::optional<bool>();
-  if (!v->is_bool()) return absl::InvalidArgumentError(StrCat(Name(name), ": expected true or false"));
+  if (!v->is_bool())
+    return absl::InvalidArgumentError(StrCat(Name(name), ": expected true or false"));
   return std::optional<bool>(v->as_bool());
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/cord.h"
+#include "auth/retry_after.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
@@ -11,7 +12,6 @@ namespace herald::http {
 namespace {
 
 constexpr char kDetailsUrl[] = "herald/error-details";
-constexpr char kRetryAfterUrl[] = "herald/retry-after";
 
 std::string_view CodeName(absl::StatusCode code) {
   switch (code) {
@@ -110,9 +110,8 @@ Response ErrorResponse(const Status& status) {
   boost::json::object error;
   error["code"] = std::string(CodeName(status.code()));
   // A server fault's message may carry internals (SQL, paths): the log has it, not the client.
-  error["message"] = code >= 500 && code != 503 && code != 504
-                         ? std::string("internal error")
-                         : std::string(status.message());
+  error["message"] = code >= 500 && code != 503 && code != 504 ? std::string("internal error")
+                                                               : std::string(status.message());
   error["details"] = nullptr;
   if (auto details = status.GetPayload(kDetailsUrl)) {
     boost::system::error_code ec;
@@ -121,21 +120,18 @@ Response ErrorResponse(const Status& status) {
   }
   Response r = Response::Json(code, boost::json::object{{"error", std::move(error)}});
   if (code == 429 || code == 503) {
-    std::string seconds = "1";
-    if (auto after = status.GetPayload(kRetryAfterUrl)) seconds = std::string(*after);
-    r.headers.emplace_back("Retry-After", seconds);
+    int64_t seconds = 1;
+    if (auto after = auth::GetRetryAfter(status)) {
+      seconds =
+          std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(*after))));
+    }
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
   }
   return r;
 }
 
 void SetErrorDetails(Status& status, const boost::json::value& details) {
   status.SetPayload(kDetailsUrl, absl::Cord(boost::json::serialize(details)));
-}
-
-void SetRetryAfter(Status& status, absl::Duration after) {
-  int64_t seconds = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
-                                             absl::ToDoubleSeconds(after))));
-  status.SetPayload(kRetryAfterUrl, absl::Cord(std::to_string(seconds)));
 }
 
 }  // namespace herald::http

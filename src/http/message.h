@@ -12,22 +12,15 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "auth/principal.h"
 #include "boost/json/value.hpp"
 #include "core/status.h"
 
 namespace herald::http {
 
-// Who is calling, once authenticated. Empty for anonymous requests.
-struct Caller {
-  enum class Kind { kAnonymous, kUser, kService };
-  Kind kind = Kind::kAnonymous;
-  std::string id;    // user id or service name
-  std::string role;  // user role, or "service"
-  std::vector<std::string> permissions;
-};
-
 struct Request {
   std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query, still encoded (what signatures cover)
   std::string path;    // without the query string, percent-decoded
   std::map<std::string, std::string, std::less<>> query;    // decoded
   std::map<std::string, std::string, std::less<>> headers;  // names in lower case
@@ -35,7 +28,7 @@ struct Request {
   std::string body;
   std::string request_id;
   std::string client_ip;
-  Caller caller;
+  std::optional<auth::Principal> principal;  // who is calling, once authenticated
 
   std::string_view Header(std::string_view name) const;  // lower-case name; "" if absent
   std::optional<std::string_view> Query(std::string_view name) const;
@@ -59,13 +52,11 @@ struct Response {
 // everything else 500 (with a generic message: internal details are logged, not returned).
 int HttpStatus(const Status& status);
 
-// The JSON error response for `status`. A "details" payload (JSON text set with
-// SetErrorDetails) and a "retry_after_s" payload become the body's details and Retry-After.
+// The JSON error response for `status`. A details payload (SetErrorDetails) becomes the
+// body's "details"; a retry-after payload (auth/retry_after.h) the Retry-After header.
 Response ErrorResponse(const Status& status);
 
 // Attaches JSON details to an error status (kept through Status copies).
 void SetErrorDetails(Status& status, const boost::json::value& details);
-// Attaches a Retry-After hint to an error status.
-void SetRetryAfter(Status& status, absl::Duration after);
 
 }  // namespace herald::http

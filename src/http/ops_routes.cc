@@ -53,8 +53,8 @@ std::string Metrics(const OpsDeps& deps) {
   std::vector<RouteStats> http = deps.http_stats ? deps.http_stats() : std::vector<RouteStats>{};
   for (const RouteStats& r : http) {
     for (const auto& [status, n] : r.by_status) {
-      line(StrCat("herald_http_requests_total{method=\"", r.method, "\",route=\"",
-                  Label(r.pattern), "\",status=\"", status, "\"} ", n));
+      line(StrCat("herald_http_requests_total{method=\"", r.method, "\",route=\"", Label(r.pattern),
+                  "\",status=\"", status, "\"} ", n));
     }
   }
   line("# HELP herald_http_request_duration_seconds HTTP request latency by route.");
@@ -66,8 +66,7 @@ std::string Metrics(const OpsDeps& deps) {
       line(StrCat("herald_http_request_duration_seconds_bucket{", labels, ",le=\"",
                   kLatencyBuckets[b], "\"} ", r.buckets[b]));
     }
-    line(StrCat("herald_http_request_duration_seconds_bucket{", labels, ",le=\"+Inf\"} ",
-                r.count));
+    line(StrCat("herald_http_request_duration_seconds_bucket{", labels, ",le=\"+Inf\"} ", r.count));
     line(StrCat("herald_http_request_duration_seconds_sum{", labels, "} ", r.sum_seconds));
     line(StrCat("herald_http_request_duration_seconds_count{", labels, "} ", r.count));
   }
@@ -95,8 +94,7 @@ std::string Metrics(const OpsDeps& deps) {
     for (const auto& c : *stats) {
       for (int s = 0; s < 7; ++s) {
         line(StrCat("herald_queue_jobs{queue=\"", Label(c.queue), "\",state=\"",
-                    engine::JobStateName(static_cast<engine::JobState>(s)), "\"} ",
-                    c.by_state[s]));
+                    engine::JobStateName(static_cast<engine::JobState>(s)), "\"} ", c.by_state[s]));
       }
     }
     line("# HELP herald_queue_processed_total Jobs processed per queue (lifetime).");
@@ -122,8 +120,7 @@ std::string Metrics(const OpsDeps& deps) {
     line("# HELP herald_schedule_fires_total Slots fired per schedule.");
     line("# TYPE herald_schedule_fires_total counter");
     for (const auto& s : *schedules) {
-      line(StrCat("herald_schedule_fires_total{schedule=\"", Label(s.spec.name), "\"} ",
-                  s.fires));
+      line(StrCat("herald_schedule_fires_total{schedule=\"", Label(s.spec.name), "\"} ", s.fires));
     }
     line("# HELP herald_schedule_misfires_total Slots skipped by the misfire policy.");
     line("# TYPE herald_schedule_misfires_total counter");
@@ -174,22 +171,24 @@ boost::json::value OpenApi(const Router& router, std::string_view version) {
     if (!params.empty()) op["parameters"] = std::move(params);
     if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
       op["requestBody"] = boost::json::object{
-          {"content", boost::json::object{{"application/json",
-                                           boost::json::object{{"schema", boost::json::object{
-                                                                              {"type", "object"}}}}}}}};
+          {"content",
+           boost::json::object{
+               {"application/json",
+                boost::json::object{{"schema", boost::json::object{{"type", "object"}}}}}}}};
     }
     boost::json::object responses;
     responses[std::to_string(r.success_status)] = boost::json::object{{"description", "OK"}};
     boost::json::object error_body{
         {"description", "error"},
-        {"content",
-         boost::json::object{{"application/json", boost::json::object{{"schema", ErrorSchema()}}}}}};
+        {"content", boost::json::object{
+                        {"application/json", boost::json::object{{"schema", ErrorSchema()}}}}}};
     responses["400"] = error_body;
     if (!r.permission.empty()) {
       responses["401"] = error_body;
       responses["403"] = error_body;
-      op["security"] = boost::json::array{boost::json::object{{"bearer", boost::json::array{}}},
-                                          boost::json::object{{"serviceKey", boost::json::array{}}}};
+      op["security"] =
+          boost::json::array{boost::json::object{{"bearer", boost::json::array{}}},
+                             boost::json::object{{"serviceKey", boost::json::array{}}}};
       op["x-permission"] = r.permission;
     }
     responses["429"] = error_body;
@@ -210,21 +209,20 @@ boost::json::value OpenApi(const Router& router, std::string_view version) {
       {"components",
        boost::json::object{
            {"securitySchemes",
-            boost::json::object{
-                {"bearer", boost::json::object{{"type", "http"},
-                                               {"scheme", "bearer"},
-                                               {"bearerFormat", "JWT"}}},
-                {"serviceKey", boost::json::object{{"type", "apiKey"},
-                                                   {"in", "header"},
-                                                   {"name", "X-Service-Key"}}}}}}}};
+            boost::json::object{{"bearer", boost::json::object{{"type", "http"},
+                                                               {"scheme", "bearer"},
+                                                               {"bearerFormat", "JWT"}}},
+                                {"serviceKey", boost::json::object{{"type", "apiKey"},
+                                                                   {"in", "header"},
+                                                                   {"name", "X-Service-Key"}}}}}}}};
 }
 
 void AddOpsRoutes(Router& router, OpsDeps deps) {
   auto shared = std::make_shared<OpsDeps>(std::move(deps));
   router.Add({"GET", "/health", "", "Liveness",
               [shared](Request&) -> Result<Response> {
-                return Response::Json(200, boost::json::object{{"status", "ok"},
-                                                               {"version", shared->version}});
+                return Response::Json(
+                    200, boost::json::object{{"status", "ok"}, {"version", shared->version}});
               },
               200, "operations"});
   router.Add({"GET", "/ready", "", "Readiness: store, migrations, workers",
@@ -243,8 +241,8 @@ void AddOpsRoutes(Router& router, OpsDeps deps) {
                 checks["workers"] = running ? "ok" : "not running";
                 ok = ok && running;
                 Response r = Response::Json(
-                    ok ? 200 : 503,
-                    boost::json::object{{"status", ok ? "ready" : "not_ready"}, {"checks", checks}});
+                    ok ? 200 : 503, boost::json::object{{"status", ok ? "ready" : "not_ready"},
+                                                        {"checks", checks}});
                 if (!ok) r.headers.emplace_back("Retry-After", "1");
                 return r;
               },

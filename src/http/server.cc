@@ -33,18 +33,6 @@ bool SaneRequestId(std::string_view id) {
   });
 }
 
-bool Can(const Caller& caller, std::string_view permission) {
-  std::string_view resource = permission.substr(0, permission.find(':'));
-  for (const std::string& p : caller.permissions) {
-    if (p == "*" || p == permission) return true;
-    if (p.size() == resource.size() + 2 && p.compare(0, resource.size(), resource) == 0 &&
-        p.compare(resource.size(), 2, ":*") == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return std::chrono::microseconds(absl::ToInt64Microseconds(d));
 }
@@ -134,7 +122,7 @@ class Server::Impl {
                              {"ms", absl::ToDoubleMilliseconds(took)},
                              {"request_id", req.request_id},
                              {"client", req.client_ip},
-                             {"caller", req.caller.id}});
+                             {"caller", req.principal ? req.principal->name : ""}});
     }
     return res;
   }
@@ -178,15 +166,15 @@ class Server::Impl {
     const Route& rt = **route;
     stat_index = static_cast<size_t>(&rt - router_.routes().data());
     if (authenticate_) {
-      Status st = authenticate_(req);
+      Status st = authenticate_(req, rt);
       if (!st.ok()) return ErrorResponse(st);
     }
     if (!rt.permission.empty()) {
-      if (req.caller.kind == Caller::Kind::kAnonymous) {
+      if (!req.principal) {
         return ErrorResponse(absl::UnauthenticatedError(
             "authentication required: send Authorization: Bearer <token> or a service key"));
       }
-      if (!Can(req.caller, rt.permission)) {
+      if (!req.principal->Can(rt.permission)) {
         return ErrorResponse(
             absl::PermissionDeniedError(StrCat("permission '", rt.permission, "' required")));
       }
@@ -195,18 +183,17 @@ class Server::Impl {
       Result<Response> r = rt.handler(req);
       if (!r.ok()) {
         if (HttpStatus(r.status()) >= 500) {
-          core::LogError("http: handler failed", {{"route", rt.pattern},
-                                                  {"request_id", req.request_id},
-                                                  {"error", r.status()}});
+          core::LogError(
+              "http: handler failed",
+              {{"route", rt.pattern}, {"request_id", req.request_id}, {"error", r.status()}});
         }
         return ErrorResponse(r.status());
       }
       return std::move(*r);
     } catch (const std::exception& e) {
       // Handlers return errors as values; a throw (e.g. from a JSON accessor) is a bug.
-      core::LogError("http: handler threw", {{"route", rt.pattern},
-                                             {"request_id", req.request_id},
-                                             {"what", e.what()}});
+      core::LogError("http: handler threw",
+                     {{"route", rt.pattern}, {"request_id", req.request_id}, {"what", e.what()}});
       return ErrorResponse(absl::InternalError("handler threw"));
     }
   }
@@ -216,8 +203,8 @@ class Server::Impl {
     if (origin.empty() || options_.cors_origins.empty()) return;
     bool any = std::find(options_.cors_origins.begin(), options_.cors_origins.end(), "*") !=
                options_.cors_origins.end();
-    bool listed = std::find(options_.cors_origins.begin(), options_.cors_origins.end(),
-                            origin) != options_.cors_origins.end();
+    bool listed = std::find(options_.cors_origins.begin(), options_.cors_origins.end(), origin) !=
+                  options_.cors_origins.end();
     if (!any && !listed) return;
     res.headers.emplace_back("Access-Control-Allow-Origin", any ? "*" : std::string(origin));
     res.headers.emplace_back("Vary", "Origin");
@@ -275,8 +262,7 @@ class Server::Impl {
 // operations: each completion handler holds it alive until the connection closes.
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Impl& server)
-      : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Impl& server) : stream_(std::move(socket)), server_(server) {
     boost::system::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec) client_ip_ = remote.address().to_string();
@@ -303,20 +289,18 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
     idle_ = buffer_.size() == 0;
     stream_.expires_after(ToChrono(server_.options().idle_timeout));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
     idle_ = false;
     if (ec) return OnReadError(ec);
     stream_.expires_after(ToChrono(server_.options().read_timeout));
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnReadError(beast::error_code ec) {
@@ -325,11 +309,11 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
         ec == asio::error::eof || ec == asio::error::bad_descriptor) {
       return Close();
     }
-    Status st = ec == bhttp::error::body_limit
-                    ? absl::Status(absl::StatusCode::kInvalidArgument,
-                                   StrCat("body: larger than ", server_.options().max_body_bytes,
-                                          " bytes"))
-                    : absl::InvalidArgumentError(StrCat("malformed request: ", ec.message()));
+    Status st =
+        ec == bhttp::error::body_limit
+            ? absl::Status(absl::StatusCode::kInvalidArgument,
+                           StrCat("body: larger than ", server_.options().max_body_bytes, " bytes"))
+            : absl::InvalidArgumentError(StrCat("malformed request: ", ec.message()));
     Response r = ErrorResponse(st);
     if (ec == bhttp::error::body_limit) r.status = 413;
     if (ec == bhttp::error::header_limit) r.status = 431;
@@ -342,11 +326,13 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     Request req;
     req.method = std::string(msg.method_string());
     std::string_view target(msg.target().data(), msg.target().size());
-    auto url = boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
+    auto url =
+        boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
     if (!url) {
       Write(ErrorResponse(absl::InvalidArgumentError("malformed request target")), false);
       return;
     }
+    req.target = std::string(target);
     req.path = std::string(url->path());
     for (auto p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
     for (const auto& f : msg) {

@@ -35,10 +35,10 @@ struct ServerOptions {
   bool access_log = true;
 };
 
-// Runs before routing and authorisation: fills Request::caller from credentials, or fails
-// the request (Unauthenticated for bad credentials, ResourceExhausted for rate limits).
-// Absent credentials are not an error: the caller stays anonymous.
-using Authenticator = std::function<Status(Request&)>;
+// Runs after routing, before authorisation: fills Request::principal from credentials, or
+// fails the request (Unauthenticated for bad credentials, ResourceExhausted for rate
+// limits). Absent credentials are not an error: the caller stays anonymous.
+using Authenticator = std::function<Status(Request&, const Route&)>;
 
 // Per-route HTTP figures, read by the metrics endpoint.
 struct RouteStats {
@@ -49,12 +49,12 @@ struct RouteStats {
   double sum_seconds = 0;
 };
 inline constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                             0.05,   0.1,   0.25,   0.5,   1,     2.5};
+                                             0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
 class Server {
  public:
-  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options,
-                                                const Router& router, Authenticator authenticate,
+  static Result<std::unique_ptr<Server>> Create(const ServerOptions& options, const Router& router,
+                                                Authenticator authenticate,
                                                 const core::Clock& clock);
   ~Server();  // Stop()s
 

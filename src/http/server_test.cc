@@ -30,9 +30,9 @@ class ServerTest : public ::testing::Test {
     engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
     engine::RegisterBuiltinHandlers(*engine_);
     ASSERT_TRUE(engine_->Start(/*threads=*/false).ok());
-    scheduler_ = std::move(engine::Scheduler::Create(*store_, *engine_, clock_,
-                                                     core::Config::Scheduler{}))
-                     .value();
+    scheduler_ =
+        std::move(engine::Scheduler::Create(*store_, *engine_, clock_, core::Config::Scheduler{}))
+            .value();
     ASSERT_TRUE(scheduler_->Start(/*thread=*/false).ok());
     AddEngineRoutes(router_, *engine_, *scheduler_);
     AddOpsRoutes(router_, {store_.get(), engine_.get(), scheduler_.get(),
@@ -42,18 +42,20 @@ class ServerTest : public ::testing::Test {
     options.threads = 2;
     options.max_body_bytes = 64 << 10;
     options.access_log = false;
-    auto authenticate = [](Request& req) -> Status {
+    auto authenticate = [](Request& req, const Route&) -> Status {
       std::string_view auth = req.Header("authorization");
       if (auth.empty()) return absl::OkStatus();
       if (auth == "Bearer bad") return absl::UnauthenticatedError("bad token");
-      req.caller.kind = Caller::Kind::kUser;
-      req.caller.id = "tester";
-      for (auto p : absl::StrSplit(ToAbsl(auth.substr(7)), ',')) {
-        req.caller.permissions.emplace_back(p);
-      }
+      std::vector<std::string> allow;
+      for (auto p : absl::StrSplit(ToAbsl(auth.substr(7)), ',')) allow.emplace_back(p);
+      auth::Principal p;
+      p.name = "tester";
+      p.permissions = auth::PermissionSet(std::move(allow), {});
+      req.principal = std::move(p);
       return absl::OkStatus();
     };
-    server_ = std::move(Server::Create(options, router_, authenticate, core::Clock::Real())).value();
+    server_ =
+        std::move(Server::Create(options, router_, authenticate, core::Clock::Real())).value();
     ASSERT_TRUE(server_->Start().ok());
   }
   void TearDown() override {
@@ -164,8 +166,8 @@ TEST_F(ServerTest, BadBodiesAre4xxWithTheFieldNamedAndChangeNothing) {
   EXPECT_TRUE(engine_->List({})->empty());
   auto bad_id = Client(server_->port()).Send("GET", "/api/jobs/nope", "", admin);
   EXPECT_EQ(bad_id.status, 400);
-  auto missing =
-      Client(server_->port()).Send("GET", "/api/jobs/01890a5d-ac96-774b-bcce-b302099a8057", "", admin);
+  auto missing = Client(server_->port())
+                     .Send("GET", "/api/jobs/01890a5d-ac96-774b-bcce-b302099a8057", "", admin);
   EXPECT_EQ(missing.status, 404);
 }
 
@@ -194,7 +196,8 @@ TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
 TEST_F(ServerTest, BulkEnqueueAndCursorPagination) {
   Client c(server_->port());
   std::string jobs = R"({"jobs":[)";
-  for (int i = 0; i < 5; ++i) jobs += std::string(i ? "," : "") + R"({"type":"noop","queue":"bulk"})";
+  for (int i = 0; i < 5; ++i)
+    jobs += std::string(i ? "," : "") + R"({"type":"noop","queue":"bulk"})";
   jobs += "]}";
   auto r = c.Send("POST", "/api/jobs/bulk", jobs, As("jobs:create"));
   ASSERT_EQ(r.status, 201) << r.body;
@@ -207,7 +210,8 @@ TEST_F(ServerTest, BulkEnqueueAndCursorPagination) {
   std::vector<std::string> seen;
   std::string cursor;
   for (int page = 0; page < 5; ++page) {
-    std::string target = "/api/jobs?queue=bulk&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor);
+    std::string target =
+        "/api/jobs?queue=bulk&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor);
     auto p = c.Send("GET", target, "", As("jobs:read"));
     ASSERT_EQ(p.status, 200) << p.body;
     boost::json::value page_json = p.Json();
@@ -248,8 +252,8 @@ TEST_F(ServerTest, SchedulesCanBeCreatedListedTriggeredAndDeleted) {
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.Json().at("cron").as_string(), "0 8 * * *");
   EXPECT_EQ(r.Json().at("next_runs").as_array().size(), 5u);
-  EXPECT_EQ(c.Send("POST", "/api/schedules", R"({"name":"x","cron":"61 * * * *","job":{"type":"noop"}})",
-                   admin)
+  EXPECT_EQ(c.Send("POST", "/api/schedules",
+                   R"({"name":"x","cron":"61 * * * *","job":{"type":"noop"}})", admin)
                 .status,
             400);
   EXPECT_EQ(c.Send("POST", "/api/schedules",
@@ -270,8 +274,9 @@ TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   c.Send("GET", "/api/nope");
   auto r = c.Send("GET", "/metrics");
   EXPECT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find(R"(herald_http_requests_total{method="GET",route="/health",status="200"} 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.body.find(R"(herald_http_requests_total{method="GET",route="/health",status="200"} 2)"),
+      std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find(R"(route="unmatched",status="404"} 1)"), std::string::npos);
   EXPECT_NE(r.body.find("herald_process_resident_memory_bytes"), std::string::npos);

@@ -74,7 +74,7 @@ TEST_F(CliTest, EnqueueShowCancelRetryRoundTrip) {
   EXPECT_EQ(list.exit_code, 0);
   EXPECT_NE(list.out.find(id), std::string::npos);
   auto queues = Run({"queues", "--json"});
-  EXPECT_NE(queues.out.find("\"queue\":\"reports\""), std::string::npos) << queues.out;
+  EXPECT_NE(queues.out.find("\"name\":\"reports\""), std::string::npos) << queues.out;
 }
 
 TEST_F(CliTest, SchedulesAddListRemove) {

@@ -1,0 +1,40 @@
+#pragma once
+// Small cryptographic helpers over OpenSSL shared by the auth module: HMAC-SHA256, SHA-256,
+// a CSPRNG, constant-time comparison, hex and strict base64url. Strings carry raw bytes.
+// All functions are thread-safe.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace herald::auth {
+
+// HMAC-SHA256 of `data` under `key`: 32 raw bytes.
+std::string HmacSha256(std::string_view key, std::string_view data);
+
+// SHA-256 of `data`: 32 raw bytes.
+std::string Sha256(std::string_view data);
+// SHA-256 of `data` as 64 lowercase hex digits.
+std::string Sha256Hex(std::string_view data);
+
+// `n` bytes from OpenSSL's CSPRNG. Internal if the generator fails (it never should).
+Result<std::string> RandomBytes(size_t n);
+
+// Whether `a` and `b` are equal, in time that depends only on their lengths.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Lowercase hex.
+std::string HexEncode(std::string_view bytes);
+// Accepts an even number of hex digits, either case; nullopt otherwise.
+std::optional<std::string> HexDecode(std::string_view hex);
+
+// Base64url (RFC 4648 section 5) without padding, as JWTs use it.
+std::string Base64UrlEncode(std::string_view bytes);
+// Strict: only [A-Za-z0-9_-], no padding, no whitespace, a length that is not 1 mod 4, and
+// unused trailing bits zero (so every byte string has exactly one accepted encoding).
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+}  // namespace herald::auth

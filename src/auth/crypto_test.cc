@@ -1,0 +1,70 @@
+#include "auth/crypto.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace herald::auth {
+namespace {
+
+TEST(Base64Url, RoundTripsEveryLengthWithoutPadding) {
+  std::string bytes;
+  for (int n = 0; n < 40; ++n) {
+    std::string encoded = Base64UrlEncode(bytes);
+    EXPECT_EQ(encoded.find('='), std::string::npos);
+    std::optional<std::string> decoded = Base64UrlDecode(encoded);
+    ASSERT_TRUE(decoded.has_value()) << encoded;
+    EXPECT_EQ(*decoded, bytes);
+    bytes.push_back(static_cast<char>(n * 37 + 250));
+  }
+}
+
+TEST(Base64Url, MatchesTheRfcAlphabet) {
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xbf"), "-_-_");
+  EXPECT_EQ(Base64UrlEncode("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"),
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9");
+}
+
+TEST(Base64Url, RejectsPaddingStandardAlphabetAndNonCanonicalInput) {
+  EXPECT_FALSE(Base64UrlDecode("QQ==").has_value());  // padding
+  EXPECT_FALSE(Base64UrlDecode("QQ=").has_value());
+  EXPECT_FALSE(Base64UrlDecode("+/+/").has_value());  // standard alphabet
+  EXPECT_FALSE(Base64UrlDecode("QUJD RA").has_value());
+  EXPECT_FALSE(Base64UrlDecode("QUJDR").has_value());  // length 1 mod 4
+  EXPECT_FALSE(Base64UrlDecode("QR").has_value());     // unused bits set
+  EXPECT_FALSE(Base64UrlDecode(std::string("QQ\0", 3)).has_value());
+  EXPECT_EQ(Base64UrlDecode("QQ"), std::optional<std::string>("A"));
+  EXPECT_EQ(Base64UrlDecode(""), std::optional<std::string>(""));
+}
+
+TEST(Hex, EncodesLowercaseAndDecodesEitherCase) {
+  EXPECT_EQ(HexEncode("\x01\xab\xff"), "01abff");
+  EXPECT_EQ(HexDecode("01ABff"), std::optional<std::string>("\x01\xab\xff"));
+  EXPECT_FALSE(HexDecode("abc").has_value());
+  EXPECT_FALSE(HexDecode("zz").has_value());
+}
+
+TEST(Digest, MatchesPublishedVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // RFC 4231, test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(ConstantTimeEquals, ComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+}
+
+TEST(RandomBytes, ReturnsFreshBytesOfTheAskedLength) {
+  Result<std::string> a = RandomBytes(32);
+  Result<std::string> b = RandomBytes(32);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->size(), 32u);
+  EXPECT_NE(*a, *b);
+}
+
+}  // namespace
+}  // namespace herald::auth

@@ -1,0 +1,165 @@
+#include "auth/jwt.h"
+
+#include <cstdint>
+#include <optional>
+
+#include "auth/crypto.h"
+#include "boost/json/object.hpp"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "boost/json/value.hpp"
+#include "core/strings.h"
+
+namespace herald::auth {
+namespace {
+
+namespace json = boost::json;
+
+// base64url('{"alg":"HS256","typ":"JWT"}'): the only header Sign writes.
+constexpr std::string_view kHeader = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+constexpr size_t kSignatureBytes = 32;
+
+Status Unauthenticated(std::string_view reason) {
+  return absl::UnauthenticatedError(ToAbsl(reason));
+}
+
+std::optional<json::object> ParseObject(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+std::optional<std::string> GetString(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  const json::string& s = v->get_string();
+  return std::string(s.data(), s.size());
+}
+
+// An integer NumericDate; doubles (1.5e9) and out-of-range values are rejected.
+std::optional<int64_t> GetSeconds(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
+  if (v == nullptr) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(v->get_uint64());
+  }
+  return std::nullopt;
+}
+
+Status CheckHeader(std::string_view encoded) {
+  std::optional<std::string> bytes = Base64UrlDecode(encoded);
+  if (!bytes) return Unauthenticated("malformed token");
+  std::optional<json::object> header = ParseObject(*bytes);
+  if (!header) return Unauthenticated("malformed token");
+  std::optional<std::string> alg = GetString(*header, "alg");
+  if (!alg || *alg != "HS256") return Unauthenticated("unsupported alg");
+  std::optional<std::string> typ = GetString(*header, "typ");
+  if (!typ || *typ != "JWT" || header->size() != 2) {
+    return Unauthenticated("unsupported token header");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JwtCodec>> JwtCodec::Create(std::string secret, const core::Clock& clock,
+                                                   JwtOptions options) {
+  if (secret.size() < kMinJwtSecretBytes) {
+    return absl::InvalidArgumentError(StrCat("the JWT secret must have at least ",
+                                             kMinJwtSecretBytes, " bytes, got ", secret.size()));
+  }
+  if (options.leeway < absl::ZeroDuration() || options.max_iat_skew < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("JWT leeway and iat skew must not be negative");
+  }
+  return std::unique_ptr<JwtCodec>(new JwtCodec(std::move(secret), clock, options));
+}
+
+Result<std::string> JwtCodec::Sign(const Claims& claims) const {
+  const int64_t iat = absl::ToUnixSeconds(claims.iat);
+  const int64_t exp = absl::ToUnixSeconds(claims.exp);
+  if (claims.sub.empty() || claims.jti.empty()) {
+    return absl::InvalidArgumentError("a token needs a subject and an id");
+  }
+  if (exp <= iat) return absl::InvalidArgumentError("a token must expire after it is issued");
+  json::array permissions;
+  for (const std::string& p : claims.permissions) permissions.emplace_back(p);
+  json::object payload;
+  payload["sub"] = claims.sub;
+  payload["role"] = claims.role;
+  payload["permissions"] = std::move(permissions);
+  payload["iat"] = iat;
+  payload["exp"] = exp;
+  payload["jti"] = claims.jti;
+  std::string token = StrCat(kHeader, ".", Base64UrlEncode(json::serialize(payload)));
+  std::string signature = Base64UrlEncode(HmacSha256(secret_, token));
+  token.append(".").append(signature);
+  if (token.size() > kMaxTokenBytes) {
+    return absl::InvalidArgumentError(
+        StrCat("the token would have ", token.size(), " bytes, over ", kMaxTokenBytes));
+  }
+  return token;
+}
+
+Result<Claims> JwtCodec::Verify(std::string_view token) const {
+  if (token.size() > kMaxTokenBytes) return Unauthenticated("token too large");
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return Unauthenticated("malformed token");
+  }
+  const std::string_view header = token.substr(0, dot1);
+  const std::string_view payload = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  const std::string_view signature = token.substr(dot2 + 1);
+  // An empty signature ("alg":"none" style) is reported by the checks below.
+  if (header.empty() || payload.empty()) return Unauthenticated("malformed token");
+  HERALD_RETURN_IF_ERROR(CheckHeader(header));
+
+  std::optional<std::string> mac = Base64UrlDecode(signature);
+  if (!mac || mac->size() != kSignatureBytes) return Unauthenticated("bad signature");
+  if (!ConstantTimeEquals(*mac, HmacSha256(secret_, token.substr(0, dot2)))) {
+    return Unauthenticated("bad signature");
+  }
+
+  // From here on the content was written by a holder of the secret.
+  std::optional<std::string> bytes = Base64UrlDecode(payload);
+  if (!bytes) return Unauthenticated("malformed token");
+  std::optional<json::object> body = ParseObject(*bytes);
+  if (!body) return Unauthenticated("malformed claims");
+  Claims claims;
+  std::optional<std::string> sub = GetString(*body, "sub");
+  std::optional<std::string> role = GetString(*body, "role");
+  std::optional<std::string> jti = GetString(*body, "jti");
+  std::optional<int64_t> iat = GetSeconds(*body, "iat");
+  std::optional<int64_t> exp = GetSeconds(*body, "exp");
+  const json::value* perms = body->if_contains("permissions");
+  if (!sub || sub->empty() || !role || !jti || jti->empty() || !iat || !exp || perms == nullptr ||
+      !perms->is_array()) {
+    return Unauthenticated("malformed claims");
+  }
+  for (const json::value& p : perms->get_array()) {
+    if (!p.is_string()) return Unauthenticated("malformed claims");
+    claims.permissions.emplace_back(p.get_string().data(), p.get_string().size());
+  }
+  std::optional<int64_t> nbf;
+  if (body->contains("nbf")) {
+    nbf = GetSeconds(*body, "nbf");
+    if (!nbf) return Unauthenticated("malformed claims");
+  }
+  claims.sub = std::move(*sub);
+  claims.role = std::move(*role);
+  claims.jti = std::move(*jti);
+  claims.iat = absl::FromUnixSeconds(*iat);
+  claims.exp = absl::FromUnixSeconds(*exp);
+
+  const absl::Time now = clock_.Now();
+  if (now >= claims.exp + options_.leeway) return Unauthenticated("token expired");
+  if (nbf && now + options_.leeway < absl::FromUnixSeconds(*nbf)) {
+    return Unauthenticated("token not yet valid");
+  }
+  if (claims.iat > now + options_.max_iat_skew) return Unauthenticated("token not yet valid");
+  return claims;
+}
+
+}  // namespace herald::auth

@@ -1,0 +1,250 @@
+#include "http/auth_routes.h"
+
+#include "auth/jwt.h"
+#include "auth/permissions.h"
+#include "core/strings.h"
+#include "core/testing/temp_dir.h"
+#include "engine/builtin_handlers.h"
+#include "gtest/gtest.h"
+#include "http/engine_routes.h"
+#include "http/ops_routes.h"
+#include "http/testing/client.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace herald::http {
+namespace {
+
+using testing::Client;
+
+// The whole stack over real sockets: the auth module's authenticator on every request,
+// users of every role logged in through POST /api/auth/login.
+class AuthHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::SqliteOptions so;
+    so.path = dir_.File("herald.db");
+    store_ = std::move(store::SqliteStore::Open(so)).value();
+    ASSERT_TRUE(engine::Engine::Migrate(*store_).ok());
+    ASSERT_TRUE(engine::Scheduler::Migrate(*store_).ok());
+    ASSERT_TRUE(auth::Authenticator::Migrate(*store_).ok());
+    engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
+    engine::RegisterBuiltinHandlers(*engine_);
+    ASSERT_TRUE(engine_->Start(/*threads=*/false).ok());
+    scheduler_ =
+        std::move(engine::Scheduler::Create(*store_, *engine_, clock_, core::Config::Scheduler{}))
+            .value();
+    ASSERT_TRUE(scheduler_->Start(/*thread=*/false).ok());
+    auth::AuthOptions ao;
+    ao.jwt_secret = std::string(40, 'k');
+    ao.password = auth::PasswordOptions::ForTesting();
+    auth_ = std::move(auth::Authenticator::Create(*store_, core::Clock::Real(), ao)).value();
+    AddOpsRoutes(router_, {store_.get(), engine_.get(), scheduler_.get(), nullptr,
+                           [] { return true; }, "test"});
+    AddAuthRoutes(router_, *auth_);
+    AddEngineRoutes(router_, *engine_, *scheduler_);
+    auth::RateLimiterOptions lo;
+    lo.default_limit = {100000, absl::Seconds(1)};
+    lo.route_classes["auth"] = {12, absl::Minutes(1)};
+    limiter_ = std::make_unique<auth::RateLimiter>(lo);
+    ServerOptions options;
+    options.port = 0;
+    options.access_log = false;
+    server_ =
+        std::move(Server::Create(options, router_,
+                                 MakeRequestAuthenticator(*auth_, *limiter_, core::Clock::Real()),
+                                 core::Clock::Real()))
+            .value();
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_->Stop(absl::Seconds(1));
+    server_.reset();
+    scheduler_.reset();
+    engine_.reset();
+    auth_.reset();
+    store_.reset();
+  }
+
+  // Creates a user of `role` and logs in over HTTP; returns the bearer token.
+  std::string TokenFor(std::string_view role) {
+    std::string email = StrCat(role, "@example.com");
+    std::string password = "correct horse battery staple";
+    auto u = auth_->users().CreateUser({email, std::string(role), std::string(role), password});
+    EXPECT_TRUE(u.ok()) << u.status();
+    Client c(server_->port());
+    auto r = c.Send(
+        "POST", "/api/auth/login",
+        StrCat(R"({"email":")", email, R"(","password":")", password, R"(","rememberMe":false})"),
+        {{"X-Forwarded-For", std::string(role)}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto v = r.Json();
+    EXPECT_TRUE(v.at("success").as_bool());
+    EXPECT_EQ(v.at("data").at("user").at("role").as_string(), role);
+    EXPECT_EQ(v.at("data").at("expiresIn").as_int64(), 3600);
+    return std::string(v.at("data").at("token").as_string());
+  }
+
+  static std::string Target(const Route& r) {
+    std::string out = r.pattern;
+    for (auto [param, value] : {std::pair{"{id}", "01890a5d-ac96-774b-bcce-b302099a8057"},
+                                std::pair{"{name}", "nothing-here"}}) {
+      for (size_t i = out.find(param); i != std::string::npos; i = out.find(param)) {
+        out.replace(i, std::string_view(param).size(), value);
+      }
+    }
+    return out;
+  }
+
+  herald::testing::TempDir dir_;
+  core::ManualClock clock_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::Scheduler> scheduler_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<auth::RateLimiter> limiter_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(AuthHttpTest, EveryRoutePermissionIsAKnownPermission) {
+  auto known = auth::KnownPermissions();
+  for (const Route& r : router_.routes()) {
+    if (r.permission.empty()) continue;
+    EXPECT_NE(std::find(known.begin(), known.end(), r.permission), known.end())
+        << r.method << " " << r.pattern << " needs unknown permission " << r.permission;
+  }
+}
+
+TEST_F(AuthHttpTest, EveryRouteTimesEveryRoleIsAllowedOrForbiddenAndAnonymousIs401) {
+  std::vector<std::pair<auth::Role, std::string>> tokens;
+  for (auth::Role role : auth::AllRoles()) {
+    if (role == auth::Role::kService) continue;  // services use API keys, below
+    tokens.emplace_back(role, TokenFor(auth::RoleName(role)));
+  }
+  auto key = auth_->users().CreateApiKey("payments", {});
+  ASSERT_TRUE(key.ok());
+  Client c(server_->port());
+  for (const Route& r : router_.routes()) {
+    std::string target = Target(r);
+    std::string body = r.method == "GET" || r.method == "DELETE" ? "" : "{}";
+    if (r.pattern.rfind("/api/auth/", 0) == 0) continue;  // token routes: own tests
+    auto anonymous = c.Send(r.method, target, body);
+    if (r.permission.empty()) {
+      EXPECT_NE(anonymous.status, 401) << r.method << " " << r.pattern;
+    } else {
+      EXPECT_EQ(anonymous.status, 401) << r.method << " " << r.pattern;
+    }
+    for (const auto& [role, token] : tokens) {
+      auto res = c.Send(r.method, target, body, {{"Authorization", "Bearer " + token}});
+      bool allowed = r.permission.empty() || auth::PermissionSet::ForRole(role).Can(r.permission);
+      if (allowed) {
+        EXPECT_NE(res.status, 403) << auth::RoleName(role) << " " << r.method << " " << r.pattern;
+        EXPECT_NE(res.status, 401) << auth::RoleName(role) << " " << r.method << " " << r.pattern;
+      } else {
+        EXPECT_EQ(res.status, 403)
+            << auth::RoleName(role) << " " << r.method << " " << r.pattern << " " << res.body;
+      }
+    }
+    auto svc = c.Send(r.method, target, body,
+                      {{"X-Service-Name", "payments"}, {"X-Service-Key", key->plaintext}});
+    bool svc_allowed = r.permission.empty() || key->key.Permissions().Can(r.permission);
+    EXPECT_EQ(svc.status == 403, !svc_allowed) << "service " << r.method << " " << r.pattern;
+  }
+}
+
+TEST_F(AuthHttpTest, TamperedExpiredAndForeignTokensAreRejected) {
+  std::string token = TokenFor("admin");
+  Client c(server_->port());
+  auto with = [&](std::string t) {
+    return c.Send("GET", "/api/queues", "", {{"Authorization", "Bearer " + t}}).status;
+  };
+  EXPECT_EQ(with(token), 200);
+  std::string tampered = token;
+  tampered[tampered.find('.') + 5] ^= 1;  // one payload character
+  EXPECT_EQ(with(tampered), 401);
+  std::string bad_sig = token.substr(0, token.rfind('.') + 1) + "AAAA";
+  EXPECT_EQ(with(bad_sig), 401);
+  // alg "none" with the same claims and no signature.
+  std::string payload = token.substr(token.find('.') + 1);
+  payload = payload.substr(0, payload.find('.'));
+  EXPECT_EQ(with("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."), 401);
+  // Signed with another key.
+  auth::JwtOptions jo;
+  auto other = auth::JwtCodec::Create(std::string(40, 'x'), core::Clock::Real(), jo);
+  ASSERT_TRUE(other.ok());
+  auto claims = auth_->jwt().Verify(token);
+  ASSERT_TRUE(claims.ok());
+  auto forged = (*other)->Sign(*claims);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_EQ(with(*forged), 401);
+  EXPECT_EQ(with("not.a.token"), 401);
+  auto logout = c.Send("POST", "/api/auth/logout", "", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(logout.status, 200);
+  EXPECT_EQ(with(token), 401);  // revoked
+}
+
+TEST_F(AuthHttpTest, LoginFailuresLookTheSameAndAreThrottled) {
+  TokenFor("organizer");
+  Client c(server_->port());
+  auto wrong_password = c.Send("POST", "/api/auth/login",
+                               R"({"email":"organizer@example.com","password":"nope nope nope"})");
+  auto unknown = c.Send("POST", "/api/auth/login",
+                        R"({"email":"nobody@example.com","password":"nope nope nope"})");
+  EXPECT_EQ(wrong_password.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(wrong_password.Json().at("error").at("message"),
+            unknown.Json().at("error").at("message"));
+  auto malformed = c.Send("POST", "/api/auth/login", R"({"email":42})");
+  EXPECT_EQ(malformed.status, 400);
+  // The auth route class allows 12 requests a minute per client here: then 429.
+  testing::ClientResponse r;
+  for (int i = 0; i < 20 && r.status != 429; ++i) {
+    r = c.Send("POST", "/api/auth/login", R"({"email":"a@b.c","password":"x"})");
+  }
+  EXPECT_EQ(r.status, 429);
+  EXPECT_FALSE(r.headers["retry-after"].empty());
+  EXPECT_EQ(r.Json().at("error").at("code"), "rate_limited");
+}
+
+TEST_F(AuthHttpTest, AOneTimePasswordMustBeChangedBeforeAnythingElse) {
+  auto password = auth_->EnsureAdmin("root@example.com");
+  ASSERT_TRUE(password.ok() && !password->empty());
+  Client c(server_->port());
+  auto login = [&](const std::string& pw) {
+    return c.Send("POST", "/api/auth/login",
+                  StrCat(R"({"email":"root@example.com","password":")", pw, R"("})"));
+  };
+  auto r = login(*password);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string token(r.Json().at("data").at("token").as_string());
+  std::string id(r.Json().at("data").at("user").at("id").as_string());
+  auto bearer =
+      std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + token}};
+  EXPECT_EQ(c.Send("GET", "/api/queues", "", bearer).status, 403);
+  EXPECT_EQ(c.Send("POST", "/api/users/" + id + "/password",
+                   R"({"password":"a brand new passphrase"})", bearer)
+                .status,
+            200);
+  r = login("a brand new passphrase");
+  ASSERT_EQ(r.status, 200);
+  token = std::string(r.Json().at("data").at("token").as_string());
+  EXPECT_EQ(c.Send("GET", "/api/queues", "", {{"Authorization", "Bearer " + token}}).status, 200);
+}
+
+TEST_F(AuthHttpTest, ValidateAnswersTheSeedShape) {
+  std::string token = TokenFor("organizer");
+  Client c(server_->port());
+  auto r = c.Send("POST", "/api/auth/validate",
+                  StrCat(R"({"token":")", token, R"(","permissions":["events:read"]})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto v = r.Json();
+  EXPECT_TRUE(v.at("valid").as_bool());
+  EXPECT_TRUE(v.as_object().contains("userId"));
+  EXPECT_TRUE(v.as_object().contains("permissions"));
+  EXPECT_TRUE(v.as_object().contains("expiresAt"));
+  auto bad = c.Send("POST", "/api/auth/validate", R"({"token":"x.y.z"})");
+  EXPECT_FALSE(bad.Json().at("valid").as_bool());
+}
+
+}  // namespace
+}  // namespace herald::http
