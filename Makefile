@@ -43,8 +43,8 @@ bench: build
 fuzz: deps
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \
 	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
-	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz job_fuzz core_fuzz
-	for f in cron_fuzz job_fuzz core_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
+	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz
+	for f in cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

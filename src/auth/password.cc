@@ -8,6 +8,7 @@
 
 #include "auth/crypto.h"
 #include "core/strings.h"
+#include "core/utf8.h"
 
 namespace herald::auth {
 namespace {
@@ -51,44 +52,6 @@ bool WithinCaps(uint32_t m, uint32_t t, uint32_t p) {
          m >= 8 * p && m <= kMaxMemoryKib;
 }
 
-// Counts code points; false if `s` is not valid UTF-8 (overlong forms, surrogates and
-// values above U+10FFFF included).
-bool CountUtf8(std::string_view s, size_t& count) {
-  count = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-    ++count;
-  }
-  return true;
-}
-
 }  // namespace
 
 Status CheckPasswordPolicy(std::string_view password) {
@@ -98,7 +61,7 @@ Status CheckPasswordPolicy(std::string_view password) {
         StrCat("password is longer than ", kMaxPasswordBytes, " bytes"));
   }
   size_t chars = 0;
-  if (!CountUtf8(password, chars) || password.find('\0') != std::string_view::npos) {
+  if (!core::CountUtf8(password, chars) || password.find('\0') != std::string_view::npos) {
     return absl::InvalidArgumentError("password is not valid UTF-8 text");
   }
   if (chars < kMinPasswordChars) {

@@ -161,12 +161,17 @@ http::ServerOptions HttpOptions(const core::Config& c) {
   return o;
 }
 
-// Per caller (user, service or client IP) and route class. Login and token calls are the
-// brute-force surface: 10 per second with bursts of 20; the rest is generous.
-auth::RateLimiterOptions DefaultRateLimits() {
+// Per caller (user, service or client IP) and route class, from [http]; bursts of twice the
+// per-second rate.
+auth::RateLimiterOptions RateLimits(const core::Config& c) {
+  auto limit = [](int per_second) {
+    return auth::RateLimit{per_second, absl::Seconds(1), 2 * int64_t{per_second}};
+  };
   auth::RateLimiterOptions o;
-  o.default_limit = {1000, absl::Seconds(1)};
-  o.route_classes["auth"] = {10, absl::Seconds(1)};
+  o.default_limit = limit(c.http.rate_limit_write);
+  o.route_classes["auth"] = limit(c.http.rate_limit_auth);
+  o.route_classes["read"] = limit(c.http.rate_limit_read);
+  o.route_classes["write"] = limit(c.http.rate_limit_write);
   return o;
 }
 
@@ -224,7 +229,7 @@ int Serve(const Common& common, bool demo) {
                [&running] { return running.load(); }, kVersion});
   http::AddAuthRoutes(router, *r.auth);
   http::AddEngineRoutes(router, *r.engine, *r.scheduler);
-  auth::RateLimiter limiter(DefaultRateLimits());
+  auth::RateLimiter limiter(RateLimits(r.config));
   http::ServerOptions http_options = HttpOptions(r.config);
   auto created = http::Server::Create(
       http_options, router, http::MakeRequestAuthenticator(*r.auth, limiter, core::Clock::Real()),

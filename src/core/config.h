@@ -63,7 +63,11 @@ struct Config {
     int64_t max_body_bytes = 1 << 20;                 // larger bodies get 413
     absl::Duration read_timeout = absl::Seconds(10);  // one request, once started
     absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive between requests
-    std::string cors_origins;                         // comma-separated; "*" for any; "" none
+    std::string cors_origins;  // comma-separated; "*" for any; "" none
+    // Requests per second per caller (user, service or client IP); 0 = unlimited.
+    int rate_limit_auth = 10;     // /api/auth/*: the brute-force surface
+    int rate_limit_read = 10000;  // GET
+    int rate_limit_write = 5000;  // everything else
   } http;
 
   struct Auth {

@@ -18,7 +18,8 @@
 // Credentials, in this order: "Authorization: Bearer <jwt>"; "X-Service-Name" with
 // "X-Service-Key" (an API key); "X-Service-Name" with "X-Signature" (a signed request, see
 // docs/AUTH.md). Every request is rate-limited per caller (user, service or client IP) and
-// route class ("auth" for /api/auth/*, "read" for GET, "write" otherwise).
+// route class ("auth" for /api/auth/*, "read" for GET, "write" otherwise); the operations
+// routes (health, readiness, metrics, OpenAPI) are not limited.
 
 #include "auth/authenticator.h"
 #include "auth/rate_limiter.h"

@@ -7,6 +7,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
+#include "core/utf8.h"
 
 namespace herald::http {
 namespace {
@@ -110,8 +111,9 @@ Response ErrorResponse(const Status& status) {
   boost::json::object error;
   error["code"] = std::string(CodeName(status.code()));
   // A server fault's message may carry internals (SQL, paths): the log has it, not the client.
-  error["message"] = code >= 500 && code != 503 && code != 504 ? std::string("internal error")
-                                                               : std::string(status.message());
+  error["message"] = code >= 500 && code != 503 && code != 504
+                         ? std::string("internal error")
+                         : core::ToValidUtf8(ToStd(status.message()));
   error["details"] = nullptr;
   if (auto details = status.GetPayload(kDetailsUrl)) {
     boost::system::error_code ec;

@@ -1,0 +1,63 @@
+// Fuzz target for what a client controls in a request: the raw HTTP/1.1 bytes (Beast's
+// parser, as the server configures it), the path matched against the router's patterns, and
+// the JSON bodies of the job and schedule routes. Must never crash; errors must be 4xx.
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "boost/beast/http.hpp"
+#include "boost/json/parse.hpp"
+#include "http/engine_routes.h"
+#include "http/message.h"
+#include "http/router.h"
+
+namespace {
+
+herald::http::Router& TestRouter() {
+  static herald::http::Router* router = [] {
+    auto* r = new herald::http::Router();
+    for (const char* pattern : {"/api/jobs", "/api/jobs/{id}", "/api/jobs/{id}/cancel",
+                                "/api/queues/{name}/pause", "/api/schedules/{name}"}) {
+      r->Add({"GET", pattern, "", "", [](herald::http::Request&) {
+                return herald::Result<herald::http::Response>(herald::http::Response{});
+              }});
+    }
+    return r;
+  }();
+  return *router;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  namespace bhttp = boost::beast::http;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.body_limit(1 << 20);
+  parser.header_limit(16 << 10);
+  parser.eager(true);
+  boost::beast::error_code ec;
+  parser.put(boost::asio::buffer(text.data(), text.size()), ec);
+
+  herald::http::Request req;
+  req.method = "GET";
+  req.path = std::string(text);
+  std::string allow;
+  auto route = TestRouter().Match(req, &allow);
+  if (!route.ok() && herald::http::HttpStatus(route.status()) >= 500) std::abort();
+
+  boost::system::error_code jec;
+  boost::json::value v = boost::json::parse(text, jec);
+  if (!jec && v.is_object()) {
+    auto spec = herald::http::JobSpecFromJson(v.as_object());
+    if (!spec.ok() && herald::http::HttpStatus(spec.status()) != 400) std::abort();
+  }
+  herald::http::Response r =
+      herald::http::ErrorResponse(absl::InvalidArgumentError(std::string(text)));
+  boost::json::parse(r.body, jec);
+  if (jec) std::abort();  // the error body is always valid JSON
+  return 0;
+}
