@@ -68,6 +68,8 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret, JwtSecret(config));
   auth_options.token_ttl = config.auth.token_ttl;
   auth_options.remember_me_ttl = config.auth.remember_me_ttl;
+  HERALD_ASSIGN_OR_RETURN(auto services, core::ParseServiceSecrets(config.auth.service_secrets));
+  for (auto& [name, secret] : services) auth_options.service_secrets[name] = secret;
   HERALD_ASSIGN_OR_RETURN(rt->auth, auth::Authenticator::Create(*rt->store, core::Clock::Real(),
                                                                 std::move(auth_options)));
   HERALD_ASSIGN_OR_RETURN(rt->engine,

@@ -86,6 +86,10 @@ struct KeySpec {
   .cget = [](const Config& c) -> const void* { return &c.sec.key; }
 
 std::string CheckNonEmpty(std::string_view v) { return v.empty() ? "must not be empty" : ""; }
+std::string CheckServiceSecrets(std::string_view v) {
+  auto parsed = ParseServiceSecrets(v);
+  return parsed.ok() ? "" : std::string(parsed.status().message());
+}
 std::string CheckSecret(std::string_view v) {
   return v.empty() || v.size() >= 32 ? "" : "must be empty (generated) or at least 32 bytes";
 }
@@ -130,6 +134,7 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(auth, token_ttl, kDuration), .min_duration = absl::Seconds(1)},
       {HERALD_CONFIG_FIELD(auth, remember_me_ttl, kDuration), .min_duration = absl::Seconds(1)},
       {HERALD_CONFIG_FIELD(auth, admin_email, kString), .check = CheckNonEmpty},
+      {HERALD_CONFIG_FIELD(auth, service_secrets, kString), .check = CheckServiceSecrets},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -304,7 +309,10 @@ void CheckConfig(const Config& config, const Origins& origins, const std::set<st
       case Kind::kString: {
         const auto& value = *static_cast<const std::string*>(spec.cget(config));
         if (spec.check != nullptr) problem = spec.check(value);
-        if (!problem.empty()) problem.append(herald::StrCat(", got ", Quote(value)));
+        // A secret's value is never echoed into an error (errors are printed and logged).
+        if (!problem.empty() && spec.name.find("secret") == std::string_view::npos) {
+          problem.append(herald::StrCat(", got ", Quote(value)));
+        }
         break;
       }
     }
@@ -724,6 +732,30 @@ Result<std::string> ReadConfigFile(const std::string& path) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, std::string>> ParseServiceSecrets(std::string_view text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view item = text.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) continue;
+    size_t colon = item.find(':');
+    std::string_view name = item.substr(0, colon);
+    if (colon == std::string_view::npos || !herald::IsValidName(name)) {
+      return absl::InvalidArgumentError("expected name:secret pairs separated by commas");
+    }
+    std::string_view secret = item.substr(colon + 1);
+    if (secret.size() < 32) {
+      return absl::InvalidArgumentError(
+          herald::StrCat("the secret of service '", name, "' is shorter than 32 bytes"));
+    }
+    out[std::string(name)] = std::string(secret);
+  }
+  return out;
+}
 
 Result<absl::Duration> ParseDuration(std::string_view text) {
   const auto invalid = [&](std::string_view why) {

@@ -63,7 +63,7 @@ struct Config {
     int64_t max_body_bytes = 1 << 20;                 // larger bodies get 413
     absl::Duration read_timeout = absl::Seconds(10);  // one request, once started
     absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive between requests
-    std::string cors_origins;  // comma-separated; "*" for any; "" none
+    std::string cors_origins;                         // comma-separated; "*" for any; "" none
     // Requests per second per caller (user, service or client IP); 0 = unlimited.
     int rate_limit_auth = 10;     // /api/auth/*: the brute-force surface
     int rate_limit_read = 10000;  // GET
@@ -77,6 +77,10 @@ struct Config {
     absl::Duration token_ttl = absl::Hours(1);              // login response expiresIn
     absl::Duration remember_me_ttl = absl::Hours(24 * 30);  // with rememberMe
     std::string admin_email = "admin@herald.local";         // the first admin, if none
+    // Shared secrets of services that sign their requests (X-Signature), as
+    // "name:secret,name:secret"; each secret at least 32 bytes. Usually set through
+    // HERALD_AUTH_SERVICE_SECRETS rather than written in the file.
+    std::string service_secrets;
   } auth;
 
   struct Log {
@@ -90,6 +94,10 @@ struct Config {
 // largest to smallest; no sign, spaces or fractions ("1500ms", not "1.5s"). InvalidArgument
 // for empty, negative, missing or unknown unit, garbage, and totals above int64 milliseconds.
 Result<absl::Duration> ParseDuration(std::string_view text);
+
+// Parses auth.service_secrets ("name:secret,name:secret"). InvalidArgument without the secret
+// in the message.
+Result<std::map<std::string, std::string>> ParseServiceSecrets(std::string_view text);
 
 // HERALD_ variables that are not configuration keys and that LoadConfig ignores:
 // HERALD_CONFIG (the config file path, read by the CLI) and HERALD_ADMIN_PASSWORD (reserved).

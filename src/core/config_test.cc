@@ -671,5 +671,23 @@ TEST(Config, HeraldEnvironmentReadsOnlyHeraldVariables) {
   for (const auto& [name, value] : env) EXPECT_TRUE(name.starts_with("HERALD_")) << name;
 }
 
+TEST(Config, ServiceSecretsParseAndErrorsNeverShowTheSecret) {
+  auto ok =
+      ParseServiceSecrets("payments:" + std::string(32, 'p') + ", tickets:" + std::string(40, 't'));
+  ASSERT_FALSE(ok.ok());  // a space before a name is not part of a valid name
+  ok = ParseServiceSecrets("payments:" + std::string(32, 'p') + ",tickets:" + std::string(40, 't'));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->at("payments"), std::string(32, 'p'));
+  EXPECT_EQ(ok->size(), 2u);
+  auto short_secret = LoadConfig("", {{"HERALD_AUTH_SERVICE_SECRETS", "payments:hunter2"}});
+  ASSERT_FALSE(short_secret.ok());
+  EXPECT_NE(std::string(short_secret.status().message()).find("payments"), std::string::npos);
+  EXPECT_EQ(std::string(short_secret.status().message()).find("hunter2"), std::string::npos)
+      << short_secret.status();
+  auto short_jwt = LoadConfig("", {{"HERALD_AUTH_JWT_SECRET", "tooshort"}});
+  ASSERT_FALSE(short_jwt.ok());
+  EXPECT_EQ(std::string(short_jwt.status().message()).find("tooshort"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace herald::core

@@ -166,7 +166,7 @@ class Scheduler::Impl {
     if (thread_.joinable()) thread_.join();
   }
 
-  Result<Schedule> Add(const ScheduleSpec& spec) {
+  Status Validate(const ScheduleSpec& spec) {
     if (!IsValidName(spec.name)) {
       return absl::InvalidArgumentError(
           StrCat("name: must be 1-", kMaxNameLength, " characters of [A-Za-z0-9_.:-]"));
@@ -175,7 +175,30 @@ class Scheduler::Impl {
       return absl::InvalidArgumentError(
           StrCat("type: no handler is registered for job type '", spec.job.type, "'"));
     }
-    HERALD_RETURN_IF_ERROR(ValidateSpec(spec.job, 1 << 20));
+    return ValidateSpec(spec.job, 1 << 20);
+  }
+
+  Result<Schedule> Update(std::string_view key, const ScheduleSpec& spec) {
+    HERALD_ASSIGN_OR_RETURN(Schedule s, Get(key));
+    if (spec.name != s.spec.name) return absl::InvalidArgumentError("name: cannot be changed");
+    HERALD_RETURN_IF_ERROR(Validate(spec));
+    s.spec = spec;
+    HERALD_ASSIGN_OR_RETURN(Entry e, Compile(s));
+    // The next slot is recomputed from now: slots of the old expression are not owed.
+    e.s.next_fire_at = e.expr.Next(clock_.Now(), e.tz);
+    HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+      std::string id = e.s.id.ToString();
+      HERALD_RETURN_IF_ERROR(txn.Exec("DELETE FROM schedules WHERE id = ?", {id}).status());
+      return Insert(txn, e.s);
+    }));
+    Schedule out = e.s;
+    absl::MutexLock l(&mu_);
+    Put(std::move(e));
+    return out;
+  }
+
+  Result<Schedule> Add(const ScheduleSpec& spec) {
+    HERALD_RETURN_IF_ERROR(Validate(spec));
     absl::Time now = clock_.Now();
     Schedule s;
     s.id = ids_.Next();
@@ -502,6 +525,9 @@ Scheduler::~Scheduler() = default;
 
 Result<Schedule> Scheduler::Add(const ScheduleSpec& spec) { return impl_->Add(spec); }
 Status Scheduler::Remove(std::string_view key) { return impl_->Remove(key); }
+Result<Schedule> Scheduler::Update(std::string_view key, const ScheduleSpec& spec) {
+  return impl_->Update(key, spec);
+}
 Status Scheduler::SetEnabled(std::string_view key, bool enabled) {
   return impl_->SetEnabled(key, enabled);
 }

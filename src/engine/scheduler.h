@@ -61,6 +61,10 @@ class Scheduler {
   // Adds a schedule (AlreadyExists if the name is taken; InvalidArgument naming the field
   // for a bad expression, zone, job type or payload). Its first slot is the first after now.
   Result<Schedule> Add(const ScheduleSpec& spec);
+  // Replaces a schedule's expression, zone, job, misfire policy and enabled flag (the name
+  // stays; NotFound if there is none). Its next slot is the first after now; its history
+  // (fires, misfires, fired slots) is kept.
+  Result<Schedule> Update(std::string_view name_or_id, const ScheduleSpec& spec);
   // Removes a schedule by name or id; NotFound if there is none.
   Status Remove(std::string_view name_or_id);
   // Pauses or resumes a schedule. Resuming applies the misfire policy to the paused slots.

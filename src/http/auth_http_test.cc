@@ -2,6 +2,7 @@
 
 #include "auth/jwt.h"
 #include "auth/permissions.h"
+#include "auth/service_signature.h"
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
@@ -15,6 +16,8 @@ namespace herald::http {
 namespace {
 
 using testing::Client;
+
+constexpr char kPaymentsSecret[] = "a-payments-service-secret-of-40-bytes!!";
 
 // The whole stack over real sockets: the auth module's authenticator on every request,
 // users of every role logged in through POST /api/auth/login.
@@ -37,6 +40,7 @@ class AuthHttpTest : public ::testing::Test {
     auth::AuthOptions ao;
     ao.jwt_secret = std::string(40, 'k');
     ao.password = auth::PasswordOptions::ForTesting();
+    ao.service_secrets["payments"] = kPaymentsSecret;
     auth_ = std::move(auth::Authenticator::Create(*store_, core::Clock::Real(), ao)).value();
     AddOpsRoutes(router_, {store_.get(), engine_.get(), scheduler_.get(), nullptr,
                            [] { return true; }, "test"});
@@ -229,6 +233,31 @@ TEST_F(AuthHttpTest, AOneTimePasswordMustBeChangedBeforeAnythingElse) {
   ASSERT_EQ(r.status, 200);
   token = std::string(r.Json().at("data").at("token").as_string());
   EXPECT_EQ(c.Send("GET", "/api/queues", "", {{"Authorization", "Bearer " + token}}).status, 200);
+}
+
+TEST_F(AuthHttpTest, SignedServiceRequestsAreAcceptedOnceAndTamperingIsRejected) {
+  Client c(server_->port());
+  std::string body = R"({"type":"noop","queue":"payments"})";
+  std::string timestamp = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+  auto headers = [&](std::string request_id, std::string signed_body) {
+    std::string sig = auth::SignServiceRequest(kPaymentsSecret, "POST", "/api/jobs", timestamp,
+                                               request_id, signed_body);
+    return std::vector<std::pair<std::string, std::string>>{
+        {"X-Service-Name", "payments"},
+        {"X-Timestamp", timestamp},
+        {"X-Request-ID", request_id},
+        {"X-Signature", auth::SignatureHeaderValue(sig)}};
+  };
+  auto r = c.Send("POST", "/api/jobs", body, headers("req-1", body));
+  EXPECT_EQ(r.status, 201) << r.body;
+  auto replay = c.Send("POST", "/api/jobs", body, headers("req-1", body));
+  EXPECT_EQ(replay.status, 401) << replay.body;
+  auto tampered =
+      c.Send("POST", "/api/jobs", R"({"type":"noop","queue":"other"})", headers("req-2", body));
+  EXPECT_EQ(tampered.status, 401);
+  auto h = headers("req-3", body);
+  h[0].second = "unknown-service";
+  EXPECT_EQ(c.Send("POST", "/api/jobs", body, h).status, 401);
 }
 
 TEST_F(AuthHttpTest, ValidateAnswersTheSeedShape) {

@@ -235,33 +235,43 @@ Result<Response> ListJobs(engine::Engine& e, Request& req) {
   return Response::Json(200, boost::json::object{{"data", std::move(data)}, {"next_cursor", next}});
 }
 
-Result<engine::ScheduleSpec> ScheduleSpecFromJson(const boost::json::object& body) {
+// A schedule from a body. With `base` (an update), fields absent from the body keep the
+// base's values; without it (a creation), name, cron or simple, and job are required.
+Result<engine::ScheduleSpec> ScheduleSpecFromJson(const boost::json::object& body,
+                                                  const engine::ScheduleSpec* base = nullptr) {
   Fields f(body);
   HERALD_RETURN_IF_ERROR(
       f.CheckKnown({"name", "cron", "simple", "timezone", "job", "misfire", "enabled"}));
-  engine::ScheduleSpec spec;
+  engine::ScheduleSpec spec = base != nullptr ? *base : engine::ScheduleSpec{};
   HERALD_ASSIGN_OR_RETURN(auto name, f.String("name"));
-  if (!name) return absl::InvalidArgumentError("name: required");
-  spec.name = *name;
+  if (name) spec.name = *name;
+  if (spec.name.empty()) return absl::InvalidArgumentError("name: required");
   HERALD_ASSIGN_OR_RETURN(auto cron, f.String("cron"));
   const boost::json::value* simple = f.Get("simple");
-  if (cron.has_value() == (simple != nullptr)) {
-    return absl::InvalidArgumentError("cron: give exactly one of cron and simple");
+  if (cron && simple != nullptr) {
+    return absl::InvalidArgumentError("cron: give only one of cron and simple");
   }
   if (cron) {
     spec.cron = *cron;
-  } else {
+  } else if (simple != nullptr) {
     auto c = engine::SimpleScheduleToCron(*simple);
     if (!c.ok()) return absl::InvalidArgumentError(StrCat("simple: ", c.status().message()));
     spec.cron = *c;
+  } else if (base == nullptr) {
+    return absl::InvalidArgumentError("cron: give one of cron and simple");
   }
   HERALD_ASSIGN_OR_RETURN(auto tz, f.String("timezone"));
   if (tz) spec.timezone = *tz;
   const boost::json::value* job = f.Get("job");
-  if (job == nullptr || !job->is_object()) {
+  if (job != nullptr && !job->is_object()) {
+    return absl::InvalidArgumentError("job: expected an object like {\"type\":\"noop\"}");
+  }
+  if (job == nullptr && base == nullptr) {
     return absl::InvalidArgumentError("job: required, an object like {\"type\":\"noop\"}");
   }
-  HERALD_ASSIGN_OR_RETURN(spec.job, JobSpecFromJson(job->as_object(), "job."));
+  if (job != nullptr) {
+    HERALD_ASSIGN_OR_RETURN(spec.job, JobSpecFromJson(job->as_object(), "job."));
+  }
   HERALD_ASSIGN_OR_RETURN(auto misfire, f.String("misfire"));
   if (misfire) {
     HERALD_ASSIGN_OR_RETURN(spec.misfire, engine::ParseMisfire(*misfire));
@@ -421,6 +431,16 @@ void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
                   data.push_back(boost::json::parse(one.body));
                 }
                 return Response::Json(200, boost::json::object{{"data", std::move(data)}});
+              },
+              200, schedules});
+  router.Add({"PATCH", "/api/schedules/{name}", "schedules:update",
+              "Change a schedule's expression, zone, job, misfire policy or enabled flag",
+              [&s](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(auto body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(engine::Schedule current, s.Get(req.params.at("name")));
+                HERALD_ASSIGN_OR_RETURN(auto spec, ScheduleSpecFromJson(body, &current.spec));
+                HERALD_ASSIGN_OR_RETURN(auto updated, s.Update(current.spec.name, spec));
+                return ScheduleWithRuns(s, updated.spec.name);
               },
               200, schedules});
   router.Add({"GET", "/api/schedules/{name}", "schedules:read", "Get a schedule",

@@ -17,6 +17,7 @@
 //   POST   /api/schedules                 schedules:create
 //   GET    /api/schedules                 schedules:read (with next runs)
 //   GET    /api/schedules/{name}          schedules:read
+//   PATCH  /api/schedules/{name}          schedules:update (fields absent keep their value)
 //   POST   /api/schedules/{name}/pause    schedules:update
 //   POST   /api/schedules/{name}/resume   schedules:update
 //   POST   /api/schedules/{name}/trigger  schedules:update (enqueue its job now)

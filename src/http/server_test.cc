@@ -261,6 +261,12 @@ TEST_F(ServerTest, SchedulesCanBeCreatedListedTriggeredAndDeleted) {
                 .status,
             409);
   EXPECT_EQ(c.Send("GET", "/api/schedules", "", admin).Json().at("data").as_array().size(), 1u);
+  auto patched = c.Send("PATCH", "/api/schedules/daily", R"({"cron":"30 9 * * MON-FRI"})", admin);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.Json().at("cron").as_string(), "30 9 * * MON-FRI");
+  EXPECT_EQ(patched.Json().at("timezone").as_string(), "Europe/Paris");  // kept
+  EXPECT_EQ(c.Send("PATCH", "/api/schedules/daily", R"({"name":"other"})", admin).status, 400);
+  EXPECT_EQ(c.Send("PATCH", "/api/schedules/daily", R"({"cron":"99 * * * *"})", admin).status, 400);
   EXPECT_EQ(c.Send("POST", "/api/schedules/daily/trigger", "", admin).status, 201);
   EXPECT_EQ(c.Send("POST", "/api/schedules/daily/pause", "", admin).status, 200);
   EXPECT_EQ(c.Send("DELETE", "/api/schedules/daily", "", admin).status, 200);
