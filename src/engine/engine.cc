@@ -344,6 +344,29 @@ class Engine::Impl {
     return absl::OkStatus();
   }
 
+  void EnqueueAsync(const JobSpec& spec, std::function<void(Result<EnqueueResult>)> done) {
+    absl::Time now = clock_.Now();
+    auto job = Prepare(spec, now);
+    if (!job.ok()) {
+      done(job.status());
+      return;
+    }
+    auto shared = std::make_shared<std::pair<JobSpec, Job>>(spec, std::move(*job));
+    auto result = std::make_shared<EnqueueResult>();
+    store_.WriteAsync(
+        [this, shared, result, now](store::Txn& txn) -> Status {
+          HERALD_ASSIGN_OR_RETURN(*result, InsertInTxn(txn, shared->first, shared->second, now));
+          return absl::OkStatus();
+        },
+        [result, done = std::move(done)](Status st) {
+          if (st.ok()) {
+            done(*result);
+          } else {
+            done(st);
+          }
+        });
+  }
+
   Result<EnqueueResult> EnqueueInTxn(store::Txn& txn, const JobSpec& spec) {
     absl::Time now = clock_.Now();
     HERALD_ASSIGN_OR_RETURN(Job job, Prepare(spec, now));
@@ -1126,6 +1149,9 @@ Result<EnqueueResult> Engine::Enqueue(const JobSpec& spec) {
 Result<std::vector<EnqueueResult>> Engine::EnqueueBatch(const std::vector<JobSpec>& specs) {
   if (specs.empty()) return std::vector<EnqueueResult>{};
   return impl_->EnqueueBatch(specs);
+}
+void Engine::EnqueueAsync(const JobSpec& spec, std::function<void(Result<EnqueueResult>)> done) {
+  impl_->EnqueueAsync(spec, std::move(done));
 }
 Result<EnqueueResult> Engine::Enqueue(store::Txn& txn, const JobSpec& spec) {
   return impl_->EnqueueInTxn(txn, spec);

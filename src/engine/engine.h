@@ -107,6 +107,9 @@ class Engine {
   // payloads and bad fields are InvalidArgument and nothing is stored.
   Result<EnqueueResult> Enqueue(const JobSpec& spec);
   Result<std::vector<EnqueueResult>> EnqueueBatch(const std::vector<JobSpec>& specs);
+  // Enqueue without blocking: `done` gets the result once committed (or the error), on the
+  // store's writer thread, so it must not block. Validation errors are reported at once.
+  void EnqueueAsync(const JobSpec& spec, std::function<void(Result<EnqueueResult>)> done);
   // Enqueue inside the caller's write transaction: the job exists only if that commits.
   Result<EnqueueResult> Enqueue(store::Txn& txn, const JobSpec& spec);
 

@@ -110,6 +110,27 @@ TEST_F(EngineTest, HigherPriorityRunsFirstThenFifo) {
             (std::vector<std::string>{"\"urgent\"", "\"high\"", "\"n1\"", "\"n2\"", "\"low\""}));
 }
 
+TEST_F(EngineTest, AsyncEnqueueAnswersOnceCommittedAndRejectsBadInputAtOnce) {
+  StartEngine();
+  absl::Notification done;
+  Result<EnqueueResult> got = absl::UnknownError("not called");
+  engine_->EnqueueAsync(Spec("noop"), [&](Result<EnqueueResult> r) {
+    got = std::move(r);
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(Load(got->id).state, JobState::kAvailable);  // committed before the answer
+  EXPECT_EQ(engine_->RunDue(), 1);
+
+  bool called = false;
+  engine_->EnqueueAsync(Spec("no-such-type"), [&](Result<EnqueueResult> r) {
+    called = true;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  });
+  EXPECT_TRUE(called);  // validation answers on the caller's thread
+}
+
 TEST_F(EngineTest, DelayedJobWaitsForItsTime) {
   StartEngine();
   JobSpec s = Spec("noop");

@@ -297,14 +297,20 @@ Result<Response> ScheduleWithRuns(engine::Scheduler& s, std::string_view name) {
 
 void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
   const std::string jobs = "jobs";
-  router.Add({"POST", "/api/jobs", "jobs:create", "Enqueue a job",
-              [&e](Request& req) -> Result<Response> {
-                HERALD_ASSIGN_OR_RETURN(auto body, req.JsonBody());
-                HERALD_ASSIGN_OR_RETURN(JobSpec spec, JobSpecFromJson(body));
-                HERALD_ASSIGN_OR_RETURN(auto r, e.Enqueue(spec));
-                return Created(r);
-              },
-              201, jobs});
+  Route enqueue{"POST", "/api/jobs", "jobs:create", "Enqueue a job", nullptr, 201, jobs};
+  // Answers from the commit callback: the connection thread does not wait for the commit,
+  // so many requests share one group commit.
+  enqueue.async = [&e](Request& req, Respond respond) {
+    auto body = req.JsonBody();
+    if (!body.ok()) return respond(body.status());
+    auto spec = JobSpecFromJson(*body);
+    if (!spec.ok()) return respond(spec.status());
+    e.EnqueueAsync(*spec, [respond = std::move(respond)](Result<engine::EnqueueResult> r) {
+      if (!r.ok()) return respond(r.status());
+      respond(Created(*r));
+    });
+  };
+  router.Add(std::move(enqueue));
   router.Add(
       {"POST", "/api/jobs/bulk", "jobs:create", "Enqueue many jobs atomically",
        [&e](Request& req) -> Result<Response> {

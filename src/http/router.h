@@ -12,6 +12,10 @@
 namespace herald::http {
 
 using Handler = std::function<Result<Response>(Request&)>;
+// A handler that answers later, from any thread, by calling `respond` exactly once (e.g. once
+// a group commit is durable), so a connection thread is not blocked while it waits.
+using Respond = std::function<void(Result<Response>)>;
+using AsyncHandler = std::function<void(Request&, Respond respond)>;
 
 struct Route {
   std::string method;
@@ -21,6 +25,7 @@ struct Route {
   Handler handler;
   int success_status = 200;  // documented in OpenAPI
   std::string tag;           // OpenAPI tag (module)
+  AsyncHandler async;        // used instead of `handler` when set
 };
 
 class Router {

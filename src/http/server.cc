@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/strand.hpp"
@@ -104,27 +105,49 @@ class Server::Impl {
 
   int port() const { return port_; }
 
-  Response Handle(Request& req) {
+  // Runs a request; `done` gets the response, on the calling thread for synchronous routes
+  // and on a pool thread for asynchronous ones. `req` lives until then.
+  void HandleAsync(std::shared_ptr<Request> req, std::function<void(Response)> done) {
     absl::Time start = clock_.Now();
-    req.request_id = SaneRequestId(req.Header("x-request-id"))
-                         ? std::string(req.Header("x-request-id"))
-                         : ids_.Next().ToString();
+    req->request_id = SaneRequestId(req->Header("x-request-id"))
+                          ? std::string(req->Header("x-request-id"))
+                          : ids_.Next().ToString();
     size_t stat_index = stats_.size() - 1;
-    Response res = Dispatch(req, stat_index);
-    res.headers.emplace_back("X-Request-ID", req.request_id);
-    AddCors(req, res);
-    absl::Duration took = clock_.Now() - start;
-    Record(stat_index, res.status, took);
-    if (options_.access_log) {
-      core::LogInfo("http", {{"method", req.method},
-                             {"path", req.path},
-                             {"status", res.status},
-                             {"ms", absl::ToDoubleMilliseconds(took)},
-                             {"request_id", req.request_id},
-                             {"client", req.client_ip},
-                             {"caller", req.principal ? req.principal->name : ""}});
+    const Route* route = nullptr;
+    std::optional<Response> early = Admit(*req, stat_index, route);
+    if (early) return Finish(*req, stat_index, start, std::move(*early), done);
+    if (!route->async) {
+      return Finish(*req, stat_index, start,
+                    Run(*req, *route, [&] { return route->handler(*req); }), done);
     }
-    return res;
+    auto respond = [this, req, stat_index, start, route, done](Result<Response> r) {
+      // Called where the handler's work completed (e.g. the store's writer thread): finish on
+      // a pool thread so logging and the caller's work never hold that thread.
+      asio::post(ioc_, [this, req, stat_index, start, route, done, r = std::move(r)]() mutable {
+        Finish(*req, stat_index, start, Run(*req, *route, [&] { return std::move(r); }), done);
+      });
+    };
+    try {
+      route->async(*req, std::move(respond));
+    } catch (const std::exception& e) {
+      core::LogError(
+          "http: handler threw",
+          {{"route", route->pattern}, {"request_id", req->request_id}, {"what", e.what()}});
+      Finish(*req, stat_index, start, ErrorResponse(absl::InternalError("handler threw")), done);
+    }
+  }
+
+  Response Handle(Request& req) {
+    auto shared = std::make_shared<Request>(std::move(req));
+    absl::Notification ready;
+    Response out;
+    HandleAsync(shared, [&](Response r) {
+      out = std::move(r);
+      ready.Notify();
+    });
+    ready.WaitForNotification();
+    req = std::move(*shared);
+    return out;
   }
 
   std::vector<RouteStats> Stats() const {
@@ -148,22 +171,24 @@ class Server::Impl {
   }
 
  private:
-  Response Dispatch(Request& req, size_t& stat_index) {
+  // Routing, authentication and authorisation. Returns the response when the request stops
+  // here (preflight, no route, bad credentials, missing permission); sets `route` otherwise.
+  std::optional<Response> Admit(Request& req, size_t& stat_index, const Route*& route) {
     if (req.method == "OPTIONS" && !req.Header("access-control-request-method").empty()) {
       return Response::Text(204, "", "text/plain");  // CORS preflight; headers added later
     }
     std::string allow;
-    auto route = router_.Match(req, &allow);
-    if (!route.ok()) {
-      Response r = ErrorResponse(route.status());
+    auto matched = router_.Match(req, &allow);
+    if (!matched.ok()) {
+      Response r = ErrorResponse(matched.status());
       if (!allow.empty()) {
-        r = ErrorResponse(absl::FailedPreconditionError(route.status().message()));
+        r = ErrorResponse(absl::FailedPreconditionError(matched.status().message()));
         r.status = 405;
         r.headers.emplace_back("Allow", allow);
       }
       return r;
     }
-    const Route& rt = **route;
+    const Route& rt = **matched;
     stat_index = static_cast<size_t>(&rt - router_.routes().data());
     if (authenticate_) {
       Status st = authenticate_(req, rt);
@@ -179,8 +204,15 @@ class Server::Impl {
             absl::PermissionDeniedError(StrCat("permission '", rt.permission, "' required")));
       }
     }
+    route = &rt;
+    return std::nullopt;
+  }
+
+  // The response for a handler's result (`produce` runs the handler or hands its result).
+  template <typename Produce>
+  Response Run(const Request& req, const Route& rt, Produce produce) {
     try {
-      Result<Response> r = rt.handler(req);
+      Result<Response> r = produce();
       if (!r.ok()) {
         if (HttpStatus(r.status()) >= 500) {
           core::LogError(
@@ -196,6 +228,24 @@ class Server::Impl {
                      {{"route", rt.pattern}, {"request_id", req.request_id}, {"what", e.what()}});
       return ErrorResponse(absl::InternalError("handler threw"));
     }
+  }
+
+  void Finish(const Request& req, size_t stat_index, absl::Time start, Response res,
+              const std::function<void(Response)>& done) {
+    res.headers.emplace_back("X-Request-ID", req.request_id);
+    AddCors(req, res);
+    absl::Duration took = clock_.Now() - start;
+    Record(stat_index, res.status, took);
+    if (options_.access_log) {
+      core::LogInfo("http", {{"method", req.method},
+                             {"path", req.path},
+                             {"status", res.status},
+                             {"ms", absl::ToDoubleMilliseconds(took)},
+                             {"request_id", req.request_id},
+                             {"client", req.client_ip},
+                             {"caller", req.principal ? req.principal->name : ""}});
+    }
+    done(std::move(res));
   }
 
   void AddCors(const Request& req, Response& res) {
@@ -323,7 +373,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     auto& msg = parser_->get();
-    Request req;
+    auto shared = std::make_shared<Request>();
+    Request& req = *shared;
     req.method = std::string(msg.method_string());
     std::string_view target(msg.target().data(), msg.target().size());
     auto url =
@@ -344,8 +395,12 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     req.body = std::move(msg.body());
     req.client_ip = client_ip_;
     bool keep_alive = msg.keep_alive();
-    Response res = server_.Handle(req);
-    Write(std::move(res), keep_alive && !server_.stopping());
+    server_.HandleAsync(std::move(shared), [self = shared_from_this(), keep_alive](Response res) {
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, keep_alive, res = std::move(res)]() mutable {
+                       self->Write(std::move(res), keep_alive && !self->server_.stopping());
+                     });
+    });
   }
 
   void Write(Response r, bool keep_alive) {
