@@ -635,14 +635,14 @@ TEST_F(EngineTest, RetryingAJobCancelledWhileRunningRunsItAgain) {
 TEST_F(EngineTest, ACancelledJobThatTimesOutIsNotRetried) {
   std::atomic<int> runs{0};
   absl::Notification started, release;
-  extra_handlers_.push_back({"stubborn", [&](JobContext&) {
+  extra_handlers_.push_back({"obstinate", [&](JobContext&) {
                                ++runs;
                                started.Notify();
                                release.WaitForNotification();  // ignores cancelled()
                                return absl::OkStatus();
                              }});
   StartEngine(/*threads=*/true);
-  JobSpec s = Spec("stubborn");
+  JobSpec s = Spec("obstinate");
   s.timeout = absl::Seconds(5);
   core::Id id = Enqueue(s);
   ASSERT_TRUE(started.WaitForNotificationWithTimeout(absl::Seconds(10)));

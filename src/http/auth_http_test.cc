@@ -10,6 +10,7 @@
 #include "http/engine_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
+#include "http/testing/engine_stack.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::http {
@@ -24,26 +25,16 @@ constexpr char kPaymentsSecret[] = "a-payments-service-secret-of-40-bytes!!";
 class AuthHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store::SqliteOptions so;
-    so.path = dir_.File("herald.db");
-    store_ = std::move(store::SqliteStore::Open(so)).value();
-    ASSERT_TRUE(engine::Engine::Migrate(*store_).ok());
-    ASSERT_TRUE(engine::Scheduler::Migrate(*store_).ok());
-    ASSERT_TRUE(auth::Authenticator::Migrate(*store_).ok());
-    engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
-    engine::RegisterBuiltinHandlers(*engine_);
-    ASSERT_TRUE(engine_->Start(/*threads=*/false).ok());
-    scheduler_ =
-        std::move(engine::Scheduler::Create(*store_, *engine_, clock_, core::Config::Scheduler{}))
-            .value();
-    ASSERT_TRUE(scheduler_->Start(/*thread=*/false).ok());
+    stack_ = std::make_unique<testing::EngineStack>();
+    store_ = stack_->store.get();
+    engine_ = stack_->engine.get();
+    scheduler_ = stack_->scheduler.get();
     auth::AuthOptions ao;
     ao.jwt_secret = std::string(40, 'k');
     ao.password = auth::PasswordOptions::ForTesting();
     ao.service_secrets["payments"] = kPaymentsSecret;
     auth_ = std::move(auth::Authenticator::Create(*store_, core::Clock::Real(), ao)).value();
-    AddOpsRoutes(router_, {store_.get(), engine_.get(), scheduler_.get(), nullptr,
-                           [] { return true; }, "test"});
+    AddOpsRoutes(router_, {store_, engine_, scheduler_, nullptr, [] { return true; }, "test"});
     AddAuthRoutes(router_, *auth_);
     AddEngineRoutes(router_, *engine_, *scheduler_);
     auth::RateLimiterOptions lo;
@@ -63,10 +54,8 @@ class AuthHttpTest : public ::testing::Test {
   void TearDown() override {
     server_->Stop(absl::Seconds(1));
     server_.reset();
-    scheduler_.reset();
-    engine_.reset();
     auth_.reset();
-    store_.reset();
+    stack_.reset();
   }
 
   // Creates a user of `role` and logs in over HTTP; returns the bearer token.
@@ -99,11 +88,10 @@ class AuthHttpTest : public ::testing::Test {
     return out;
   }
 
-  herald::testing::TempDir dir_;
-  core::ManualClock clock_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<engine::Scheduler> scheduler_;
+  std::unique_ptr<testing::EngineStack> stack_;
+  store::SqliteStore* store_ = nullptr;
+  engine::Engine* engine_ = nullptr;
+  engine::Scheduler* scheduler_ = nullptr;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<auth::RateLimiter> limiter_;
   Router router_;

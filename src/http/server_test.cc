@@ -8,6 +8,7 @@
 #include "http/engine_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
+#include "http/testing/engine_stack.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::http {
@@ -22,21 +23,13 @@ using testing::Client;
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store::SqliteOptions so;
-    so.path = dir_.File("herald.db");
-    store_ = std::move(store::SqliteStore::Open(so)).value();
-    ASSERT_TRUE(engine::Engine::Migrate(*store_).ok());
-    ASSERT_TRUE(engine::Scheduler::Migrate(*store_).ok());
-    engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
-    engine::RegisterBuiltinHandlers(*engine_);
-    ASSERT_TRUE(engine_->Start(/*threads=*/false).ok());
-    scheduler_ =
-        std::move(engine::Scheduler::Create(*store_, *engine_, clock_, core::Config::Scheduler{}))
-            .value();
-    ASSERT_TRUE(scheduler_->Start(/*thread=*/false).ok());
+    stack_ = std::make_unique<testing::EngineStack>();
+    store_ = stack_->store.get();
+    engine_ = stack_->engine.get();
+    scheduler_ = stack_->scheduler.get();
     AddEngineRoutes(router_, *engine_, *scheduler_);
-    AddOpsRoutes(router_, {store_.get(), engine_.get(), scheduler_.get(),
-                           [this] { return server_->Stats(); }, [] { return true; }, "test"});
+    AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
+                           [] { return true; }, "test"});
     ServerOptions options;
     options.port = 0;
     options.threads = 2;
@@ -61,9 +54,7 @@ class ServerTest : public ::testing::Test {
   void TearDown() override {
     server_->Stop(absl::Seconds(1));
     server_.reset();
-    scheduler_.reset();
-    engine_.reset();
-    store_.reset();
+    stack_.reset();
   }
 
   static std::vector<std::pair<std::string, std::string>> As(std::string perms) {
@@ -80,11 +71,10 @@ class ServerTest : public ::testing::Test {
     return std::string(v.at("error").at("message").as_string());
   }
 
-  herald::testing::TempDir dir_;
-  core::ManualClock clock_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<engine::Scheduler> scheduler_;
+  std::unique_ptr<testing::EngineStack> stack_;
+  store::SqliteStore* store_ = nullptr;
+  engine::Engine* engine_ = nullptr;
+  engine::Scheduler* scheduler_ = nullptr;
   Router router_;
   std::unique_ptr<Server> server_;
 };

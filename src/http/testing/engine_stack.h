@@ -1,0 +1,43 @@
+#pragma once
+// EngineStack: what the HTTP tests serve: a SQLite store in a fresh folder (migrated for the
+// engine, the scheduler and auth), an engine with the diagnostic job types and a scheduler,
+// both on a manual clock and driven by the test (no threads). Test-only.
+
+#include <memory>
+
+#include "auth/authenticator.h"
+#include "core/clock.h"
+#include "core/testing/temp_dir.h"
+#include "engine/builtin_handlers.h"
+#include "engine/engine.h"
+#include "engine/scheduler.h"
+#include "gtest/gtest.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace herald::http::testing {
+
+struct EngineStack {
+  EngineStack() {
+    store::SqliteOptions so;
+    so.path = dir.File("herald.db");
+    store = std::move(store::SqliteStore::Open(so)).value();
+    EXPECT_TRUE(engine::Engine::Migrate(*store).ok());
+    EXPECT_TRUE(engine::Scheduler::Migrate(*store).ok());
+    EXPECT_TRUE(auth::Authenticator::Migrate(*store).ok());
+    engine = std::move(engine::Engine::Create(*store, clock, core::Config::Engine{})).value();
+    engine::RegisterBuiltinHandlers(*engine);
+    EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
+    scheduler =
+        std::move(engine::Scheduler::Create(*store, *engine, clock, core::Config::Scheduler{}))
+            .value();
+    EXPECT_TRUE(scheduler->Start(/*thread=*/false).ok());
+  }
+
+  herald::testing::TempDir dir;
+  core::ManualClock clock;
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<engine::Scheduler> scheduler;
+};
+
+}  // namespace herald::http::testing
