@@ -307,19 +307,10 @@ Result<std::vector<User>> UserStore::List(const UserListOptions& options) {
   const Value params[] = {std::string_view(options.after_id),
                           int64_t{std::clamp(options.limit, 1, 1000)}};
   std::vector<User> out;
-  Status inner;
-  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) {
-    return txn.Query(kSql, params, [&](const Row& r) {
-      Result<User> u = UserFromRow(r);
-      if (!u.ok()) {
-        inner = u.status();
-        return false;
-      }
-      out.push_back(std::move(*u));
-      return true;
-    });
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<User>(txn, kSql, params, UserFromRow));
+    return absl::OkStatus();
   }));
-  HERALD_RETURN_IF_ERROR(inner);
   return out;
 }
 
@@ -535,19 +526,10 @@ Result<std::vector<ApiKey>> UserStore::ListApiKeys(std::string_view service_name
                                          " ORDER BY id");
   const Value params[] = {service_name};
   std::vector<ApiKey> out;
-  Status inner;
-  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) {
-    return txn.Query(kSql, params, [&](const Row& r) {
-      Result<ApiKey> k = KeyFromRow(r);
-      if (!k.ok()) {
-        inner = k.status();
-        return false;
-      }
-      out.push_back(std::move(*k));
-      return true;
-    });
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<ApiKey>(txn, kSql, params, KeyFromRow));
+    return absl::OkStatus();
   }));
-  HERALD_RETURN_IF_ERROR(inner);
   return out;
 }
 

@@ -99,18 +99,13 @@ Result<Job> FromRow(const Row& r) {
 // Runs a query whose rows are whole jobs.
 Status QueryJobs(Txn& txn, std::string_view sql, std::span<const Value> params,
                  const std::function<void(Job&&)>& fn) {
-  Status inner;
-  HERALD_RETURN_IF_ERROR(txn.Query(sql, params, [&](const Row& r) {
-    auto job = FromRow(r);
-    if (!job.ok()) {
-      inner = job.status();
-      return false;
-    }
-    fn(std::move(*job));
+  return store::QueryEach(txn, sql, params, FromRow, [&](Job&& j) {
+    fn(std::move(j));
     return true;
-  }));
-  return inner;
+  });
 }
+
+Result<core::Id> IdFromRow(const Row& r) { return core::Id::Parse(r.Text(0)); }
 
 }  // namespace
 
@@ -229,19 +224,13 @@ Status AddCounters(Txn& txn, std::string_view queue, int64_t succeeded, int64_t 
 
 Result<std::optional<core::Id>> UniqueHolder(Txn& txn, std::string_view key, absl::Time now) {
   std::optional<core::Id> holder;
-  Status parse;
-  HERALD_RETURN_IF_ERROR(txn.Query(
-      "SELECT job_id FROM job_unique WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
-      {key, ToMicros(now)}, [&](const Row& r) {
-        auto id = core::Id::Parse(r.Text(0));
-        if (id.ok()) {
-          holder = *id;
-        } else {
-          parse = id.status();
-        }
+  const Value params[] = {key, ToMicros(now)};
+  HERALD_RETURN_IF_ERROR(store::QueryEach(
+      txn, "SELECT job_id FROM job_unique WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)",
+      params, IdFromRow, [&](core::Id&& id) {
+        holder = id;
         return false;
       }));
-  HERALD_RETURN_IF_ERROR(parse);
   return holder;
 }
 
@@ -281,20 +270,9 @@ Result<bool> Retry(Txn& txn, const core::Id& id, absl::Time now) {
 }
 
 Result<std::vector<core::Id>> DeadJobs(Txn& txn, std::string_view queue) {
-  std::vector<core::Id> out;
-  Status parse;
-  HERALD_RETURN_IF_ERROR(txn.Query("SELECT id FROM jobs WHERE queue = ? AND state = 5 ORDER BY id",
-                                   {queue}, [&](const Row& r) {
-                                     auto id = core::Id::Parse(r.Text(0));
-                                     if (!id.ok()) {
-                                       parse = id.status();
-                                       return false;
-                                     }
-                                     out.push_back(*id);
-                                     return true;
-                                   }));
-  HERALD_RETURN_IF_ERROR(parse);
-  return out;
+  const Value params[] = {queue};
+  return store::QueryAll<core::Id>(
+      txn, "SELECT id FROM jobs WHERE queue = ? AND state = 5 ORDER BY id", params, IdFromRow);
 }
 
 Result<bool> Delete(Txn& txn, const core::Id& id) {

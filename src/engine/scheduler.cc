@@ -339,17 +339,8 @@ class Scheduler::Impl {
 
   static Status Query(Txn& txn, std::string_view sql, std::span<const Value> params,
                       std::vector<Schedule>& out) {
-    Status inner;
-    HERALD_RETURN_IF_ERROR(txn.Query(sql, params, [&](const Row& r) {
-      auto s = FromRow(r);
-      if (!s.ok()) {
-        inner = s.status();
-        return false;
-      }
-      out.push_back(std::move(*s));
-      return true;
-    }));
-    return inner;
+    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<Schedule>(txn, sql, params, FromRow));
+    return absl::OkStatus();
   }
 
   void Put(Entry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/status.h"
 
@@ -67,6 +68,36 @@ class Txn {
 };
 
 using TxnFn = std::function<Status(Txn&)>;
+
+// Runs a query, converts each row with `from_row` (const Row& -> Result<T>) and hands the
+// value to `on_value` (T&& -> bool; false stops). Returns the query's error, or the first
+// conversion error (which also stops the query).
+template <typename FromRow, typename OnValue>
+Status QueryEach(Txn& txn, std::string_view sql, std::span<const Value> params, FromRow from_row,
+                 OnValue on_value) {
+  Status conversion;
+  HERALD_RETURN_IF_ERROR(txn.Query(sql, params, [&](const Row& r) {
+    auto value = from_row(r);
+    if (!value.ok()) {
+      conversion = value.status();
+      return false;
+    }
+    return on_value(std::move(*value));
+  }));
+  return conversion;
+}
+
+// QueryEach into a vector.
+template <typename T, typename FromRow>
+Result<std::vector<T>> QueryAll(Txn& txn, std::string_view sql, std::span<const Value> params,
+                                FromRow from_row) {
+  std::vector<T> out;
+  HERALD_RETURN_IF_ERROR(QueryEach(txn, sql, params, from_row, [&](T&& v) {
+    out.push_back(std::move(v));
+    return true;
+  }));
+  return out;
+}
 
 // One schema change of one module. Versions start at 1 and never change once released.
 struct Migration {
