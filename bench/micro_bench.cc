@@ -1,11 +1,18 @@
 // Micro-benchmarks of the engine's hot small pieces (Google Benchmark):
 //   build/release/micro_bench
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
 #include "absl/time/time.h"
+#include "auth/authenticator.h"
 #include "benchmark/benchmark.h"
 #include "core/clock.h"
 #include "core/id.h"
 #include "engine/cron.h"
 #include "engine/token_bucket.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace herald {
 namespace {
@@ -51,6 +58,37 @@ void BM_TokenBucket(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TokenBucket);
+
+// A bearer token check as the HTTP layer makes it on every request: signature, expiry and
+// the (cached) user behind the token.
+void BM_AuthenticateBearer(benchmark::State& state) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("herald-micro-bench-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  store::SqliteOptions so;
+  so.path = dir / "auth.db";
+  auto store = store::SqliteStore::Open(so);
+  if (!store.ok() || !auth::Authenticator::Migrate(**store).ok())
+    return state.SkipWithError("store");
+  auth::AuthOptions o;
+  o.jwt_secret = "a-benchmark-jwt-secret-of-32-bytes-or-more";
+  o.password = auth::PasswordOptions::ForTesting();
+  auto a = auth::Authenticator::Create(**store, core::Clock::Real(), o);
+  if (!a.ok()) return state.SkipWithError("authenticator");
+  const std::string password = "a benchmark passphrase";
+  if (!(*a)->users()
+           .CreateUser({"bench@example.com", "Bench", "operations_manager", password})
+           .ok())
+    return state.SkipWithError("user");
+  auto login = (*a)->Login("bench@example.com", password, false, "");
+  if (!login.ok()) return state.SkipWithError("login");
+  for (auto _ : state) benchmark::DoNotOptimize((*a)->AuthenticateBearer(login->token));
+}
+BENCHMARK(BM_AuthenticateBearer);
 
 }  // namespace
 }  // namespace herald

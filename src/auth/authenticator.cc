@@ -154,6 +154,10 @@ Result<LoginResult> Authenticator::Issue(const User& user, absl::Duration ttl) {
 Result<Authenticator::Session> Authenticator::Authenticate(std::string_view token) {
   HERALD_ASSIGN_OR_RETURN(Claims claims, jwt_->Verify(token));
   HERALD_ASSIGN_OR_RETURN(TokenState state, users_->CheckToken(claims.sub, claims.jti));
+  return CheckSession(std::move(claims), std::move(state));
+}
+
+Result<Authenticator::Session> Authenticator::CheckSession(Claims claims, TokenState state) {
   if (state.revoked) return Unauthenticated("token revoked");
   if (!state.user) return Unauthenticated("unknown user");
   if (state.user->disabled) return Unauthenticated("account disabled");
@@ -162,7 +166,21 @@ Result<Authenticator::Session> Authenticator::Authenticate(std::string_view toke
 }
 
 Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
-  HERALD_ASSIGN_OR_RETURN(Session s, Authenticate(token));
+  HERALD_ASSIGN_OR_RETURN(Claims claims, jwt_->Verify(token));
+  // Read before the store (see UserStore::generation).
+  const uint64_t generation = users_->generation();
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(claims.jti);
+    if (it != cache_.end() && it->second.generation == generation &&
+        it->second.subject == claims.sub) {
+      Principal p = it->second.principal;
+      p.expires_at = claims.exp;
+      return p;
+    }
+  }
+  HERALD_ASSIGN_OR_RETURN(TokenState state, users_->CheckToken(claims.sub, claims.jti));
+  HERALD_ASSIGN_OR_RETURN(Session s, CheckSession(std::move(claims), std::move(state)));
   Principal p;
   p.kind = Principal::Kind::kUser;
   p.id = s.user.id;
@@ -172,6 +190,9 @@ Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
   p.token_id = s.claims.jti;
   p.expires_at = s.claims.exp;
   p.must_change_password = s.user.must_change_password;
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() >= kMaxCachedPrincipals) cache_.clear();
+  cache_.insert_or_assign(s.claims.jti, CachedPrincipal{generation, s.claims.sub, p});
   return p;
 }
 

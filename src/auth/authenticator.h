@@ -17,7 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/jwt.h"
 #include "auth/login_throttle.h"
@@ -132,6 +134,8 @@ class Authenticator {
 
   Authenticator(const core::Clock& clock, AuthOptions options);
   Result<Session> Authenticate(std::string_view token);
+  // The token's session if it is not revoked and its user may still use it.
+  Result<Session> CheckSession(Claims claims, TokenState state);
   Result<LoginResult> Issue(const User& user, absl::Duration ttl);
 
   const core::Clock& clock_;
@@ -141,7 +145,20 @@ class Authenticator {
   std::unique_ptr<UserStore> users_;
   std::unique_ptr<ServiceRequestVerifier> verifier_;
   LoginThrottle throttle_;
-  std::string dummy_hash_;  // verified against when the email is unknown
+  std::string dummy_hash_;
+
+  // Principals of recently verified tokens, by jti, each valid while the user store's
+  // generation is the one it was read under. A hit still verifies the token's signature
+  // and expiry; it saves the store read. Cleared when it reaches kMaxCachedPrincipals.
+  struct CachedPrincipal {
+    uint64_t generation;
+    std::string subject;
+    Principal principal;
+  };
+  static constexpr size_t kMaxCachedPrincipals = 10000;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, CachedPrincipal> cache_
+      ABSL_GUARDED_BY(cache_mu_);  // verified against when the email is unknown
 };
 
 // The token of an "Authorization: Bearer <token>" header value (scheme case-insensitive).

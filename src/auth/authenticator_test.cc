@@ -206,6 +206,39 @@ TEST_F(AuthenticatorTest, RoleAndPermissionChangesApplyToExistingTokens) {
   EXPECT_FALSE(auth_->AuthenticateBearer(token)->Can("scans:create"));
 }
 
+TEST_F(AuthenticatorTest, CachedPrincipalsFollowChangesHereAndInOtherProcesses) {
+  User u = CreateUser("alice@example.com");
+  std::string token = LoginToken();
+  ASSERT_EQ(auth_->AuthenticateBearer(token)->role, Role::kOrganizer);  // now cached
+  ASSERT_EQ(auth_->AuthenticateBearer(token)->role, Role::kOrganizer);  // a hit
+
+  ASSERT_TRUE(auth_->users().SetRole(u.id, "accounting").ok());
+  EXPECT_EQ(auth_->AuthenticateBearer(token)->role, Role::kAccounting);
+
+  // Another process (here: another connection with its own UserStore, as the CLI does)
+  // changes the role; the server's store notices the commit at its next batch.
+  store::SqliteOptions o;
+  o.path = dir_.File("auth.db");
+  o.exclusive_owner = false;
+  auto other = store::SqliteStore::Open(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  UserStore other_users(**other, clock_, auth_->hasher());
+  ASSERT_TRUE(other_users.SetRole(u.id, "operator").ok());
+  ASSERT_TRUE(store_->Write([](store::Txn&) { return absl::OkStatus(); }).ok());
+  EXPECT_EQ(auth_->AuthenticateBearer(token)->role, Role::kOperator);
+
+  ASSERT_TRUE(other_users.Disable(u.id).ok());
+  ASSERT_TRUE(store_->Write([](store::Txn&) { return absl::OkStatus(); }).ok());
+  ExpectUnauthenticated(auth_->AuthenticateBearer(token).status(), "account disabled");
+
+  // Expiry is checked on every call, cached or not.
+  CreateUser("bob@example.com");
+  std::string bob = LoginToken("bob@example.com");
+  ASSERT_TRUE(auth_->AuthenticateBearer(bob).ok());
+  clock_.Advance(absl::Hours(1));
+  ExpectUnauthenticated(auth_->AuthenticateBearer(bob).status(), "token expired");
+}
+
 TEST_F(AuthenticatorTest, LogoutRevokesTheToken) {
   CreateUser("alice@example.com");
   std::string token = LoginToken();

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 
 namespace herald::auth {
@@ -15,15 +16,6 @@ namespace {
 
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr char kHex[] = "0123456789abcdef";
-
-int Base64UrlValue(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -48,6 +40,66 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), Bytes(key), static_cast<int>(key.size()), Bytes(data), data.size(), out.data(),
        &len);
   return std::string(reinterpret_cast<const char*>(out.data()), len);
+}
+
+// RFC 2104: HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)), K' the key padded to the
+// block size (hashed first if longer).
+struct HmacSha256Key::State {
+  EVP_MD* md = nullptr;
+  EVP_MD_CTX* inner = nullptr;  // has absorbed K' ^ ipad
+  EVP_MD_CTX* outer = nullptr;  // has absorbed K' ^ opad
+  ~State() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+    EVP_MD_free(md);
+  }
+};
+
+HmacSha256Key::HmacSha256Key(std::string_view key) : state_(std::make_unique<State>()) {
+  constexpr size_t kBlock = 64;
+  std::string k = key.size() > kBlock ? Sha256(key) : std::string(key);
+  k.resize(kBlock, '\0');
+  std::string ipad = k, opad = k;
+  for (size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = static_cast<char>(ipad[i] ^ 0x36);
+    opad[i] = static_cast<char>(opad[i] ^ 0x5c);
+  }
+  state_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  state_->inner = EVP_MD_CTX_new();
+  state_->outer = EVP_MD_CTX_new();
+  if (state_->md == nullptr || state_->inner == nullptr || state_->outer == nullptr ||
+      EVP_DigestInit_ex(state_->inner, state_->md, nullptr) != 1 ||
+      EVP_DigestUpdate(state_->inner, ipad.data(), ipad.size()) != 1 ||
+      EVP_DigestInit_ex(state_->outer, state_->md, nullptr) != 1 ||
+      EVP_DigestUpdate(state_->outer, opad.data(), opad.size()) != 1) {
+    // Only on allocation failure or a broken OpenSSL: nothing sensible can go on.
+    std::abort();
+  }
+  OPENSSL_cleanse(k.data(), k.size());
+  OPENSSL_cleanse(ipad.data(), ipad.size());
+  OPENSSL_cleanse(opad.data(), opad.size());
+}
+
+HmacSha256Key::~HmacSha256Key() = default;
+
+std::string HmacSha256Key::Sign(std::string_view data) const {
+  struct Ctx {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Ctx() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Ctx t;
+  unsigned char inner[SHA256_DIGEST_LENGTH];
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  unsigned int len = 0;
+  if (t.ctx == nullptr || EVP_MD_CTX_copy_ex(t.ctx, state_->inner) != 1 ||
+      EVP_DigestUpdate(t.ctx, Bytes(data), data.size()) != 1 ||
+      EVP_DigestFinal_ex(t.ctx, inner, &len) != 1 ||
+      EVP_MD_CTX_copy_ex(t.ctx, state_->outer) != 1 ||
+      EVP_DigestUpdate(t.ctx, inner, sizeof inner) != 1 ||
+      EVP_DigestFinal_ex(t.ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1) {
+    std::abort();  // as above
+  }
+  return out;
 }
 
 std::string Sha256(std::string_view data) {
@@ -124,23 +176,42 @@ std::string Base64UrlEncode(std::string_view bytes) {
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = Base64UrlValue(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
+  static constexpr auto kValues = [] {
+    std::array<int8_t, 256> v{};
+    v.fill(-1);
+    for (int i = 0; i < 64; ++i)
+      v[static_cast<unsigned char>(kBase64Url[i])] = static_cast<int8_t>(i);
+    return v;
+  }();
+  const size_t tail = text.size() % 4;
+  if (tail == 1) return std::nullopt;
+  std::string out(text.size() / 4 * 3 + (tail == 0 ? 0 : tail - 1), '\0');
+  char* o = out.data();
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  int bad = 0;  // any negative value makes it negative
+  const size_t full = text.size() - tail;
+  for (size_t i = 0; i < full; i += 4) {
+    const int a = kValues[in[i]], b = kValues[in[i + 1]], c = kValues[in[i + 2]],
+              d = kValues[in[i + 3]];
+    bad |= a | b | c | d;
+    const uint32_t n = (uint32_t(a & 63) << 18) | (uint32_t(b & 63) << 12) |
+                       (uint32_t(c & 63) << 6) | uint32_t(d & 63);
+    *o++ = static_cast<char>(n >> 16);
+    *o++ = static_cast<char>(n >> 8);
+    *o++ = static_cast<char>(n);
   }
-  // Leftover bits (2 or 4) must be zero: otherwise two encodings would decode alike.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (tail > 0) {
+    const int a = kValues[in[full]], b = kValues[in[full + 1]];
+    const int c = tail == 3 ? kValues[in[full + 2]] : 0;
+    bad |= a | b | c;
+    const uint32_t n =
+        (uint32_t(a & 63) << 18) | (uint32_t(b & 63) << 12) | (uint32_t(c & 63) << 6);
+    *o++ = static_cast<char>(n >> 16);
+    if (tail == 3) *o++ = static_cast<char>(n >> 8);
+    // Unused trailing bits must be zero: otherwise two encodings would decode alike.
+    if ((tail == 2 ? (n & 0xffff) : (n & 0xff)) != 0) return std::nullopt;
+  }
+  if (bad < 0) return std::nullopt;
   return out;
 }
 

@@ -4,6 +4,7 @@
 // All functions are thread-safe.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,23 @@ namespace herald::auth {
 
 // HMAC-SHA256 of `data` under `key`: 32 raw bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
+
+// HMAC-SHA256 under one key that is used many times (the JWT secret): the key's inner and
+// outer pad states are hashed once, so Sign costs two SHA-256 runs over the data alone.
+// Thread-safe; immutable after construction.
+class HmacSha256Key {
+ public:
+  explicit HmacSha256Key(std::string_view key);
+  ~HmacSha256Key();
+  HmacSha256Key(const HmacSha256Key&) = delete;
+  HmacSha256Key& operator=(const HmacSha256Key&) = delete;
+
+  std::string Sign(std::string_view data) const;  // = HmacSha256(key, data)
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // SHA-256 of `data`: 32 raw bytes.
 std::string Sha256(std::string_view data);

@@ -1,6 +1,9 @@
 #include "auth/crypto.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -33,6 +36,10 @@ TEST(Base64Url, RejectsPaddingStandardAlphabetAndNonCanonicalInput) {
   EXPECT_FALSE(Base64UrlDecode("QUJDR").has_value());  // length 1 mod 4
   EXPECT_FALSE(Base64UrlDecode("QR").has_value());     // unused bits set
   EXPECT_FALSE(Base64UrlDecode(std::string("QQ\0", 3)).has_value());
+  EXPECT_FALSE(Base64UrlDecode("QUJ").has_value());  // unused bits set, 3-character tail
+  EXPECT_FALSE(Base64UrlDecode("QUJDQUJD\xff").has_value());
+  EXPECT_FALSE(Base64UrlDecode("QUJDQU.D").has_value());
+  EXPECT_EQ(Base64UrlDecode("QUI"), std::optional<std::string>("AB"));
   EXPECT_EQ(Base64UrlDecode("QQ"), std::optional<std::string>("A"));
   EXPECT_EQ(Base64UrlDecode(""), std::optional<std::string>(""));
 }
@@ -49,6 +56,33 @@ TEST(Digest, MatchesPublishedVectors) {
   // RFC 4231, test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(HmacSha256Key, MatchesTheOneShotFunctionAndRfc4231) {
+  EXPECT_EQ(HexEncode(HmacSha256Key("Jefe").Sign("what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // RFC 4231, test case 6: a key longer than the block is hashed first.
+  EXPECT_EQ(HexEncode(HmacSha256Key(std::string(131, '\xaa'))
+                          .Sign("Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  const std::string key = "a-jwt-secret-of-exactly-64-bytes-0123456789abcdef0123456789abcde";
+  ASSERT_EQ(key.size(), 64u);
+  HmacSha256Key keyed(key);
+  std::string data;
+  for (int n = 0; n < 300; ++n) {
+    EXPECT_EQ(keyed.Sign(data), HmacSha256(key, data)) << n;
+    data.push_back(static_cast<char>(n));
+  }
+  // Shared across threads.
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) mismatches += keyed.Sign(data) != HmacSha256(key, data);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(ConstantTimeEquals, ComparesContentAndLength) {

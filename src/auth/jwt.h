@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "auth/crypto.h"
 #include "core/clock.h"
 #include "core/status.h"
 
@@ -64,10 +65,10 @@ class JwtCodec {
   Result<Claims> Verify(std::string_view token) const;
 
  private:
-  JwtCodec(std::string secret, const core::Clock& clock, JwtOptions options)
-      : secret_(std::move(secret)), clock_(clock), options_(options) {}
+  JwtCodec(std::string_view secret, const core::Clock& clock, JwtOptions options)
+      : key_(secret), clock_(clock), options_(options) {}
 
-  const std::string secret_;
+  const HmacSha256Key key_;
   const core::Clock& clock_;
   const JwtOptions options_;
 };

@@ -173,7 +173,20 @@ PermissionSet ApiKey::Permissions() const {
 }
 
 UserStore::UserStore(store::Store& store, const core::Clock& clock, const PasswordHasher& hasher)
-    : store_(store), clock_(clock), hasher_(hasher), ids_(clock) {}
+    : store_(store), clock_(clock), hasher_(hasher), ids_(clock) {
+  listener_ = store_.AddExternalChangeListener(
+      [this] { generation_.fetch_add(1, std::memory_order_acq_rel); });
+}
+
+UserStore::~UserStore() { store_.RemoveExternalChangeListener(listener_); }
+
+Status UserStore::Write(store::TxnFn fn) {
+  Status st = store_.Write(std::move(fn));
+  // After the commit, so that a reader who saw the old generation cannot have read the new
+  // rows and cache them as old (see generation()).
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return st;
+}
 
 std::span<const store::Migration> UserStore::Migrations() { return kMigrations; }
 
@@ -200,7 +213,7 @@ Result<User> UserStore::CreateUser(const NewUser& in) {
   const Value params[] = {
       u.id,          u.email,       u.name, RoleName(role), int64_t{u.must_change_password},
       ToMicros(now), ToMicros(now), hash};
-  Status st = store_.Write([&](Txn& txn) { return txn.Exec(kSql, params).status(); });
+  Status st = Write([&](Txn& txn) { return txn.Exec(kSql, params).status(); });
   if (st.code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError("a user with this email already exists");
   }
@@ -228,7 +241,7 @@ Result<std::optional<User>> UserStore::CreateFirstAdmin(const NewUser& in) {
   const Value params[] = {u.id,          u.email,       u.name, int64_t{u.must_change_password},
                           ToMicros(now), ToMicros(now), hash};
   bool created = false;
-  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+  HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) -> Status {
     created = false;
     bool exists = false;
     HERALD_RETURN_IF_ERROR(
@@ -317,7 +330,7 @@ Result<std::vector<User>> UserStore::List(const UserListOptions& options) {
 Status UserStore::UpdateUser(std::string_view id, std::string_view sql,
                              std::span<const Value> params) {
   int64_t changed = 0;
-  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+  HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) -> Status {
     HERALD_ASSIGN_OR_RETURN(changed, txn.Exec(sql, params));
     return absl::OkStatus();
   }));
@@ -339,7 +352,7 @@ Status UserStore::SetPassword(std::string_view id, std::string_view password) {
 Status UserStore::UpgradePasswordHash(std::string_view id, std::string_view old_hash,
                                       std::string_view new_hash) {
   const Value params[] = {new_hash, id, old_hash};
-  return store_.Write([&](Txn& txn) {
+  return Write([&](Txn& txn) {
     return txn.Exec("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", params)
         .status();
   });
@@ -388,7 +401,7 @@ Result<bool> UserStore::RevokeToken(std::string_view jti, absl::Time expires_at)
   const Value prune[] = {now};
   const Value insert[] = {jti, ToMicros(expires_at)};
   int64_t inserted = 0;
-  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+  HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) -> Status {
     // Expired rows are useless (the token is refused as expired); the index makes this cheap.
     HERALD_RETURN_IF_ERROR(
         txn.Exec("DELETE FROM revoked_tokens WHERE expires_at < ?", prune).status());
@@ -458,7 +471,7 @@ Result<CreatedApiKey> UserStore::CreateApiKey(std::string_view service_name,
   const std::string hash = Sha256Hex(out.plaintext);
   const std::string perms = EncodeList(k.permissions);
   const Value params[] = {k.id, k.service_name, hash, k.prefix, perms, ToMicros(k.created_at)};
-  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) {
+  HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) {
     return txn
         .Exec(
             "INSERT INTO api_keys (id, service_name, key_hash, prefix, permissions, created_at)"
@@ -511,7 +524,7 @@ Result<ApiKey> UserStore::VerifyApiKey(std::string_view service_name, std::strin
 Status UserStore::RevokeApiKey(std::string_view id) {
   int64_t changed = 0;
   const Value params[] = {id};
-  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+  HERALD_RETURN_IF_ERROR(Write([&](Txn& txn) -> Status {
     HERALD_ASSIGN_OR_RETURN(changed,
                             txn.Exec("UPDATE api_keys SET revoked = 1 WHERE id = ?", params));
     return absl::OkStatus();

@@ -10,6 +10,8 @@
 // Errors: InvalidArgument for bad input (message says which field), NotFound for an unknown
 // id or email, AlreadyExists for a duplicate email, and the store's errors as they come.
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,6 +105,14 @@ class UserStore {
  public:
   // All three must outlive the UserStore.
   UserStore(store::Store& store, const core::Clock& clock, const PasswordHasher& hasher);
+  ~UserStore();
+  UserStore(const UserStore&) = delete;
+  UserStore& operator=(const UserStore&) = delete;
+
+  // Moves after every write through this UserStore and every commit by another process.
+  // Anything derived from reads made after observing generation g is current as long as
+  // generation() is still g: read it before reading the tables, compare it before reuse.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // The module's migrations (SQLite dialect), applied under the module name "auth".
   static std::span<const store::Migration> Migrations();
@@ -163,6 +173,7 @@ class UserStore {
   Result<std::vector<ApiKey>> ListApiKeys(std::string_view service_name = "");
 
  private:
+  Status Write(store::TxnFn fn);  // store_.Write, then moves the generation
   Status UpdateUser(std::string_view id, std::string_view sql,
                     std::span<const store::Value> params);
   Result<std::optional<User>> FindOne(std::string_view sql, std::string_view key,
@@ -172,6 +183,8 @@ class UserStore {
   const core::Clock& clock_;
   const PasswordHasher& hasher_;
   core::IdGenerator ids_;
+  std::atomic<uint64_t> generation_{0};
+  int listener_ = 0;
 };
 
 }  // namespace herald::auth

@@ -875,7 +875,10 @@ class Engine::Impl {
     if (!error.empty()) u.last_error = std::move(error);
     u.progress = j.progress;
     if (!result.empty()) u.result = std::move(result);
-    if (IsFinished(j.state)) u.unique_key = j.unique_key();
+    if (IsFinished(j.state)) {
+      u.queue = queues_[j.queue].name;  // for the finished counts
+      u.unique_key = j.unique_key();
+    }
     RequestFlush();
   }
 
@@ -911,9 +914,11 @@ class Engine::Impl {
       counters_.clear();
     }
     taken = pending;
+    table::FinishedTally tally;
     for (const auto& [id, u] : pending->updates) {
-      HERALD_RETURN_IF_ERROR(table::Apply(txn, u).status());
+      HERALD_RETURN_IF_ERROR(table::Apply(txn, u, tally).status());
     }
+    HERALD_RETURN_IF_ERROR(tally.Write(txn));
     for (const auto& [queue, c] : pending->counters) {
       HERALD_RETURN_IF_ERROR(table::AddCounters(txn, queue, c.succeeded, c.failed, c.dead));
     }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -483,6 +484,65 @@ TEST_F(EngineTest, QueueStatsCountStatesAndLifetimeTotals) {
   EXPECT_EQ(c.by_state[static_cast<int>(JobState::kDead)], 1);
   EXPECT_EQ(c.succeeded_total, 1);
   EXPECT_EQ(c.dead_total, 1);
+}
+
+// The finished counts are kept by every change rather than counted: compare them with a
+// scan after cancel, retry, delete, delete-dead and pruning.
+TEST_F(EngineTest, QueueStatsStayExactThroughEveryChange) {
+  config_.retention_succeeded = absl::Hours(1);
+  config_.retention_failed = absl::Hours(48);
+  StartEngine();
+  auto check = [&](const char* step) {
+    ASSERT_TRUE(engine_->Flush().ok());
+    std::map<std::pair<std::string, int>, int64_t> scanned;
+    ASSERT_TRUE(
+        store_
+            ->Read([&](store::Txn& txn) {
+              return txn.Query(
+                  "SELECT queue, state, count(*) FROM jobs GROUP BY 1, 2", {},
+                  [&](const store::Row& r) {
+                    scanned[{std::string(r.Text(0)), static_cast<int>(r.Int(1))}] = r.Int(2);
+                    return true;
+                  });
+            })
+            .ok());
+    auto stats = engine_->QueueStats();
+    ASSERT_TRUE(stats.ok());
+    std::map<std::pair<std::string, int>, int64_t> counted;
+    for (const table::QueueCounts& c : *stats) {
+      for (int st = 0; st < 7; ++st) {
+        if (c.by_state[st] != 0) counted[{c.queue, st}] = c.by_state[st];
+      }
+    }
+    EXPECT_EQ(counted, scanned) << step;
+  };
+  for (int i = 0; i < 3; ++i) {
+    JobSpec a = Spec("noop");
+    a.queue = "a";
+    Enqueue(a);
+    JobSpec b = Spec("permanent");
+    b.queue = "b";
+    Enqueue(b);
+  }
+  JobSpec c = Spec("noop");
+  c.queue = "a";
+  c.delay = absl::Hours(10);
+  core::Id to_cancel = Enqueue(c);
+  EXPECT_EQ(engine_->RunDue(), 6);
+  check("finished");
+  ASSERT_TRUE(engine_->Cancel(to_cancel).ok());
+  check("cancelled");
+  ASSERT_TRUE(engine_->Delete(to_cancel).ok());
+  check("deleted");
+  EXPECT_EQ(*engine_->RetryAllDead("b"), 3);
+  check("dead retried");
+  EXPECT_EQ(engine_->RunDue(), 3);
+  check("dead again");
+  EXPECT_EQ(*engine_->DeleteDead("b"), 3);
+  check("dead deleted");
+  clock_.Advance(absl::Hours(2));
+  engine_->Maintain();
+  check("pruned");
 }
 
 // --- threaded ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 // Times are stored as integer microseconds since the Unix epoch.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,8 +57,22 @@ struct Update {
   std::string unique_key;        // released when the job finishes, if held until then
   bool counted_failure = false;  // this update records a failed attempt
 };
-// Returns whether the stored job was changed.
-Result<bool> Apply(store::Txn& txn, const Update& u);
+// Changes to the finished_counts table (finished jobs per queue and state), gathered over
+// many row changes and written at once. Every function below that finishes, revives or
+// deletes finished jobs keeps the counts, Apply through the caller's tally (a flush applies
+// thousands of updates and writes one row per queue).
+class FinishedTally {
+ public:
+  void Add(std::string_view queue, JobState state, int64_t delta);  // ignores unfinished
+  bool empty() const { return deltas_.empty(); }
+  Status Write(store::Txn& txn);  // then empty
+
+ private:
+  std::map<std::pair<std::string, JobState>, int64_t> deltas_;
+};
+
+// Returns whether the stored job was changed; counts it in `tally` if it finished.
+Result<bool> Apply(store::Txn& txn, const Update& u, FinishedTally& tally);
 
 // Adds to the queue's lifetime counters.
 Status AddCounters(store::Txn& txn, std::string_view queue, int64_t succeeded, int64_t failed,
