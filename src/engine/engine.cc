@@ -1,10 +1,12 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <queue>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
@@ -120,8 +122,35 @@ struct TimerLess {
   }
 };
 
+// Completions and failures per second over the last minute, for queue throughput.
+class MinuteWindow {
+ public:
+  void Add(int64_t now_second, bool ok) {
+    Advance(now_second);
+    (ok ? completed_ : failed_)[now_second % 60]++;
+  }
+  std::pair<int64_t, int64_t> Sum(int64_t now_second) {
+    Advance(now_second);
+    int64_t c = 0, f = 0;
+    for (int i = 0; i < 60; ++i) c += completed_[i], f += failed_[i];
+    return {c, f};
+  }
+
+ private:
+  void Advance(int64_t now_second) {
+    if (now_second <= last_) return;
+    for (int64_t s = std::max(last_ + 1, now_second - 59); s <= now_second; ++s) {
+      completed_[s % 60] = failed_[s % 60] = 0;
+    }
+    last_ = now_second;
+  }
+  int64_t last_ = 0;
+  std::array<int64_t, 60> completed_{}, failed_{};
+};
+
 struct QueueState {
   std::string name;
+  MinuteWindow throughput;
   bool paused = false;
   int concurrency = 0;  // 0 = no cap
   int active = 0;       // handlers running now
@@ -495,6 +524,15 @@ class Engine::Impl {
     m.failed = failed_;
     m.dead = dead_;
     m.unfinished = static_cast<int64_t>(jobs_.size());
+    std::copy(std::begin(latency_buckets_), std::end(latency_buckets_), m.latency_buckets);
+    m.latency_count = latency_count_;
+    m.latency_sum_seconds = latency_sum_;
+    for (const auto& [key, c] : by_type_) {
+      m.by_type.push_back({queues_[key.first].name, *key.second, c.succeeded, c.failed, c.dead});
+    }
+    std::sort(m.by_type.begin(), m.by_type.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.queue, a.type) < std::tie(b.queue, b.type);
+    });
     std::vector<float> samples = latency_;
     if (!samples.empty()) {
       auto pct = [&](double p) {
@@ -511,6 +549,44 @@ class Engine::Impl {
 
   store::Store& store() { return store_; }
   const core::Clock& clock() const { return clock_; }
+
+  // Adds the unfinished jobs held in memory and the last minute's throughput to `counts` (by queue
+  // name, adding queues that are missing), keeping the queue-name order.
+  void AddLiveCounts(std::vector<table::QueueCounts>& counts) {
+    std::vector<std::array<int64_t, 4>> live;
+    std::vector<std::pair<int64_t, int64_t>> minute;
+    std::vector<std::string> names;
+    {
+      absl::MutexLock l(&mu_);
+      live.resize(queues_.size());
+      for (const auto& [id, j] : jobs_) {
+        const int state = static_cast<int>(j->state);
+        if (state < 4) live[j->queue][state]++;
+      }
+      const int64_t now = absl::ToUnixSeconds(clock_.Now());
+      for (QueueState& q : queues_) {
+        names.push_back(q.name);
+        minute.push_back(q.throughput.Sum(now));
+      }
+    }
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (live[i] == std::array<int64_t, 4>{} && minute[i] == std::pair<int64_t, int64_t>{}) {
+        continue;
+      }
+      auto it = std::find_if(counts.begin(), counts.end(),
+                             [&](const table::QueueCounts& c) { return c.queue == names[i]; });
+      if (it == counts.end()) {
+        counts.push_back({});
+        it = counts.end() - 1;
+        it->queue = names[i];
+      }
+      for (int s = 0; s < 4; ++s) it->by_state[s] += live[i][s];
+      it->completed_last_minute = minute[i].first;
+      it->failed_last_minute = minute[i].second;
+    }
+    std::sort(counts.begin(), counts.end(),
+              [](const auto& a, const auto& b) { return a.queue < b.queue; });
+  }
 
  private:
   friend class ContextImpl;
@@ -744,6 +820,14 @@ class Engine::Impl {
   }
 
   void RecordLatency(absl::Duration d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const double seconds = absl::ToDoubleSeconds(d);
+    const auto bucket =
+        std::lower_bound(std::begin(kStartLatencyBuckets), std::end(kStartLatencyBuckets), seconds);
+    if (bucket != std::end(kStartLatencyBuckets)) {
+      latency_buckets_[bucket - std::begin(kStartLatencyBuckets)]++;
+    }
+    latency_count_++;
+    latency_sum_ += seconds;
     float ms = static_cast<float>(absl::ToDoubleMilliseconds(d));
     if (latency_.size() < kLatencySamples) {
       latency_.push_back(ms);
@@ -783,6 +867,8 @@ class Engine::Impl {
     }
     if (st.ok()) {
       processed_++;
+      by_type_[{claim.queue, claim.type}].succeeded++;
+      q.throughput.Add(absl::ToUnixSeconds(now), true);
       j->state = JobState::kSucceeded;
       j->progress = 100;
       events_pending_.push_back({JobEvent::Kind::kCompleted, j->id, queues_[j->queue].name,
@@ -803,6 +889,9 @@ class Engine::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     failed_++;
     counters_[j.queue].failed++;
+    queues_[j.queue].throughput.Add(absl::ToUnixSeconds(now), false);
+    TypeCounters& by_type = by_type_[{j.queue, j.type}];
+    by_type.failed++;
     running_.erase(j.id);
     std::string queue = queues_[j.queue].name;
     if (!permanent && j.attempts < j.max_attempts) {
@@ -816,6 +905,7 @@ class Engine::Impl {
       return;
     }
     dead_++;
+    by_type.dead++;
     counters_[j.queue].dead++;
     j.state = JobState::kDead;
     MarkDirty(j, error, "", now);
@@ -1111,6 +1201,15 @@ class Engine::Impl {
   int64_t processed_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t failed_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dead_ ABSL_GUARDED_BY(mu_) = 0;
+  struct TypeCounters {
+    int64_t succeeded = 0, failed = 0, dead = 0;
+  };
+  // By (queue index, interned type).
+  absl::flat_hash_map<std::pair<uint32_t, const std::string*>, TypeCounters> by_type_
+      ABSL_GUARDED_BY(mu_);
+  int64_t latency_buckets_[std::size(kStartLatencyBuckets)] ABSL_GUARDED_BY(mu_) = {};
+  int64_t latency_count_ ABSL_GUARDED_BY(mu_) = 0;
+  double latency_sum_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<float> latency_ ABSL_GUARDED_BY(mu_);
   size_t latency_next_ ABSL_GUARDED_BY(mu_) = 0;
 
@@ -1212,6 +1311,7 @@ Result<std::vector<table::QueueCounts>> Engine::QueueStats() {
     HERALD_ASSIGN_OR_RETURN(out, table::CountByQueue(txn));
     return absl::OkStatus();
   }));
+  impl_->AddLiveCounts(out);
   return out;
 }
 

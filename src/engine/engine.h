@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,10 @@ struct JobEvent {
 using EventListener = std::function<void(const JobEvent&)>;
 
 // Live figures of this process, for benchmarks and metrics.
+// Upper bounds (seconds) of the start-latency histogram's buckets (Prometheus `le`).
+inline constexpr double kStartLatencyBuckets[] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
 struct EngineMetrics {
   int64_t processed = 0;  // attempts that succeeded
   int64_t failed = 0;     // attempts that failed
@@ -79,6 +84,20 @@ struct EngineMetrics {
   int64_t unfinished = 0;  // jobs held in memory
   // Enqueue-to-start latency (from the later of commit and run_at), over recent starts.
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;
+  // The same latency since start-up as a histogram: starts at or under each bound of
+  // kStartLatencyBuckets (not cumulative), plus the total count and sum.
+  int64_t latency_buckets[std::size(kStartLatencyBuckets)] = {};
+  int64_t latency_count = 0;
+  double latency_sum_seconds = 0;
+  // Outcomes by queue and job type since start-up, in (queue, type) order.
+  struct ByType {
+    std::string queue;
+    std::string type;
+    int64_t succeeded = 0;  // attempts
+    int64_t failed = 0;     // attempts
+    int64_t dead = 0;       // jobs
+  };
+  std::vector<ByType> by_type;
 };
 
 class Engine {

@@ -484,6 +484,23 @@ TEST_F(EngineTest, QueueStatsCountStatesAndLifetimeTotals) {
   EXPECT_EQ(c.by_state[static_cast<int>(JobState::kDead)], 1);
   EXPECT_EQ(c.succeeded_total, 1);
   EXPECT_EQ(c.dead_total, 1);
+  EXPECT_EQ(c.completed_last_minute, 1);
+  EXPECT_EQ(c.failed_last_minute, 1);
+  clock_.Advance(absl::Seconds(59));
+  EXPECT_EQ(engine_->QueueStats()->front().completed_last_minute, 1);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(engine_->QueueStats()->front().completed_last_minute, 0);
+  EXPECT_EQ(engine_->QueueStats()->front().failed_last_minute, 0);
+
+  EngineMetrics m = engine_->Metrics();
+  ASSERT_EQ(m.by_type.size(), 2u);
+  EXPECT_EQ(m.by_type[0].type, "noop");
+  EXPECT_EQ(m.by_type[0].succeeded, 1);
+  EXPECT_EQ(m.by_type[1].type, "permanent");
+  EXPECT_EQ(m.by_type[1].failed, 1);
+  EXPECT_EQ(m.by_type[1].dead, 1);
+  EXPECT_EQ(m.latency_count, 2);  // both started at once on the manual clock
+  EXPECT_EQ(m.latency_buckets[0], 2);
 }
 
 // The finished counts are kept by every change rather than counted: compare them with a

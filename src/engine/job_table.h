@@ -112,7 +112,13 @@ struct QueueCounts {
   int64_t failed_total = 0;     // failed attempts
   int64_t dead_total = 0;
   bool paused = false;
+  // Throughput of this process over the last 60 seconds (Engine::QueueStats only).
+  int64_t completed_last_minute = 0;
+  int64_t failed_last_minute = 0;  // failed attempts
 };
+// Every queue the store knows of, with its finished counts (by_state[4..6]), lifetime
+// counters and pause flag. Unfinished counts (by_state[0..3]) are left at zero: the engine
+// holds those jobs in memory and counts them there (Engine::QueueStats).
 Result<std::vector<QueueCounts>> CountByQueue(store::Txn& txn);
 
 }  // namespace herald::engine::table

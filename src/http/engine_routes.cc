@@ -106,7 +106,10 @@ boost::json::value QueueToJson(const engine::table::QueueCounts& c) {
                              {"cancelled", n(JobState::kCancelled)},
                              {"processed_total", c.succeeded_total},
                              {"failed_attempts_total", c.failed_total},
-                             {"dead_total", c.dead_total}};
+                             {"dead_total", c.dead_total},
+                             {"throughput",
+                              {{"completed_per_minute", c.completed_last_minute},
+                               {"failed_per_minute", c.failed_last_minute}}}};
 }
 
 Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string prefix) {

@@ -82,10 +82,28 @@ std::string Metrics(const OpsDeps& deps) {
   line("# HELP herald_engine_unfinished_jobs Unfinished jobs held in memory.");
   line("# TYPE herald_engine_unfinished_jobs gauge");
   line(StrCat("herald_engine_unfinished_jobs ", m.unfinished));
-  line("# HELP herald_job_start_latency_seconds Enqueue (or run_at) to start, recent jobs.");
-  line("# TYPE herald_job_start_latency_seconds summary");
-  line(StrCat("herald_job_start_latency_seconds{quantile=\"0.5\"} ", m.latency_p50_ms / 1000));
-  line(StrCat("herald_job_start_latency_seconds{quantile=\"0.99\"} ", m.latency_p99_ms / 1000));
+  line(
+      "# HELP herald_jobs_total Job outcomes in this process by queue and type (attempts "
+      "succeeded or failed; jobs gone dead).");
+  line("# TYPE herald_jobs_total counter");
+  for (const engine::EngineMetrics::ByType& t : m.by_type) {
+    const std::string labels =
+        StrCat("queue=\"", Label(t.queue), "\",type=\"", Label(t.type), "\",outcome=\"");
+    line(StrCat("herald_jobs_total{", labels, "succeeded\"} ", t.succeeded));
+    line(StrCat("herald_jobs_total{", labels, "failed\"} ", t.failed));
+    line(StrCat("herald_jobs_total{", labels, "dead\"} ", t.dead));
+  }
+  line("# HELP herald_job_start_latency_seconds Enqueue (or run_at) to start of each attempt.");
+  line("# TYPE herald_job_start_latency_seconds histogram");
+  int64_t cumulative = 0;
+  for (size_t i = 0; i < std::size(engine::kStartLatencyBuckets); ++i) {
+    cumulative += m.latency_buckets[i];
+    line(StrCat("herald_job_start_latency_seconds_bucket{le=\"", engine::kStartLatencyBuckets[i],
+                "\"} ", cumulative));
+  }
+  line(StrCat("herald_job_start_latency_seconds_bucket{le=\"+Inf\"} ", m.latency_count));
+  line(StrCat("herald_job_start_latency_seconds_sum ", m.latency_sum_seconds));
+  line(StrCat("herald_job_start_latency_seconds_count ", m.latency_count));
 
   auto stats = deps.engine->QueueStats();
   if (stats.ok()) {

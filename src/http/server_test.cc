@@ -279,6 +279,24 @@ TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   EXPECT_NE(r.body.find("herald_http_request_duration_seconds_bucket"), std::string::npos);
 }
 
+TEST_F(ServerTest, MetricsCountJobsByQueueAndTypeWithAStartLatencyHistogram) {
+  Client c(server_->port());
+  ASSERT_EQ(
+      c.Send("POST", "/api/jobs", R"({"type":"noop","queue":"mail"})", As("jobs:create")).status,
+      201);
+  ASSERT_EQ(engine_->RunDue(), 1);
+  auto r = c.Send("GET", "/metrics");
+  EXPECT_NE(r.body.find(R"(herald_jobs_total{queue="mail",type="noop",outcome="succeeded"} 1)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("# TYPE herald_job_start_latency_seconds histogram"), std::string::npos);
+  EXPECT_NE(r.body.find(R"(herald_job_start_latency_seconds_bucket{le="+Inf"} 1)"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("herald_job_start_latency_seconds_count 1"), std::string::npos);
+  auto q = c.Send("GET", "/api/queues", "", As("queues:read")).Json();
+  EXPECT_EQ(q.at("data").at(0).at("throughput").at("completed_per_minute").as_int64(), 1) << q;
+}
+
 TEST_F(ServerTest, OpenApiDocumentsEveryRegisteredRoute) {
   Client c(server_->port());
   auto doc = c.Send("GET", "/api/openapi.json").Json();
