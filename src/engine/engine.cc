@@ -549,6 +549,10 @@ class Engine::Impl {
 
   store::Store& store() { return store_; }
   const core::Clock& clock() const { return clock_; }
+  bool started() const {
+    absl::MutexLock l(&mu_);
+    return started_;
+  }
 
   // Adds the unfinished jobs held in memory and the last minute's throughput to `counts` (by queue
   // name, adding queues that are missing), keeping the queue-name order.
@@ -1306,12 +1310,14 @@ Result<std::vector<Job>> Engine::List(const table::ListFilter& filter) {
 }
 
 Result<std::vector<table::QueueCounts>> Engine::QueueStats() {
+  // Only a started engine holds every unfinished job in memory (the CLI's does not).
+  const bool started = impl_->started();
   std::vector<table::QueueCounts> out;
   HERALD_RETURN_IF_ERROR(impl_->store().Read([&](store::Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(out, table::CountByQueue(txn));
+    HERALD_ASSIGN_OR_RETURN(out, table::CountByQueue(txn, !started));
     return absl::OkStatus();
   }));
-  impl_->AddLiveCounts(out);
+  if (started) impl_->AddLiveCounts(out);
   return out;
 }
 

@@ -397,7 +397,7 @@ Result<std::vector<std::string>> PausedQueues(Txn& txn) {
   return out;
 }
 
-Result<std::vector<QueueCounts>> CountByQueue(Txn& txn) {
+Result<std::vector<QueueCounts>> CountByQueue(Txn& txn, bool unfinished) {
   std::map<std::string, QueueCounts, std::less<>> by_queue;
   auto entry = [&](std::string_view q) -> QueueCounts& {
     auto it = by_queue.find(q);
@@ -408,11 +408,15 @@ Result<std::vector<QueueCounts>> CountByQueue(Txn& txn) {
     return it->second;
   };
   HERALD_RETURN_IF_ERROR(
-      txn.Query("SELECT queue, state, n FROM finished_counts WHERE n != 0", {}, [&](const Row& r) {
-        int state = static_cast<int>(r.Int(1));
-        if (state >= 0 && state < 7) entry(r.Text(0)).by_state[state] = r.Int(2);
-        return true;
-      }));
+      txn.Query(unfinished ? "SELECT queue, state, count(*) FROM jobs WHERE state < 4"
+                             " GROUP BY queue, state"
+                             " UNION ALL SELECT queue, state, n FROM finished_counts WHERE n != 0"
+                           : "SELECT queue, state, n FROM finished_counts WHERE n != 0",
+                {}, [&](const Row& r) {
+                  int state = static_cast<int>(r.Int(1));
+                  if (state >= 0 && state < 7) entry(r.Text(0)).by_state[state] = r.Int(2);
+                  return true;
+                }));
   HERALD_RETURN_IF_ERROR(
       txn.Query("SELECT queue, succeeded, failed, dead FROM queue_counters", {}, [&](const Row& r) {
         QueueCounts& c = entry(r.Text(0));

@@ -117,8 +117,9 @@ struct QueueCounts {
   int64_t failed_last_minute = 0;  // failed attempts
 };
 // Every queue the store knows of, with its finished counts (by_state[4..6]), lifetime
-// counters and pause flag. Unfinished counts (by_state[0..3]) are left at zero: the engine
-// holds those jobs in memory and counts them there (Engine::QueueStats).
-Result<std::vector<QueueCounts>> CountByQueue(store::Txn& txn);
+// counters and pause flag. Unfinished counts (by_state[0..3]) are read too if `unfinished`
+// (a scan of the unfinished jobs); a running engine leaves them out and counts the jobs it
+// holds in memory instead (Engine::QueueStats).
+Result<std::vector<QueueCounts>> CountByQueue(store::Txn& txn, bool unfinished);
 
 }  // namespace herald::engine::table

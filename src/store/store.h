@@ -129,8 +129,9 @@ class Store {
   virtual Status Migrate(std::string_view module, std::span<const Migration> migrations) = 0;
 
   // Calls `fn` on the writer thread, between transactions, whenever another process (or
-  // connection) has committed to the store since the last call; checked after every
-  // transaction and at least every poll interval otherwise. Returns a handle for
+  // connection) has committed to the store since the last call; checked before every batch
+  // of writes (so a Write returns only after the listeners heard of what was committed
+  // before it began) and at least every poll interval otherwise. Returns a handle for
   // RemoveExternalChangeListener.
   virtual int AddExternalChangeListener(std::function<void()> fn) = 0;
   // Unregisters a listener; once this returns the listener is not running and never will be.

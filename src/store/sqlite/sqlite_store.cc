@@ -325,16 +325,21 @@ class SqliteStore::Impl {
           queue_.pop_front();
         }
       }
+      // Before the batch: a writer that saw another process commit hears of it before its
+      // own Write returns.
+      NotifyExternalChanges();
       if (!batch.empty()) RunBatch(batch);
       batch.clear();
-      absl::MutexLock l(&listeners_mu_);
-      if (!listeners_.empty()) {
-        int64_t v = ReadDataVersion();
-        if (v != data_version_) {
-          data_version_ = v;
-          for (auto& [handle, fn] : listeners_) fn();
-        }
-      }
+    }
+  }
+
+  void NotifyExternalChanges() {
+    absl::MutexLock l(&listeners_mu_);
+    if (listeners_.empty()) return;
+    int64_t v = ReadDataVersion();
+    if (v != data_version_) {
+      data_version_ = v;
+      for (auto& [handle, fn] : listeners_) fn();
     }
   }
 
