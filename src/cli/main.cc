@@ -29,6 +29,7 @@
 #include "engine/cron.h"
 #include "http/auth_routes.h"
 #include "http/engine_routes.h"
+#include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/server.h"
 
@@ -219,7 +220,7 @@ int Serve(const Common& common, bool demo) {
               << std::flush;
   }
 
-  // HTTP: the engine's, the auth module's and the operations routes.
+  // HTTP: the engine's, the auth module's, the notifications' and the operations routes.
   std::atomic<bool> running{false};
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -229,6 +230,7 @@ int Serve(const Common& common, bool demo) {
                [&running] { return running.load(); }, kVersion});
   http::AddAuthRoutes(router, *r.auth);
   http::AddEngineRoutes(router, *r.engine, *r.scheduler);
+  http::AddNotifyRoutes(router, *r.notifier, *r.templates, *r.store);
   auth::RateLimiter limiter(RateLimits(r.config));
   http::ServerOptions http_options = HttpOptions(r.config);
   auto created = http::Server::Create(

@@ -8,14 +8,49 @@
 #include <fstream>
 #include <system_error>
 
+#include "absl/strings/str_split.h"
 #include "auth/crypto.h"
-
 #include "core/strings.h"
 #include "engine/builtin_handlers.h"
+#include "notify/log_provider.h"
+#include "notify/smtp_provider.h"
 
 namespace herald::cli {
 
 void RegisterHandlers(engine::Engine& engine) { engine::RegisterBuiltinHandlers(engine); }
+
+namespace {
+
+// The providers of each channel, in the configured priority order.
+Result<std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>>> NotifyProviders(
+    const core::Config::Notify& config, store::Store& store) {
+  std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>> out;
+  for (absl::string_view name : absl::StrSplit(ToAbsl(config.email_providers), ',')) {
+    if (name == "log") {
+      out[notify::Channel::kEmail].push_back(std::make_unique<notify::LogProvider>(
+          notify::Channel::kEmail, store, core::Clock::Real()));
+    } else if (name == "smtp") {
+      notify::SmtpOptions o;
+      o.url = config.smtp_url;
+      HERALD_ASSIGN_OR_RETURN(o.tls, notify::ParseSmtpTls(config.smtp_tls));
+      o.username = config.smtp_username;
+      o.password = config.smtp_password;
+      o.pool = config.smtp_pool;
+      o.rate = config.smtp_rate;
+      o.timeout = config.smtp_timeout;
+      HERALD_ASSIGN_OR_RETURN(auto smtp, notify::SmtpProvider::Create(o, core::Clock::Real()));
+      out[notify::Channel::kEmail].push_back(std::move(smtp));
+    }
+  }
+  // The other channels' providers come with their own issue; meanwhile they log.
+  for (notify::Channel c :
+       {notify::Channel::kSms, notify::Channel::kWhatsApp, notify::Channel::kChat}) {
+    out[c].push_back(std::make_unique<notify::LogProvider>(c, store, core::Clock::Real()));
+  }
+  return out;
+}
+
+}  // namespace
 
 namespace {
 
@@ -64,6 +99,7 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_RETURN_IF_ERROR(engine::Engine::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(engine::Scheduler::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(auth::Authenticator::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(notify::Notifier::Migrate(*rt->store));
   auth::AuthOptions auth_options;
   HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret, JwtSecret(config));
   auth_options.token_ttl = config.auth.token_ttl;
@@ -72,9 +108,23 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   for (auto& [name, secret] : services) auth_options.service_secrets[name] = secret;
   HERALD_ASSIGN_OR_RETURN(rt->auth, auth::Authenticator::Create(*rt->store, core::Clock::Real(),
                                                                 std::move(auth_options)));
+  // Seed 001: each notification channel's queue runs 3 deliveries at once unless configured.
+  core::Config::Engine engine_config = config.engine;
+  for (std::string_view channel : {"email", "sms", "whatsapp", "chat"}) {
+    int& concurrency = engine_config.queues[StrCat("notify.", channel)].concurrency;
+    if (concurrency == 0) concurrency = 3;
+  }
   HERALD_ASSIGN_OR_RETURN(rt->engine,
-                          engine::Engine::Create(*rt->store, core::Clock::Real(), config.engine));
+                          engine::Engine::Create(*rt->store, core::Clock::Real(), engine_config));
   RegisterHandlers(*rt->engine);
+  HERALD_ASSIGN_OR_RETURN(
+      rt->templates,
+      notify::TemplateStore::Create(*rt->store, core::Clock::Real(), config.notify.default_locale));
+  HERALD_ASSIGN_OR_RETURN(auto providers, NotifyProviders(config.notify, *rt->store));
+  HERALD_ASSIGN_OR_RETURN(
+      rt->notifier,
+      notify::Notifier::Create(*rt->store, *rt->engine, *rt->templates, core::Clock::Real(),
+                               config.notify, std::move(providers)));
   HERALD_ASSIGN_OR_RETURN(
       rt->scheduler,
       engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(), config.scheduler));

@@ -10,6 +10,8 @@
 #include "core/config.h"
 #include "engine/engine.h"
 #include "engine/scheduler.h"
+#include "notify/notifier.h"
+#include "notify/template_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::cli {
@@ -20,6 +22,8 @@ struct Runtime {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<engine::Scheduler> scheduler;
   std::unique_ptr<auth::Authenticator> auth;
+  std::unique_ptr<notify::TemplateStore> templates;
+  std::unique_ptr<notify::Notifier> notifier;
 };
 
 // Opens the store (creating its folder), applies every module's migrations, registers every

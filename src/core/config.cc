@@ -16,8 +16,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "toml++/toml.h"
@@ -103,6 +105,29 @@ std::string CheckLogFormat(std::string_view v) {
   return ParseLogFormat(v).ok() ? "" : "must be one of text, json";
 }
 
+std::string CheckEmailProviders(std::string_view v) {
+  if (v.empty()) return "must name at least one of smtp, log";
+  for (absl::string_view p : absl::StrSplit(ToAbsl(v), ',')) {
+    if (p != "smtp" && p != "log") return "must be a comma-separated list of smtp, log";
+  }
+  return "";
+}
+std::string CheckSmtpUrl(std::string_view v) {
+  if (v.empty() || v.starts_with("smtp://") || v.starts_with("smtps://")) return "";
+  return "must start with smtp:// or smtps://";
+}
+std::string CheckSmtpTls(std::string_view v) {
+  return v == "required" || v == "opportunistic" || v == "off"
+             ? ""
+             : "must be one of required, opportunistic, off";
+}
+std::string CheckLocale(std::string_view v) {
+  const bool ok = v.size() >= 2 && v.size() <= 16 && std::all_of(v.begin(), v.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+                  });
+  return ok ? "" : "must be a locale such as fr, en or fr-BE";
+}
+
 const std::vector<KeySpec>& Keys() {
   static const std::vector<KeySpec>* keys = new std::vector<KeySpec>{
       {HERALD_CONFIG_FIELD(store, path, kString), .check = CheckNonEmpty},
@@ -135,6 +160,19 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(auth, remember_me_ttl, kDuration), .min_duration = absl::Seconds(1)},
       {HERALD_CONFIG_FIELD(auth, admin_email, kString), .check = CheckNonEmpty},
       {HERALD_CONFIG_FIELD(auth, service_secrets, kString), .check = CheckServiceSecrets},
+      {HERALD_CONFIG_FIELD(notify, email_providers, kString), .check = CheckEmailProviders},
+      {HERALD_CONFIG_FIELD(notify, smtp_url, kString), .check = CheckSmtpUrl},
+      {HERALD_CONFIG_FIELD(notify, smtp_tls, kString), .check = CheckSmtpTls},
+      {HERALD_CONFIG_FIELD(notify, smtp_username, kString)},
+      {HERALD_CONFIG_FIELD(notify, smtp_password, kString)},
+      {HERALD_CONFIG_FIELD(notify, from, kString), .check = CheckNonEmpty},
+      {HERALD_CONFIG_FIELD(notify, smtp_pool, kInt), .min = 1, .max = 100},
+      {HERALD_CONFIG_FIELD(notify, smtp_rate, kInt), .min = 0, .max = 100'000},
+      {HERALD_CONFIG_FIELD(notify, smtp_timeout, kDuration), .min_duration = absl::Seconds(1)},
+      {HERALD_CONFIG_FIELD(notify, attempts_per_provider, kInt), .min = 1, .max = 100},
+      {HERALD_CONFIG_FIELD(notify, breaker_failures, kInt), .min = 1, .max = 1000},
+      {HERALD_CONFIG_FIELD(notify, breaker_cooldown, kDuration), .min_exclusive = true},
+      {HERALD_CONFIG_FIELD(notify, default_locale, kString), .check = CheckLocale},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -143,8 +181,8 @@ const std::vector<KeySpec>& Keys() {
 
 #undef HERALD_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 6> kSections = {"store", "engine", "scheduler",
-                                                       "http",  "auth",   "log"};
+constexpr std::array<std::string_view, 7> kSections = {"store", "engine", "scheduler", "http",
+                                                       "auth",  "notify", "log"};
 
 const KeySpec* FindKey(std::string_view section, std::string_view name) {
   for (const KeySpec& spec : Keys()) {
@@ -333,6 +371,16 @@ void CheckConfig(const Config& config, const Origins& origins, const std::set<st
                  herald::StrCat("engine.heartbeat: must be less than engine.lease: heartbeat is ",
                                 describe(config.engine.heartbeat, heartbeat_origin), ", lease is ",
                                 describe(config.engine.lease, lease_origin)));
+  }
+  if (!bad.contains("notify.email_providers") && !bad.contains("notify.smtp_url") &&
+      config.notify.smtp_url.empty() &&
+      absl::c_linear_search(
+          std::vector<std::string>(absl::StrSplit(ToAbsl(config.notify.email_providers), ',')),
+          "smtp")) {
+    problems.Add(FindOrigin(origins, "notify.email_providers")
+                     ? FindOrigin(origins, "notify.email_providers")->order
+                     : kNoOrigin,
+                 "notify.smtp_url: must be set when notify.email_providers lists smtp");
   }
 
   for (const auto& [name, queue] : config.engine.queues) {

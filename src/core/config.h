@@ -83,6 +83,24 @@ struct Config {
     std::string service_secrets;
   } auth;
 
+  struct Notify {
+    // Email providers in priority order, comma-separated: "smtp", "log" (records what would
+    // be sent, viewable at GET /api/notifications/outbox).
+    std::string email_providers = "log";
+    std::string smtp_url;               // smtp://host:587 (STARTTLS) or smtps://host:465
+    std::string smtp_tls = "required";  // STARTTLS on smtp://: required, opportunistic, off
+    std::string smtp_username;
+    std::string smtp_password;  // better set through HERALD_NOTIFY_SMTP_PASSWORD
+    std::string from = "Herald <no-reply@herald.local>";  // default From of emails
+    int smtp_pool = 5;                                    // connections kept open and reused
+    int smtp_rate = 10;                                   // messages per second; 0 = unlimited
+    absl::Duration smtp_timeout = absl::Seconds(30);
+    int attempts_per_provider = 3;  // tries of one provider before the next one
+    int breaker_failures = 5;       // consecutive failures that open a provider's circuit
+    absl::Duration breaker_cooldown = absl::Seconds(30);  // open, then one trial (half-open)
+    std::string default_locale = "fr";  // templates: requested, then this, then "en"
+  } notify;
+
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text or json (one JSON object per line)

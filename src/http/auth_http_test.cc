@@ -8,6 +8,7 @@
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "http/engine_routes.h"
+#include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
@@ -37,6 +38,7 @@ class AuthHttpTest : public ::testing::Test {
     AddOpsRoutes(router_, {store_, engine_, scheduler_, nullptr, [] { return true; }, "test"});
     AddAuthRoutes(router_, *auth_);
     AddEngineRoutes(router_, *engine_, *scheduler_);
+    AddNotifyRoutes(router_, *stack_->notifier, *stack_->templates, *store_);
     auth::RateLimiterOptions lo;
     lo.default_limit = {100000, absl::Seconds(1)};
     lo.route_classes["auth"] = {12, absl::Minutes(1)};

@@ -205,31 +205,15 @@ Result<Response> ListJobs(engine::Engine& e, Request& req) {
   if (auto s = req.Query("state")) {
     HERALD_ASSIGN_OR_RETURN(f.state, StateFrom(*s));
   }
-  auto time_param = [&](std::string_view name) -> Result<std::optional<absl::Time>> {
-    auto v = req.Query(name);
-    if (!v) return std::optional<absl::Time>();
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, std::string(*v), &t, &err)) {
-      return absl::InvalidArgumentError(StrCat(name, ": expected an RFC 3339 time"));
-    }
-    return std::optional<absl::Time>(t);
-  };
-  HERALD_ASSIGN_OR_RETURN(f.created_from, time_param("from"));
-  HERALD_ASSIGN_OR_RETURN(f.created_to, time_param("to"));
+  HERALD_ASSIGN_OR_RETURN(f.created_from, QueryTime(req, "from"));
+  HERALD_ASSIGN_OR_RETURN(f.created_to, QueryTime(req, "to"));
   if (auto a = req.Query("cursor")) {
     auto id = core::Id::Parse(*a);
     if (!id.ok()) return absl::InvalidArgumentError("cursor: not a cursor from a previous page");
     f.after = *id;
   }
-  if (auto l = req.Query("limit")) {
-    int limit = 0;
-    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || p != l->data() + l->size() || limit < 1 || limit > 1000) {
-      return absl::InvalidArgumentError("limit: must be an integer in 1..1000");
-    }
-    f.limit = limit;
-  }
+  HERALD_ASSIGN_OR_RETURN(auto limit, QueryInt(req, "limit", 1, 1000));
+  if (limit) f.limit = static_cast<int>(*limit);
   HERALD_ASSIGN_OR_RETURN(auto jobs, e.List(f));
   boost::json::array data;
   for (const Job& j : jobs) data.push_back(JobToJson(j));

@@ -1,5 +1,7 @@
 #include "http/json_fields.h"
 
+#include <charconv>
+
 #include <algorithm>
 
 #include "core/config.h"
@@ -87,6 +89,29 @@ Result<std::optional<absl::Time>> Fields::Time(std::string_view name) const {
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+Result<std::optional<absl::Time>> QueryTime(const Request& request, std::string_view name) {
+  auto v = request.Query(name);
+  if (!v) return std::optional<absl::Time>();
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(*v), &t, &err)) {
+    return absl::InvalidArgumentError(StrCat(name, ": expected an RFC 3339 time"));
+  }
+  return std::optional<absl::Time>(t);
+}
+
+Result<std::optional<int64_t>> QueryInt(const Request& request, std::string_view name, int64_t min,
+                                        int64_t max) {
+  auto v = request.Query(name);
+  if (!v) return std::optional<int64_t>();
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max) {
+    return absl::InvalidArgumentError(StrCat(name, ": must be an integer in ", min, "..", max));
+  }
+  return std::optional<int64_t>(n);
 }
 
 }  // namespace herald::http

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "boost/json/value.hpp"
 #include "core/status.h"
+#include "http/message.h"
 
 namespace herald::http {
 
@@ -39,5 +40,11 @@ class Fields {
 
 // RFC 3339 with milliseconds, in UTC ("2026-01-30T03:00:00.000Z").
 std::string Rfc3339(absl::Time t);
+
+// Query parameters (InvalidArgument naming the parameter; nullopt when absent): an RFC 3339
+// time, and an integer within [min, max].
+Result<std::optional<absl::Time>> QueryTime(const Request& request, std::string_view name);
+Result<std::optional<int64_t>> QueryInt(const Request& request, std::string_view name, int64_t min,
+                                        int64_t max);
 
 }  // namespace herald::http

@@ -1,6 +1,7 @@
 // Fuzz target for what a client controls in a request: the raw HTTP/1.1 bytes (Beast's
 // parser, as the server configures it), the path matched against the router's patterns, and
-// the JSON bodies of the job and schedule routes. Must never crash; errors must be 4xx.
+// the JSON bodies of the job, schedule and notification routes. Must never crash; errors must be
+// 4xx.
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "boost/json/parse.hpp"
 #include "http/engine_routes.h"
 #include "http/message.h"
+#include "http/notify_routes.h"
 #include "http/router.h"
 
 namespace {
@@ -54,6 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!jec && v.is_object()) {
     auto spec = herald::http::JobSpecFromJson(v.as_object());
     if (!spec.ok() && herald::http::HttpStatus(spec.status()) != 400) std::abort();
+    auto send = herald::http::ParseSendRequest(herald::notify::Channel::kEmail, v.as_object());
+    if (!send.ok() && herald::http::HttpStatus(send.status()) != 400) std::abort();
   }
   herald::http::Response r =
       herald::http::ErrorResponse(absl::InvalidArgumentError(std::string(text)));

@@ -6,6 +6,7 @@
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "http/engine_routes.h"
+#include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
@@ -28,6 +29,7 @@ class ServerTest : public ::testing::Test {
     engine_ = stack_->engine.get();
     scheduler_ = stack_->scheduler.get();
     AddEngineRoutes(router_, *engine_, *scheduler_);
+    AddNotifyRoutes(router_, *stack_->notifier, *stack_->templates, *store_);
     AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
                            [] { return true; }, "test"});
     ServerOptions options;
@@ -309,6 +311,135 @@ TEST_F(ServerTest, OpenApiDocumentsEveryRegisteredRoute) {
     EXPECT_TRUE(paths.at(route.pattern).as_object().contains(method))
         << route.method << " " << route.pattern;
   }
+}
+
+TEST_F(ServerTest, NotificationRoutesFollowTheSeedShapes) {
+  Client c(server_->port());
+  const auto can = As("notifications:create,notifications:read,templates:read,templates:update");
+  // Seed 003 flow 4: the send request and its 201 response.
+  auto sent = c.Send("POST", "/api/notifications/email", R"({
+      "to": "user@example.com", "template": "ticket_generated",
+      "data": {"event_title": "Tech Conference 2026",
+               "ticket_url": "https://app.eventplanner.com/tickets/789", "guest_name": "John Doe"},
+      "options": {"priority": "high", "scheduledAt": "2026-01-30T03:00:00Z"}, "eventId": 456})",
+                     can);
+  ASSERT_EQ(sent.status, 201) << sent.body;
+  auto data = sent.Json().at("data");
+  EXPECT_EQ(sent.Json().at("success"), boost::json::value(true));
+  EXPECT_EQ(data.at("status").as_string(), "pending");
+  const std::string id(data.at("notificationId").as_string());
+  stack_->clock.Advance(absl::Hours(24 * 400));  // past scheduledAt
+  ASSERT_EQ(engine_->RunDue(), 1);
+
+  auto status = c.Send("GET", "/api/notifications/" + id + "/status", "", can);
+  ASSERT_EQ(status.status, 200) << status.body;
+  auto st = status.Json().at("data");
+  EXPECT_EQ(st.at("notificationId").as_string(), id);
+  EXPECT_EQ(st.at("type").as_string(), "email");
+  EXPECT_EQ(st.at("status").as_string(), "sent");
+  EXPECT_EQ(st.at("recipient").as_string(), "user@example.com");
+  EXPECT_EQ(st.at("subject").as_string(), "Vos billets pour Tech Conference 2026 sont prêts");
+  EXPECT_EQ(st.at("template").as_string(), "ticket_generated");
+  EXPECT_EQ(st.at("provider").as_string(), "log");
+  EXPECT_EQ(st.at("priority").as_string(), "high");
+  EXPECT_EQ(st.at("eventId").as_int64(), 456);
+  EXPECT_FALSE(st.at("providerMessageId").as_string().empty());
+  EXPECT_TRUE(st.at("sentAt").is_string());
+
+  auto outbox = c.Send("GET", "/api/notifications/outbox", "", can).Json();
+  EXPECT_EQ(outbox.at("data").at(0).at("notificationId").as_string(), id);
+  auto history = c.Send("GET", "/api/notifications/history?channel=email&status=sent", "", can);
+  EXPECT_EQ(history.Json().at("data").as_array().size(), 1u) << history.body;
+  auto stats = c.Send("GET", "/api/notifications/statistics", "", can).Json();
+  EXPECT_EQ(stats.at("data").at("byChannel").at("email").at("sent").as_int64(), 1);
+}
+
+TEST_F(ServerTest, NotificationMistakesAreClearErrors) {
+  Client c(server_->port());
+  const auto can = As("notifications:create,notifications:read");
+  auto send = [&](const std::string& body) {
+    return c.Send("POST", "/api/notifications/email", body, can);
+  };
+  EXPECT_EQ(send("{not json").status, 400);
+  EXPECT_EQ(send(R"({"template":"welcome"})").status, 400);  // no to
+  EXPECT_EQ(send(R"({"to":"x@example.com","template":"welcome","tpl":1})").status, 400);
+  EXPECT_EQ(send(R"({"to":"x@example.com","template":7})").status, 400);
+  EXPECT_EQ(send(R"({"to":"not an address","template":"welcome"})").status, 400);
+  EXPECT_EQ(
+      send(R"({"to":"x@example.com","template":"welcome","options":{"priority":"max"}})").status,
+      400);
+  EXPECT_EQ(send(R"({"to":"x@example.com","template":"welcome",
+                     "attachments":[{"filename":"a.pdf","content":"***"}]})")
+                .status,
+            400);
+  auto unknown = send(R"({"to":"x@example.com","template":"no-such-template"})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(ErrorCode(unknown), "not_found");
+  EXPECT_EQ(c.Send("GET", "/api/notifications/nope/status", "", can).status, 404);
+  EXPECT_EQ(c.Send("POST", "/api/notifications/email",
+                   R"({"to":"x@example.com","template":"welcome"})", As("notifications:read"))
+                .status,
+            403);
+  EXPECT_EQ(c.Send("GET", "/api/notifications/history", "").status, 401);
+  EXPECT_TRUE(
+      c.Send("GET", "/api/notifications/history", "", can).Json().at("data").as_array().empty());
+}
+
+TEST_F(ServerTest, IdempotencyKeyReplaysTheFirstAnswer) {
+  Client c(server_->port());
+  const auto can = As("notifications:create");
+  auto headers = can;
+  headers.emplace_back("Idempotency-Key", "welcome-jean");
+  const std::string body =
+      R"({"to":"jean@example.com","template":"welcome","data":{"first_name":"Jean"}})";
+  auto first = c.Send("POST", "/api/notifications/email", body, headers);
+  auto second = c.Send("POST", "/api/notifications/email", body, headers);
+  ASSERT_EQ(first.status, 201);
+  ASSERT_EQ(second.status, 201);
+  EXPECT_EQ(first.Json().at("data").at("notificationId"),
+            second.Json().at("data").at("notificationId"));
+  auto other = c.Send("POST", "/api/notifications/email",
+                      R"({"to":"paul@example.com","template":"welcome"})", headers);
+  EXPECT_EQ(other.status, 409);
+  EXPECT_EQ(engine_->RunDue(), 1);  // one notification, sent once
+}
+
+TEST_F(ServerTest, TemplatesArePreviewedVersionedAndCountSmsSegments) {
+  Client c(server_->port());
+  const auto can = As("templates:read,templates:update");
+  auto preview = c.Send("POST", "/api/templates/booking-confirmation-sms/preview",
+                        R"({"channel":"sms","locale":"fr",
+                            "data":{"bookingReference":"BK-42","serviceDate":"12/03"}})",
+                        can);
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  auto p = preview.Json().at("data");
+  EXPECT_EQ(p.at("body").as_string(), "Réservation BK-42 confirmée le 12/03. Merci  !");
+  EXPECT_EQ(p.at("sms").at("encoding").as_string(), "GSM-7");
+  EXPECT_EQ(p.at("sms").at("segments").as_int64(), 1);
+  bool reports_name = false;
+  for (const auto& m : p.at("missing").as_array()) reports_name |= m.as_string() == "customerName";
+  EXPECT_TRUE(reports_name) << p;
+
+  auto saved =
+      c.Send("PUT", "/api/templates/booking-confirmation-sms",
+             R"({"channel":"sms","locale":"fr","body":"RDV {{bookingReference}} 🎉"})", can);
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  EXPECT_EQ(saved.Json().at("data").at("version").as_int64(), 2);
+  auto emoji = c.Send("POST", "/api/templates/booking-confirmation-sms/preview",
+                      R"({"channel":"sms","data":{"bookingReference":"BK-42"}})", can)
+                   .Json()
+                   .at("data");
+  EXPECT_EQ(emoji.at("sms").at("encoding").as_string(), "UCS-2");
+  EXPECT_EQ(
+      c.Send("PUT", "/api/templates/x", R"({"channel":"sms","locale":"fr","body":"{{#a}}"})", can)
+          .status,
+      400);
+  EXPECT_EQ(c.Send("GET", "/api/templates/booking-confirmation-sms", "", can)
+                .Json()
+                .at("data")
+                .as_array()
+                .size(),
+            3u);  // fr v2, then fr v1 and en v1
 }
 
 }  // namespace

@@ -15,7 +15,10 @@ using testing::RunHerald;
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override { env_ = {"HERALD_STORE_PATH=" + dir_.File("herald.db")}; }
+  // Port 0: any free port, so that a server left on 8080 cannot break the tests.
+  void SetUp() override {
+    env_ = {"HERALD_STORE_PATH=" + dir_.File("herald.db"), "HERALD_HTTP_PORT=0"};
+  }
 
   testing::CommandResult Run(const std::vector<std::string>& args) { return RunHerald(args, env_); }
 

@@ -30,8 +30,8 @@ TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
   testing::TempDir dir;
   std::string db = dir.File("herald.db");
   std::string log = dir.File("serve.log");
-  std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_ENGINE_WORKERS=2",
-                                  "HERALD_LOG_LEVEL=warn"};
+  std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_HTTP_PORT=0",
+                                  "HERALD_ENGINE_WORKERS=2", "HERALD_LOG_LEVEL=warn"};
 
   core::Config config;
   config.store.path = db;

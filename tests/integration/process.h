@@ -45,12 +45,17 @@ inline CommandResult RunHerald(const std::vector<std::string>& args,
   return r;
 }
 
-// A running `herald` child process, output sent to `log_path`.
+// A running child process (by default the `herald` binary), output sent to `log_path`.
 class Child {
  public:
   Child(const std::vector<std::string>& args, const std::vector<std::string>& env,
-        const std::string& log_path) {
-    std::vector<std::string> argv_s = {HERALD_BINARY};
+        const std::string& log_path)
+      : Child(HERALD_BINARY, args, env, log_path) {}
+
+  // Runs `program` (a path, or a name looked up in PATH) with `args`.
+  Child(const std::string& program, const std::vector<std::string>& args,
+        const std::vector<std::string>& env, const std::string& log_path) {
+    std::vector<std::string> argv_s = {program};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
@@ -65,7 +70,9 @@ class Child {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    if (posix_spawn(&pid_, HERALD_BINARY, &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, program.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) {
+      pid_ = -1;
+    }
     posix_spawn_file_actions_destroy(&fa);
   }
   Child(const Child&) = delete;

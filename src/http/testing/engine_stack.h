@@ -1,7 +1,8 @@
 #pragma once
 // EngineStack: what the HTTP tests serve: a SQLite store in a fresh folder (migrated for the
-// engine, the scheduler and auth), an engine with the diagnostic job types and a scheduler,
-// both on a manual clock and driven by the test (no threads). Test-only.
+// engine, the scheduler, auth and notifications), an engine with the diagnostic job types, a
+// scheduler, and the notifier with the log provider on every channel, all on a manual clock
+// and driven by the test (no threads). Test-only.
 
 #include <memory>
 
@@ -12,6 +13,9 @@
 #include "engine/engine.h"
 #include "engine/scheduler.h"
 #include "gtest/gtest.h"
+#include "notify/log_provider.h"
+#include "notify/notifier.h"
+#include "notify/template_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::http::testing {
@@ -24,8 +28,18 @@ struct EngineStack {
     EXPECT_TRUE(engine::Engine::Migrate(*store).ok());
     EXPECT_TRUE(engine::Scheduler::Migrate(*store).ok());
     EXPECT_TRUE(auth::Authenticator::Migrate(*store).ok());
+    EXPECT_TRUE(notify::Notifier::Migrate(*store).ok());
     engine = std::move(engine::Engine::Create(*store, clock, core::Config::Engine{})).value();
     engine::RegisterBuiltinHandlers(*engine);
+    templates = std::move(notify::TemplateStore::Create(*store, clock, "fr")).value();
+    std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>> providers;
+    for (notify::Channel c : {notify::Channel::kEmail, notify::Channel::kSms,
+                              notify::Channel::kWhatsApp, notify::Channel::kChat}) {
+      providers[c].push_back(std::make_unique<notify::LogProvider>(c, *store, clock));
+    }
+    notifier = std::move(notify::Notifier::Create(*store, *engine, *templates, clock,
+                                                  core::Config::Notify{}, std::move(providers)))
+                   .value();
     EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
     scheduler =
         std::move(engine::Scheduler::Create(*store, *engine, clock, core::Config::Scheduler{}))
@@ -38,6 +52,8 @@ struct EngineStack {
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<engine::Scheduler> scheduler;
+  std::unique_ptr<notify::TemplateStore> templates;
+  std::unique_ptr<notify::Notifier> notifier;
 };
 
 }  // namespace herald::http::testing

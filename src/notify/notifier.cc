@@ -1,0 +1,684 @@
+#include "notify/notifier.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_join.h"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "core/log.h"
+#include "core/strings.h"
+#include "engine/job_table.h"
+
+namespace herald::notify {
+namespace {
+
+namespace json = boost::json;
+using engine::table::FromMicros;
+using engine::table::ToMicros;
+using store::Row;
+using store::Txn;
+using store::Value;
+
+constexpr store::Migration kMigrations[] = {
+    {1, "notifications", R"sql(
+CREATE TABLE notifications (
+  id                  TEXT PRIMARY KEY,
+  channel             TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  recipient           TEXT NOT NULL,
+  template            TEXT NOT NULL,
+  locale              TEXT NOT NULL,
+  subject             TEXT NOT NULL DEFAULT '',
+  high_priority       INTEGER NOT NULL,
+  request             TEXT NOT NULL,
+  provider            TEXT NOT NULL DEFAULT '',
+  provider_message_id TEXT NOT NULL DEFAULT '',
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  error_code          TEXT NOT NULL DEFAULT '',
+  error               TEXT NOT NULL DEFAULT '',
+  job_id              TEXT NOT NULL DEFAULT '',
+  idempotency_key     TEXT UNIQUE,
+  request_hash        TEXT NOT NULL DEFAULT '',
+  metadata            TEXT NOT NULL DEFAULT '{}',
+  created_by          TEXT NOT NULL DEFAULT '',
+  created_at          INTEGER NOT NULL,
+  scheduled_at        INTEGER,
+  sent_at             INTEGER,
+  updated_at          INTEGER NOT NULL
+);
+CREATE INDEX notifications_created ON notifications (created_at);
+CREATE TABLE notification_attempts (
+  notification_id TEXT NOT NULL,
+  attempt         INTEGER NOT NULL,
+  provider        TEXT NOT NULL,
+  outcome         TEXT NOT NULL,
+  code            TEXT NOT NULL,
+  message         TEXT NOT NULL,
+  latency_us      INTEGER NOT NULL,
+  at              INTEGER NOT NULL,
+  PRIMARY KEY (notification_id, attempt, provider)
+) WITHOUT ROWID;
+CREATE TABLE notification_attachments (
+  notification_id TEXT NOT NULL,
+  position        INTEGER NOT NULL,
+  filename        TEXT NOT NULL,
+  content_type    TEXT NOT NULL,
+  data_base64     TEXT NOT NULL,
+  PRIMARY KEY (notification_id, position)
+) WITHOUT ROWID;
+CREATE TABLE notification_outbox (
+  id              TEXT PRIMARY KEY,
+  notification_id TEXT NOT NULL,
+  channel         TEXT NOT NULL,
+  recipient       TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  attachments     TEXT NOT NULL,
+  created_at      INTEGER NOT NULL
+);
+)sql"},
+};
+
+constexpr std::string_view kColumns =
+    "id, channel, status, recipient, template, locale, subject, high_priority, provider,"
+    " provider_message_id, attempts, error_code, error, job_id, metadata, created_by,"
+    " created_at, scheduled_at, sent_at, updated_at";
+
+Value OptTime(const std::optional<absl::Time>& t) {
+  return t ? Value(ToMicros(*t)) : Value(std::monostate());
+}
+std::optional<absl::Time> RowTime(const Row& r, int col) {
+  if (r.IsNull(col)) return std::nullopt;
+  return FromMicros(r.Int(col));
+}
+
+Result<Notification> FromRow(const Row& r) {
+  Notification n;
+  n.id = r.Text(0);
+  HERALD_ASSIGN_OR_RETURN(n.channel, ParseChannel(r.Text(1)));
+  HERALD_ASSIGN_OR_RETURN(n.status, ParseStatus(r.Text(2)));
+  n.recipient = r.Text(3);
+  n.template_id = r.Text(4);
+  n.locale = r.Text(5);
+  n.subject = r.Text(6);
+  n.high_priority = r.Int(7) != 0;
+  n.provider = r.Text(8);
+  n.provider_message_id = r.Text(9);
+  n.attempts = static_cast<int>(r.Int(10));
+  n.error_code = r.Text(11);
+  n.error = r.Text(12);
+  n.job_id = r.Text(13);
+  boost::system::error_code ec;
+  json::value meta = json::parse(r.Text(14), ec);
+  if (!ec && meta.is_object()) n.metadata = std::move(meta.get_object());
+  n.created_by = r.Text(15);
+  n.created_at = FromMicros(r.Int(16));
+  n.scheduled_at = RowTime(r, 17);
+  n.sent_at = RowTime(r, 18);
+  n.updated_at = FromMicros(r.Int(19));
+  return n;
+}
+
+// What delivery needs from the request besides the notification's columns.
+json::object RequestJson(const SendRequest& r) {
+  return json::object{{"data", r.data}, {"subject", r.subject}, {"replyTo", r.reply_to}};
+}
+
+std::string RequestHash(const SendRequest& r) {
+  json::object o = RequestJson(r);
+  o["channel"] = ChannelName(r.channel);
+  o["to"] = r.to;
+  o["template"] = r.template_id;
+  o["locale"] = r.locale;
+  o["high"] = r.high_priority;
+  o["scheduledAt"] = r.scheduled_at ? ToMicros(*r.scheduled_at) : 0;
+  json::array files;
+  for (const AttachmentInput& a : r.attachments) {
+    files.push_back(json::object{
+        {"f", a.filename}, {"t", a.content_type}, {"d", absl::Base64Escape(ToAbsl(a.data))}});
+  }
+  o["attachments"] = std::move(files);
+  // SHA-256: two different requests never pass for one another.
+  const std::string text = json::serialize(o);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+Status Validate(const SendRequest& r) {
+  if (r.to.empty()) return absl::InvalidArgumentError("to: required");
+  if (r.to.size() > 320) return absl::InvalidArgumentError("to: too long");
+  if (r.channel == Channel::kEmail) {
+    Result<MailAddress> a = ParseMailAddress(r.to);
+    if (!a.ok()) return absl::InvalidArgumentError(StrCat("to: ", a.status().message()));
+    if (!r.reply_to.empty()) {
+      Result<MailAddress> rt = ParseMailAddress(r.reply_to);
+      if (!rt.ok()) return absl::InvalidArgumentError(StrCat("replyTo: ", rt.status().message()));
+    }
+  } else if (!r.attachments.empty()) {
+    return absl::InvalidArgumentError("attachments: only emails carry attachments here");
+  }
+  if (!IsValidName(r.template_id)) {
+    return absl::InvalidArgumentError("template: 1 to 128 characters of A-Z a-z 0-9 _ . : -");
+  }
+  if (!r.locale.empty() && !IsValidLocale(r.locale)) {
+    return absl::InvalidArgumentError("locale: expected fr, en, fr-BE...");
+  }
+  if (r.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
+    return absl::InvalidArgumentError("idempotencyKey: at most 255 bytes");
+  }
+  size_t total = 0;
+  for (const AttachmentInput& a : r.attachments) {
+    if (a.filename.empty())
+      return absl::InvalidArgumentError("attachments: a filename is required");
+    total += a.data.size();
+  }
+  if (total > kMaxAttachmentBytes) {
+    return absl::InvalidArgumentError("attachments: more than 10 MiB in total");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string_view StatusName(NotificationStatus s) {
+  switch (s) {
+    case NotificationStatus::kPending:
+      return "pending";
+    case NotificationStatus::kSending:
+      return "sending";
+    case NotificationStatus::kSent:
+      return "sent";
+    case NotificationStatus::kFailed:
+      return "failed";
+    case NotificationStatus::kDelivered:
+      return "delivered";
+    case NotificationStatus::kBounced:
+      return "bounced";
+  }
+  return "pending";
+}
+
+Result<NotificationStatus> ParseStatus(std::string_view name) {
+  for (auto s : {NotificationStatus::kPending, NotificationStatus::kSending,
+                 NotificationStatus::kSent, NotificationStatus::kFailed,
+                 NotificationStatus::kDelivered, NotificationStatus::kBounced}) {
+    if (StatusName(s) == name) return s;
+  }
+  return absl::InvalidArgumentError(
+      "status: expected pending, sending, sent, failed, delivered or bounced");
+}
+
+Status Notifier::Migrate(store::Store& store) {
+  HERALD_RETURN_IF_ERROR(TemplateStore::Migrate(store));
+  return store.Migrate("notify", kMigrations);
+}
+
+Notifier::Notifier(store::Store& store, engine::Engine& engine, TemplateStore& templates,
+                   const core::Clock& clock, core::Config::Notify config)
+    : store_(store),
+      engine_(engine),
+      templates_(templates),
+      clock_(clock),
+      config_(std::move(config)),
+      ids_(clock) {}
+
+Result<std::unique_ptr<Notifier>> Notifier::Create(
+    store::Store& store, engine::Engine& engine, TemplateStore& templates, const core::Clock& clock,
+    const core::Config::Notify& config,
+    std::map<Channel, std::vector<std::unique_ptr<Provider>>> providers) {
+  std::unique_ptr<Notifier> n(new Notifier(store, engine, templates, clock, config));
+  for (auto& [channel, list] : providers) {
+    for (auto& p : list) {
+      if (p->channel() != channel) {
+        return absl::InvalidArgumentError(
+            StrCat("provider ", p->name(), " does not serve channel ", ChannelName(channel)));
+      }
+      n->providers_[channel].push_back(
+          {std::move(p), std::make_unique<CircuitBreaker>(clock, config.breaker_failures,
+                                                          config.breaker_cooldown)});
+    }
+  }
+  Notifier* self = n.get();
+  engine.RegisterHandler(std::string(kDeliverJobType),
+                         [self](engine::JobContext& ctx) { return self->Deliver(ctx); });
+  return n;
+}
+
+Status Notifier::EnqueueDelivery(Txn& txn, Notification& n, int) {
+  const auto& slots = providers_[n.channel];
+  engine::JobSpec spec;
+  spec.queue = StrCat("notify.", ChannelName(n.channel));
+  spec.type = std::string(kDeliverJobType);
+  spec.payload = json::serialize(json::object{{"id", n.id}});
+  spec.priority = n.high_priority ? 10 : 0;
+  spec.run_at = n.scheduled_at;
+  spec.max_attempts = std::max(
+      1, config_.attempts_per_provider * static_cast<int>(std::max<size_t>(1, slots.size())));
+  spec.backoff.kind = engine::Backoff::Kind::kExponential;
+  spec.backoff.base = absl::Seconds(2);
+  spec.backoff.cap = absl::Minutes(5);
+  spec.timeout = config_.smtp_timeout * 2;
+  HERALD_ASSIGN_OR_RETURN(engine::EnqueueResult job, engine_.Enqueue(txn, spec));
+  n.job_id = job.id.ToString();
+  return txn.Exec("UPDATE notifications SET job_id = ? WHERE id = ?", {n.job_id, n.id}).status();
+}
+
+Result<SubmitResult> Notifier::Submit(const SendRequest& request) {
+  HERALD_RETURN_IF_ERROR(Validate(request));
+  if (providers_[request.channel].empty()) {
+    return absl::FailedPreconditionError(
+        StrCat("no provider is configured for ", ChannelName(request.channel)));
+  }
+  // The template must exist now rather than fail at delivery.
+  HERALD_RETURN_IF_ERROR(
+      templates_.Resolve(request.template_id, request.channel, request.locale).status());
+
+  const absl::Time now = clock_.Now();
+  Notification n;
+  n.id = ids_.Next().ToString();
+  n.channel = request.channel;
+  n.recipient = request.to;
+  n.template_id = request.template_id;
+  n.locale = request.locale.empty() ? config_.default_locale : request.locale;
+  n.high_priority = request.high_priority;
+  n.metadata = request.metadata;
+  n.created_by = request.created_by;
+  n.created_at = now;
+  n.updated_at = now;
+  n.scheduled_at = request.scheduled_at;
+  const std::string hash = request.idempotency_key.empty() ? "" : RequestHash(request);
+  SubmitResult out;
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    out = {};
+    if (!request.idempotency_key.empty()) {
+      std::optional<std::string> previous_hash;
+      std::optional<Notification> previous;
+      const Value key[] = {request.idempotency_key};
+      HERALD_RETURN_IF_ERROR(
+          txn.Query(StrCat("SELECT ", kColumns,
+                           ", request_hash FROM notifications WHERE idempotency_key = ?"),
+                    key, [&](const Row& r) {
+                      Result<Notification> p = FromRow(r);
+                      if (p.ok()) previous = std::move(*p);
+                      previous_hash = std::string(r.Text(20));
+                      return false;
+                    }));
+      if (previous_hash) {
+        if (*previous_hash != hash || !previous) {
+          return absl::AlreadyExistsError("idempotency key already used with a different request");
+        }
+        out.notification = std::move(*previous);
+        out.replayed = true;
+        return absl::OkStatus();
+      }
+    }
+    // Values hold views: every string must outlive the statement.
+    const std::string request_json = json::serialize(RequestJson(request));
+    const std::string metadata_json = json::serialize(n.metadata);
+    const Value params[] = {
+        n.id,
+        ChannelName(n.channel),
+        StatusName(n.status),
+        n.recipient,
+        n.template_id,
+        n.locale,
+        int64_t{n.high_priority},
+        request_json,
+        request.idempotency_key.empty() ? Value(std::monostate()) : Value(request.idempotency_key),
+        hash,
+        metadata_json,
+        n.created_by,
+        ToMicros(now),
+        OptTime(n.scheduled_at),
+        ToMicros(now)};
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("INSERT INTO notifications (id, channel, status, recipient, template, locale,"
+                 " high_priority, request, idempotency_key, request_hash, metadata, created_by,"
+                 " created_at, scheduled_at, updated_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 params)
+            .status());
+    for (size_t i = 0; i < request.attachments.size(); ++i) {
+      const AttachmentInput& a = request.attachments[i];
+      const std::string encoded = absl::Base64Escape(ToAbsl(a.data));
+      const Value ap[] = {n.id, static_cast<int64_t>(i), a.filename, a.content_type, encoded};
+      HERALD_RETURN_IF_ERROR(txn.Exec("INSERT INTO notification_attachments (notification_id,"
+                                      " position, filename, content_type, data_base64)"
+                                      " VALUES (?, ?, ?, ?, ?)",
+                                      ap)
+                                 .status());
+    }
+    HERALD_RETURN_IF_ERROR(EnqueueDelivery(txn, n, 0));
+    out.notification = n;
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+Result<Notification> Notifier::Get(std::string_view id) {
+  std::optional<Notification> found;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    const Value key[] = {id};
+    HERALD_RETURN_IF_ERROR(
+        store::QueryEach(txn, StrCat("SELECT ", kColumns, " FROM notifications WHERE id = ?"), key,
+                         FromRow, [&](Notification&& n) {
+                           found = std::move(n);
+                           return false;
+                         }));
+    if (!found) return absl::OkStatus();
+    return txn.Query(
+        "SELECT attempt, provider, outcome, code, message, latency_us, at FROM"
+        " notification_attempts WHERE notification_id = ? ORDER BY at, attempt",
+        key, [&](const Row& r) {
+          found->attempt_log.push_back({static_cast<int>(r.Int(0)), std::string(r.Text(1)),
+                                        std::string(r.Text(2)), std::string(r.Text(3)),
+                                        std::string(r.Text(4)), absl::Microseconds(r.Int(5)),
+                                        FromMicros(r.Int(6))});
+          return true;
+        });
+  }));
+  if (!found) return absl::NotFoundError(StrCat("no notification ", id.substr(0, 64)));
+  return *found;
+}
+
+Result<std::vector<Notification>> Notifier::History(const HistoryFilter& f) {
+  std::string sql = StrCat("SELECT ", kColumns, " FROM notifications WHERE 1 = 1");
+  std::vector<std::string> texts;
+  std::vector<Value> params;
+  texts.reserve(8);
+  auto text = [&](std::string_view clause, std::string value) {
+    sql += clause;
+    texts.push_back(std::move(value));
+    params.emplace_back(texts.back());
+  };
+  if (f.channel) text(" AND channel = ?", std::string(ChannelName(*f.channel)));
+  if (f.status) text(" AND status = ?", std::string(StatusName(*f.status)));
+  if (!f.recipient.empty()) text(" AND recipient = ?", f.recipient);
+  if (!f.template_id.empty()) text(" AND template = ?", f.template_id);
+  if (!f.before_id.empty()) text(" AND id < ?", f.before_id);
+  if (f.from) {
+    sql += " AND created_at >= ?";
+    params.emplace_back(ToMicros(*f.from));
+  }
+  if (f.to) {
+    sql += " AND created_at < ?";
+    params.emplace_back(ToMicros(*f.to));
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.emplace_back(int64_t{std::clamp(f.limit, 1, 500)});
+  std::vector<Notification> out;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<Notification>(txn, sql, params, FromRow));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+Result<Statistics> Notifier::Stats(std::optional<absl::Time> from, std::optional<absl::Time> to) {
+  Statistics out;
+  const Value params[] = {from ? ToMicros(*from) : std::numeric_limits<int64_t>::min(),
+                          to ? ToMicros(*to) : std::numeric_limits<int64_t>::max()};
+  auto add = [](ChannelStats& s, std::string_view status, int64_t n, double latency_sum,
+                int64_t latency_n) {
+    s.total += n;
+    if (status == "pending") s.pending += n;
+    if (status == "sending") s.sending += n;
+    if (status == "sent") s.sent += n;
+    if (status == "delivered") s.delivered += n;
+    if (status == "failed") s.failed += n;
+    if (status == "bounced") s.bounced += n;
+    // Running mean over groups: weights are the sent counts.
+    const int64_t before = s.sent + s.delivered + s.bounced - (latency_n > 0 ? latency_n : 0);
+    if (latency_n > 0) {
+      s.average_latency_ms =
+          (s.average_latency_ms * static_cast<double>(before) + latency_sum / 1000.0) /
+          static_cast<double>(before + latency_n);
+    }
+  };
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    return txn.Query(
+        "SELECT channel, provider, status, count(*),"
+        " coalesce(sum(CASE WHEN sent_at IS NOT NULL THEN sent_at - coalesce(scheduled_at,"
+        " created_at) END), 0), count(sent_at)"
+        " FROM notifications WHERE created_at >= ? AND created_at < ?"
+        " GROUP BY channel, provider, status",
+        params, [&](const Row& r) {
+          const std::string channel(r.Text(0)), provider(r.Text(1)), status(r.Text(2));
+          const int64_t n = r.Int(3);
+          const double latency_sum = static_cast<double>(r.Int(4));
+          const int64_t latency_n = r.Int(5);
+          add(out.by_channel[channel], status, n, latency_sum, latency_n);
+          if (!provider.empty()) add(out.by_provider[provider], status, n, latency_sum, latency_n);
+          add(out.total, status, n, latency_sum, latency_n);
+          return true;
+        });
+  }));
+  return out;
+}
+
+Result<Notification> Notifier::Retry(std::string_view id) {
+  HERALD_ASSIGN_OR_RETURN(Notification n, Get(id));
+  if (n.status != NotificationStatus::kFailed) {
+    return absl::FailedPreconditionError(StrCat("notification ", n.id, " is ", StatusName(n.status),
+                                                ": only a failed one can be retried"));
+  }
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(
+        int64_t changed,
+        txn.Exec("UPDATE notifications SET status = 'pending', error = '', error_code = '',"
+                 " updated_at = ? WHERE id = ? AND status = 'failed'",
+                 {ToMicros(clock_.Now()), n.id}));
+    if (changed == 0) return absl::FailedPreconditionError("the notification changed meanwhile");
+    n.scheduled_at.reset();
+    return EnqueueDelivery(txn, n, n.attempts);
+  }));
+  return Get(id);
+}
+
+std::vector<ProviderHealth> Notifier::Providers() const {
+  std::vector<ProviderHealth> out;
+  for (const auto& [channel, slots] : providers_) {
+    for (const ProviderSlot& s : slots) {
+      out.push_back({s.provider->name(), std::string(ChannelName(channel)),
+                     std::string(CircuitBreaker::StateName(s.breaker->state()))});
+    }
+  }
+  return out;
+}
+
+Result<OutboundMessage> Notifier::Prepare(const Notification& n, const SendRequest& stored,
+                                          std::string* subject) {
+  json::value data = stored.data;
+  HERALD_ASSIGN_OR_RETURN(Rendered r, templates_.Render(n.template_id, n.channel, n.locale, data));
+  if (!r.missing.empty()) {
+    core::LogDebug("notification template has missing variables",
+                   {{"notification_id", n.id},
+                    {"template", n.template_id},
+                    {"missing", absl::StrJoin(r.missing, ",")}});
+  }
+  OutboundMessage m;
+  m.notification_id = n.id;
+  m.channel = n.channel;
+  m.recipient = n.recipient;
+  if (n.channel == Channel::kEmail) {
+    HERALD_ASSIGN_OR_RETURN(m.mail.from, ParseMailAddress(config_.from));
+    HERALD_ASSIGN_OR_RETURN(MailAddress to, ParseMailAddress(n.recipient));
+    m.mail.to.push_back(std::move(to));
+    if (!stored.reply_to.empty()) {
+      HERALD_ASSIGN_OR_RETURN(MailAddress rt, ParseMailAddress(stored.reply_to));
+      m.mail.reply_to = std::move(rt);
+    }
+    m.mail.subject = stored.subject.empty() ? r.output.subject : stored.subject;
+    m.mail.html = r.output.html;
+    m.mail.text = r.output.text;
+    for (const AttachmentInput& a : stored.attachments) {
+      Attachment att;
+      att.filename = a.filename;
+      att.content_type = a.content_type;
+      att.data = a.data;
+      m.mail.attachments.push_back(std::move(att));
+    }
+    *subject = m.mail.subject;
+  } else {
+    m.text = r.output.body;
+  }
+  return m;
+}
+
+Status Notifier::Deliver(engine::JobContext& ctx) {
+  boost::system::error_code ec;
+  json::value payload = json::parse(ctx.payload(), ec);
+  if (ec || !payload.is_object() || !payload.as_object().contains("id") ||
+      !payload.at("id").is_string()) {
+    return absl::InvalidArgumentError("notify.deliver: the payload needs an id");
+  }
+  const std::string id(payload.at("id").as_string());
+  HERALD_ASSIGN_OR_RETURN(Notification n, Get(id));
+  if (n.status != NotificationStatus::kPending && n.status != NotificationStatus::kSending) {
+    return absl::OkStatus();  // already settled (a redelivered job)
+  }
+  // The request fields and attachments.
+  SendRequest stored;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    const Value key[] = {id};
+    HERALD_RETURN_IF_ERROR(
+        txn.Query("SELECT request FROM notifications WHERE id = ?", key, [&](const Row& r) {
+          boost::system::error_code e;
+          json::value v = json::parse(r.Text(0), e);
+          if (!e && v.is_object()) {
+            const json::object& o = v.get_object();
+            if (auto* d = o.if_contains("data"); d && d->is_object()) stored.data = d->get_object();
+            if (auto* s = o.if_contains("subject"); s && s->is_string())
+              stored.subject = s->get_string();
+            if (auto* t = o.if_contains("replyTo"); t && t->is_string())
+              stored.reply_to = t->get_string();
+          }
+          return false;
+        }));
+    return txn.Query(
+        "SELECT filename, content_type, data_base64 FROM notification_attachments"
+        " WHERE notification_id = ? ORDER BY position",
+        key, [&](const Row& r) {
+          AttachmentInput a{std::string(r.Text(0)), std::string(r.Text(1)), ""};
+          absl::Base64Unescape(ToAbsl(r.Text(2)), &a.data);
+          stored.attachments.push_back(std::move(a));
+          return true;
+        });
+  }));
+
+  const int attempt = ctx.attempt();
+  const bool last = attempt >= ctx.max_attempts();
+  std::vector<ProviderSlot>& slots = providers_[n.channel];
+  if (slots.empty()) return absl::FailedPreconditionError("no provider for this channel");
+
+  // Writes the attempt and the notification's new state in one transaction.
+  auto settle = [&](const std::string& provider, std::string_view outcome, const SendResult& r,
+                    absl::Duration latency, NotificationStatus status,
+                    const std::string& subject) -> Status {
+    const absl::Time at = clock_.Now();
+    return store_.Write([&](Txn& txn) -> Status {
+      const std::string message = r.message.substr(0, 1000);
+      const Value ap[] = {id,
+                          int64_t{attempt},
+                          provider,
+                          outcome,
+                          r.code,
+                          message,
+                          absl::ToInt64Microseconds(latency),
+                          ToMicros(at)};
+      HERALD_RETURN_IF_ERROR(
+          txn.Exec("INSERT OR REPLACE INTO notification_attempts (notification_id, attempt,"
+                   " provider, outcome, code, message, latency_us, at)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   ap)
+              .status());
+      const bool sent = status == NotificationStatus::kSent;
+      const Value np[] = {StatusName(status),
+                          provider,
+                          sent ? Value(r.provider_message_id) : Value(""),
+                          int64_t{attempt},
+                          sent ? Value("") : Value(r.code),
+                          sent ? Value("") : Value(message),
+                          sent ? Value(ToMicros(at)) : Value(std::monostate()),
+                          subject,
+                          ToMicros(at),
+                          id};
+      return txn
+          .Exec(
+              "UPDATE notifications SET status = ?, provider = ?, provider_message_id = ?,"
+              " attempts = ?, error_code = ?, error = ?, sent_at = ?,"
+              " subject = CASE WHEN ? = '' THEN subject ELSE ?8 END, updated_at = ?"
+              " WHERE id = ?",
+              np)
+          .status();
+    });
+  };
+
+  // Which provider: attempts_per_provider each, in order; skip the ones whose circuit is open.
+  const size_t first = std::min(static_cast<size_t>((attempt - 1) / config_.attempts_per_provider),
+                                slots.size() - 1);
+  ProviderSlot* slot = nullptr;
+  for (size_t i = first; i < slots.size() && slot == nullptr; ++i) {
+    if (slots[i].breaker->Allow()) slot = &slots[i];
+  }
+  if (slot == nullptr) {
+    const SendResult r =
+        SendResult::Retryable("circuit_open", "every remaining provider's circuit is open");
+    HERALD_RETURN_IF_ERROR(settle("", "skipped", r, absl::ZeroDuration(),
+                                  last ? NotificationStatus::kFailed : NotificationStatus::kPending,
+                                  ""));
+    return absl::UnavailableError(r.message);
+  }
+  const std::string& provider = slot->provider->name();
+
+  std::string subject;
+  Result<OutboundMessage> message = Prepare(n, stored, &subject);
+  if (!message.ok()) {
+    // A broken template or address fails now: retrying cannot fix it.
+    slot->breaker->RecordSuccess();  // the provider was not at fault
+    const SendResult r =
+        SendResult::Permanent("render_failed", std::string(message.status().message()));
+    HERALD_RETURN_IF_ERROR(
+        settle(provider, "permanent", r, absl::ZeroDuration(), NotificationStatus::kFailed, ""));
+    return absl::InvalidArgumentError(r.message);
+  }
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) {
+    return txn
+        .Exec("UPDATE notifications SET status = 'sending', updated_at = ? WHERE id = ?",
+              {ToMicros(clock_.Now()), id})
+        .status();
+  }));
+
+  const absl::Time started = clock_.Now();
+  const SendResult r = slot->provider->Send(*message);
+  const absl::Duration latency = clock_.Now() - started;
+  switch (r.outcome) {
+    case SendResult::Outcome::kSent:
+      slot->breaker->RecordSuccess();
+      return settle(provider, "sent", r, latency, NotificationStatus::kSent, subject);
+    case SendResult::Outcome::kPermanent:
+      slot->breaker->RecordSuccess();  // the provider answered; the message is at fault
+      HERALD_RETURN_IF_ERROR(
+          settle(provider, "permanent", r, latency, NotificationStatus::kFailed, subject));
+      return absl::InvalidArgumentError(StrCat(provider, " refused: ", r.code, " ", r.message));
+    case SendResult::Outcome::kRetryable:
+      break;
+  }
+  slot->breaker->RecordFailure();
+  core::LogWarn("notification attempt failed", {{"notification_id", id},
+                                                {"provider", provider},
+                                                {"attempt", attempt},
+                                                {"code", r.code},
+                                                {"error", r.message}});
+  HERALD_RETURN_IF_ERROR(settle(provider, "retryable", r, latency,
+                                last ? NotificationStatus::kFailed : NotificationStatus::kPending,
+                                subject));
+  return absl::UnavailableError(StrCat(provider, ": ", r.code, " ", r.message));
+}
+
+}  // namespace herald::notify

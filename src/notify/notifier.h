@@ -1,0 +1,190 @@
+#pragma once
+// Notifier: accepts notifications, delivers them through the job engine, and answers for
+// their status, history and statistics (seed 001 sections 4-6, seed 003 flow 4).
+//
+// Submit validates the request (channel, recipient, template, attachments), stores the
+// notification as `pending` and enqueues its delivery job in the same transaction: once
+// Submit returns, the notification is durable and will be attempted. Delivery jobs run on
+// queue "notify.<channel>" (type "notify.deliver") with priority 10 for HIGH and 0 for
+// NORMAL, so HIGH is picked first; `scheduled_at` delays the job.
+//
+// Delivery (one job attempt): the channel's providers are tried in configured priority
+// order, `attempts_per_provider` attempts each (the engine's exponential backoff between
+// attempts), then the next provider takes over; a provider whose circuit breaker is open is
+// skipped. The status moves pending -> sending -> sent, or -> failed at once on a permanent
+// error (the provider's code and message kept) or after the last attempt. Every attempt is
+// recorded (provider, outcome, code, message, latency).
+//
+// Idempotency: a request with an idempotency key (<= 255 bytes) that was seen before returns
+// the notification created the first time and sends nothing more; the same key with a
+// different request is AlreadyExists. Concurrent duplicates are serialised by the store's
+// single writer: exactly one notification is created.
+//
+// Thread-safe.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "boost/json/object.hpp"
+#include "boost/json/value.hpp"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/id.h"
+#include "core/status.h"
+#include "engine/engine.h"
+#include "notify/circuit_breaker.h"
+#include "notify/provider.h"
+#include "notify/template_store.h"
+#include "store/store.h"
+
+namespace herald::notify {
+
+inline constexpr std::string_view kDeliverJobType = "notify.deliver";
+inline constexpr size_t kMaxIdempotencyKeyBytes = 255;
+inline constexpr size_t kMaxAttachmentBytes = 10 << 20;  // decoded, all attachments together
+
+struct AttachmentInput {
+  std::string filename;
+  std::string content_type;  // empty: guessed from the file name
+  std::string data;          // raw bytes
+};
+
+struct SendRequest {
+  Channel channel = Channel::kEmail;
+  std::string to;
+  std::string template_id;
+  boost::json::object data;
+  std::string locale;  // empty: the default locale
+  bool high_priority = false;
+  std::optional<absl::Time> scheduled_at;
+  std::string idempotency_key;
+  std::string subject;                       // email: overrides the template's subject
+  std::string reply_to;                      // email
+  std::vector<AttachmentInput> attachments;  // email
+  boost::json::object metadata;              // echoed in the status (e.g. eventId)
+  std::string created_by;                    // the caller's principal name
+};
+
+enum class NotificationStatus { kPending, kSending, kSent, kFailed, kDelivered, kBounced };
+std::string_view StatusName(NotificationStatus s);  // "pending", "sending", ...
+Result<NotificationStatus> ParseStatus(std::string_view name);
+
+struct Attempt {
+  int attempt = 0;
+  std::string provider;
+  std::string outcome;  // "sent", "retryable", "permanent", "skipped"
+  std::string code;
+  std::string message;
+  absl::Duration latency;
+  absl::Time at;
+};
+
+struct Notification {
+  std::string id;
+  Channel channel = Channel::kEmail;
+  NotificationStatus status = NotificationStatus::kPending;
+  std::string recipient;
+  std::string template_id;
+  std::string locale;
+  std::string subject;  // as rendered (email), once attempted
+  bool high_priority = false;
+  std::string provider;
+  std::string provider_message_id;
+  int attempts = 0;
+  std::string error_code;
+  std::string error;
+  std::string job_id;
+  boost::json::object metadata;
+  std::string created_by;
+  absl::Time created_at;
+  std::optional<absl::Time> scheduled_at;
+  std::optional<absl::Time> sent_at;
+  absl::Time updated_at;
+  std::vector<Attempt> attempt_log;  // Get only
+};
+
+struct SubmitResult {
+  Notification notification;
+  bool replayed = false;  // an earlier request with the same idempotency key
+};
+
+struct HistoryFilter {
+  std::optional<Channel> channel;
+  std::optional<NotificationStatus> status;
+  std::string recipient;
+  std::string template_id;
+  std::optional<absl::Time> from, to;  // created_at range, [from, to)
+  std::string before_id;               // cursor: ids lower than this one (newest first)
+  int limit = 50;                      // clamped to 1..500
+};
+
+struct ChannelStats {
+  int64_t total = 0, pending = 0, sending = 0, sent = 0, delivered = 0, failed = 0, bounced = 0;
+  double average_latency_ms = 0;  // created (or scheduled) to sent, over sent ones
+};
+struct Statistics {
+  std::map<std::string, ChannelStats> by_channel;   // "email", ...
+  std::map<std::string, ChannelStats> by_provider;  // "smtp", "log", ... (attempted ones)
+  ChannelStats total;
+};
+
+struct ProviderHealth {
+  std::string name;
+  std::string channel;
+  std::string breaker;  // closed, open, half_open
+};
+
+class Notifier {
+ public:
+  static Status Migrate(store::Store& store);
+
+  // `providers`: per channel, in priority order (they may be empty for a channel: its
+  // requests fail with FailedPrecondition). Registers the delivery handler on `engine`
+  // (call before engine.Start). Everything must outlive the Notifier.
+  static Result<std::unique_ptr<Notifier>> Create(
+      store::Store& store, engine::Engine& engine, TemplateStore& templates,
+      const core::Clock& clock, const core::Config::Notify& config,
+      std::map<Channel, std::vector<std::unique_ptr<Provider>>> providers);
+
+  // InvalidArgument naming the field for a bad request; NotFound for an unknown template;
+  // AlreadyExists for a reused idempotency key with a different request; FailedPrecondition
+  // when the channel has no provider.
+  Result<SubmitResult> Submit(const SendRequest& request);
+
+  // NotFound if there is no such notification.
+  Result<Notification> Get(std::string_view id);
+  Result<std::vector<Notification>> History(const HistoryFilter& filter);
+  Result<Statistics> Stats(std::optional<absl::Time> from, std::optional<absl::Time> to);
+  // A failed notification is attempted again from its first provider: FailedPrecondition
+  // unless it is failed.
+  Result<Notification> Retry(std::string_view id);
+  std::vector<ProviderHealth> Providers() const;
+
+  // The email default From.
+  const std::string& default_from() const { return config_.from; }
+
+ private:
+  struct ProviderSlot {
+    std::unique_ptr<Provider> provider;
+    std::unique_ptr<CircuitBreaker> breaker;
+  };
+  Notifier(store::Store& store, engine::Engine& engine, TemplateStore& templates,
+           const core::Clock& clock, core::Config::Notify config);
+  Status Deliver(engine::JobContext& ctx);
+  Result<OutboundMessage> Prepare(const Notification& n, const SendRequest& stored,
+                                  std::string* subject);
+  Status EnqueueDelivery(store::Txn& txn, Notification& n, int previous_attempts);
+
+  store::Store& store_;
+  engine::Engine& engine_;
+  TemplateStore& templates_;
+  const core::Clock& clock_;
+  const core::Config::Notify config_;
+  core::IdGenerator ids_;
+  std::map<Channel, std::vector<ProviderSlot>> providers_;
+};
+
+}  // namespace herald::notify
