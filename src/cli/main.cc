@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "bench/jobs_bench.h"
+#include "bench/smtp_bench.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/value.hpp"
@@ -838,6 +839,19 @@ int Main(int argc, char** argv) {
   bmem->add_option("--dir", bo.dir, "scratch folder");
   bmem->callback([&] {
     auto r = bench::RunMemoryBench(mem_jobs, bo.dir);
+    rc = r.ok() ? 0 : Fail(r.status());
+    if (r.ok()) std::cout << r->ToJson() << "\n";
+  });
+
+  bench::SmtpBenchOptions smtp_bench;
+  auto* bsmtp = bench->add_subcommand("smtp", "emails/s through the SMTP provider (one JSON line)");
+  bsmtp->add_option("--url", smtp_bench.url, "smtp://host:port (no TLS)")->required();
+  bsmtp->add_option("--messages", smtp_bench.messages)
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
+  bsmtp->add_option("--pool", smtp_bench.pool, "connections and senders")
+      ->check(CLI::Range(1, 100));
+  bsmtp->callback([&] {
+    auto r = bench::RunSmtpBench(smtp_bench);
     rc = r.ok() ? 0 : Fail(r.status());
     if (r.ok()) std::cout << r->ToJson() << "\n";
   });
