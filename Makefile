@@ -35,16 +35,20 @@ test-asan: build-asan
 test: test-release test-asan
 
 bench: build
+	@bash scripts/install-deps --bench
 	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2
 	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2 --sync full
 	$(RELEASE)/herald bench memory --jobs 1000000
 	$(RELEASE)/micro_bench
+	bench/smtp_bench.sh $(RELEASE)/herald 20000 5
 
 fuzz: deps
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \
 	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
-	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz
-	for f in cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
+	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz \
+	  mustache_fuzz sms_segments_fuzz mime_fuzz
+	for f in cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz mustache_fuzz sms_segments_fuzz \
+	  mime_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

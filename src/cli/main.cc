@@ -226,9 +226,13 @@ int Serve(const Common& common, bool demo) {
   http::Router router;
   std::unique_ptr<http::Server> server;
   http::AddOpsRoutes(
-      router, {r.store.get(), r.engine.get(), r.scheduler.get(),
+      router, {r.store.get(),
+               r.engine.get(),
+               r.scheduler.get(),
                [&server] { return server ? server->Stats() : std::vector<http::RouteStats>{}; },
-               [&running] { return running.load(); }, kVersion});
+               [&running] { return running.load(); },
+               kVersion,
+               {[&r] { return http::NotifyMetricsText(*r.notifier); }}});
   http::AddAuthRoutes(router, *r.auth);
   http::AddEngineRoutes(router, *r.engine, *r.scheduler);
   http::AddNotifyRoutes(router, *r.notifier, *r.templates, *r.store);

@@ -13,6 +13,7 @@
 #include "core/strings.h"
 #include "engine/builtin_handlers.h"
 #include "notify/log_provider.h"
+#include "notify/sms_providers.h"
 #include "notify/smtp_provider.h"
 
 namespace herald::cli {
@@ -42,9 +43,41 @@ Result<std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>>
       out[notify::Channel::kEmail].push_back(std::move(smtp));
     }
   }
-  // The other channels' providers come with their own issue; meanwhile they log.
-  for (notify::Channel c :
-       {notify::Channel::kSms, notify::Channel::kWhatsApp, notify::Channel::kChat}) {
+  for (absl::string_view name : absl::StrSplit(ToAbsl(config.sms_providers), ',')) {
+    std::unique_ptr<notify::Provider> p;
+    if (name == "log") {
+      p = std::make_unique<notify::LogProvider>(notify::Channel::kSms, store, core::Clock::Real());
+    } else if (name == "twilio") {
+      notify::TwilioSmsOptions o;
+      o.base_url = config.twilio_url;
+      o.account_sid = config.twilio_account_sid;
+      o.auth_token = config.twilio_auth_token;
+      o.from = config.twilio_from;
+      HERALD_ASSIGN_OR_RETURN(p, notify::TwilioSmsProvider::Create(o));
+    } else if (name == "vonage") {
+      notify::VonageSmsOptions o;
+      o.base_url = config.vonage_url;
+      o.api_key = config.vonage_api_key;
+      o.api_secret = config.vonage_api_secret;
+      o.from = config.vonage_from;
+      HERALD_ASSIGN_OR_RETURN(p, notify::VonageSmsProvider::Create(o));
+    } else if (name == "brevo") {
+      notify::BrevoSmsOptions o;
+      o.base_url = config.brevo_url;
+      o.api_key = config.brevo_api_key;
+      o.sender = config.brevo_sender;
+      HERALD_ASSIGN_OR_RETURN(p, notify::BrevoSmsProvider::Create(o));
+    } else if (name == "freemobile") {
+      notify::FreeMobileSmsOptions o;
+      o.base_url = config.freemobile_url;
+      o.user = config.freemobile_user;
+      o.pass = config.freemobile_pass;
+      HERALD_ASSIGN_OR_RETURN(p, notify::FreeMobileSmsProvider::Create(o));
+    }
+    if (p) out[notify::Channel::kSms].push_back(std::move(p));
+  }
+  // WhatsApp and chat providers come with their own issue; meanwhile they log.
+  for (notify::Channel c : {notify::Channel::kWhatsApp, notify::Channel::kChat}) {
     out[c].push_back(std::make_unique<notify::LogProvider>(c, store, core::Clock::Real()));
   }
   return out;

@@ -112,6 +112,18 @@ std::string CheckEmailProviders(std::string_view v) {
   }
   return "";
 }
+std::string CheckSmsProviders(std::string_view v) {
+  if (v.empty()) return "must name at least one of twilio, vonage, brevo, freemobile, log";
+  for (absl::string_view p : absl::StrSplit(ToAbsl(v), ',')) {
+    if (p != "twilio" && p != "vonage" && p != "brevo" && p != "freemobile" && p != "log") {
+      return "must be a comma-separated list of twilio, vonage, brevo, freemobile, log";
+    }
+  }
+  return "";
+}
+std::string CheckHttpUrl(std::string_view v) {
+  return v.starts_with("https://") || v.starts_with("http://") ? "" : "must start with https://";
+}
 std::string CheckSmtpUrl(std::string_view v) {
   if (v.empty() || v.starts_with("smtp://") || v.starts_with("smtps://")) return "";
   return "must start with smtp:// or smtps://";
@@ -173,6 +185,21 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(notify, breaker_failures, kInt), .min = 1, .max = 1000},
       {HERALD_CONFIG_FIELD(notify, breaker_cooldown, kDuration), .min_exclusive = true},
       {HERALD_CONFIG_FIELD(notify, default_locale, kString), .check = CheckLocale},
+      {HERALD_CONFIG_FIELD(notify, sms_providers, kString), .check = CheckSmsProviders},
+      {HERALD_CONFIG_FIELD(notify, twilio_account_sid, kString)},
+      {HERALD_CONFIG_FIELD(notify, twilio_auth_token, kString)},
+      {HERALD_CONFIG_FIELD(notify, twilio_from, kString)},
+      {HERALD_CONFIG_FIELD(notify, twilio_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(notify, vonage_api_key, kString)},
+      {HERALD_CONFIG_FIELD(notify, vonage_api_secret, kString)},
+      {HERALD_CONFIG_FIELD(notify, vonage_from, kString)},
+      {HERALD_CONFIG_FIELD(notify, vonage_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(notify, brevo_api_key, kString)},
+      {HERALD_CONFIG_FIELD(notify, brevo_sender, kString)},
+      {HERALD_CONFIG_FIELD(notify, brevo_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(notify, freemobile_user, kString)},
+      {HERALD_CONFIG_FIELD(notify, freemobile_pass, kString)},
+      {HERALD_CONFIG_FIELD(notify, freemobile_url, kString), .check = CheckHttpUrl},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };

@@ -99,6 +99,22 @@ struct Config {
     int breaker_failures = 5;       // consecutive failures that open a provider's circuit
     absl::Duration breaker_cooldown = absl::Seconds(30);  // open, then one trial (half-open)
     std::string default_locale = "fr";  // templates: requested, then this, then "en"
+    // SMS providers in priority order and their credentials (docs/CONFIGURATION.md).
+    std::string sms_providers = "log";
+    std::string twilio_account_sid = "";
+    std::string twilio_auth_token = "";
+    std::string twilio_from = "";
+    std::string twilio_url = "https://api.twilio.com";
+    std::string vonage_api_key = "";
+    std::string vonage_api_secret = "";
+    std::string vonage_from = "";
+    std::string vonage_url = "https://rest.nexmo.com";
+    std::string brevo_api_key = "";
+    std::string brevo_sender = "";
+    std::string brevo_url = "https://api.brevo.com";
+    std::string freemobile_user = "";
+    std::string freemobile_pass = "";
+    std::string freemobile_url = "https://smsapi.free-mobile.fr";
   } notify;
 
   struct Log {

@@ -132,6 +132,48 @@ Result<Channel> ChannelParam(const Request& req, const json::object* body) {
 
 }  // namespace
 
+std::string NotifyMetricsText(const notify::Notifier& notifier) {
+  std::string out;
+  auto line = [&](std::string s) { out.append(s).push_back('\n'); };
+  const std::vector<notify::ProviderMetrics> all = notifier.Metrics();
+  line("# HELP herald_notify_provider_calls_total Provider calls by channel, provider, outcome.");
+  line("# TYPE herald_notify_provider_calls_total counter");
+  for (const auto& m : all) {
+    const std::string labels = StrCat("channel=\"", m.channel, "\",provider=\"", m.provider, "\"");
+    line(StrCat("herald_notify_provider_calls_total{", labels, ",outcome=\"sent\"} ", m.sent));
+    line(StrCat("herald_notify_provider_calls_total{", labels, ",outcome=\"retryable\"} ",
+                m.retryable));
+    line(StrCat("herald_notify_provider_calls_total{", labels, ",outcome=\"permanent\"} ",
+                m.permanent));
+  }
+  line("# HELP herald_notify_provider_latency_seconds Duration of provider calls.");
+  line("# TYPE herald_notify_provider_latency_seconds histogram");
+  for (const auto& m : all) {
+    const std::string labels = StrCat("channel=\"", m.channel, "\",provider=\"", m.provider, "\"");
+    int64_t cumulative = 0;
+    for (size_t i = 0; i < std::size(notify::kProviderLatencyBuckets); ++i) {
+      cumulative += m.latency_buckets[i];
+      line(StrCat("herald_notify_provider_latency_seconds_bucket{", labels, ",le=\"",
+                  notify::kProviderLatencyBuckets[i], "\"} ", cumulative));
+    }
+    line(StrCat("herald_notify_provider_latency_seconds_bucket{", labels, ",le=\"+Inf\"} ",
+                m.latency_count));
+    line(
+        StrCat("herald_notify_provider_latency_seconds_sum{", labels, "} ", m.latency_sum_seconds));
+    line(StrCat("herald_notify_provider_latency_seconds_count{", labels, "} ", m.latency_count));
+  }
+  line("# HELP herald_notify_circuit_state Provider circuit: 0 closed, 1 half-open, 2 open.");
+  line("# TYPE herald_notify_circuit_state gauge");
+  for (const auto& m : all) {
+    line(StrCat("herald_notify_circuit_state{channel=\"", m.channel, "\",provider=\"", m.provider,
+                "\"} ",
+                m.breaker == "closed"      ? 0
+                : m.breaker == "half_open" ? 1
+                                           : 2));
+  }
+  return out;
+}
+
 Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object& body) {
   Fields f(body);
   HERALD_RETURN_IF_ERROR(

@@ -26,6 +26,11 @@ namespace herald::http {
 void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::TemplateStore& templates,
                      store::Store& store);
 
+// Prometheus text for the notifier: herald_notify_provider_calls_total{channel,provider,outcome},
+// herald_notify_provider_latency_seconds (histogram), herald_notify_circuit_open{...} (0 closed,
+// 1 half-open, 2 open). For OpsDeps::module_metrics.
+std::string NotifyMetricsText(const notify::Notifier& notifier);
+
 // Seed 003's body for POST /api/notifications/{channel}, with seed 002's aliases:
 // {"to", "template" | "template_id", "data" | "variables", "locale", "subject", "replyTo",
 //  "options": {"priority": "high"|"normal", "scheduledAt", "locale"}, "priority",

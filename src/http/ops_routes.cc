@@ -147,6 +147,7 @@ std::string Metrics(const OpsDeps& deps) {
                   s.misfires));
     }
   }
+  for (const auto& more : deps.module_metrics) out += more();
   line("# HELP herald_process_resident_memory_bytes Resident memory.");
   line("# TYPE herald_process_resident_memory_bytes gauge");
   line(StrCat("herald_process_resident_memory_bytes ", static_cast<int64_t>(RssBytes())));

@@ -23,6 +23,8 @@ struct OpsDeps {
   std::function<std::vector<RouteStats>()> http_stats;  // the server's, once it exists
   std::function<bool()> running;                        // workers and scheduler started
   std::string version;
+  // More Prometheus text from other modules (e.g. NotifyMetricsText), appended as is.
+  std::vector<std::function<std::string()>> module_metrics = {};
 };
 
 void AddOpsRoutes(Router& router, OpsDeps deps);

@@ -352,6 +352,14 @@ TEST_F(ServerTest, NotificationRoutesFollowTheSeedShapes) {
   EXPECT_EQ(history.Json().at("data").as_array().size(), 1u) << history.body;
   auto stats = c.Send("GET", "/api/notifications/statistics", "", can).Json();
   EXPECT_EQ(stats.at("data").at("byChannel").at("email").at("sent").as_int64(), 1);
+  const std::string metrics = NotifyMetricsText(*stack_->notifier);
+  EXPECT_NE(
+      metrics.find(
+          R"(herald_notify_provider_calls_total{channel="email",provider="log",outcome="sent"} 1)"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(herald_notify_circuit_state{channel="email",provider="log"} 0)"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, NotificationMistakesAreClearErrors) {

@@ -238,9 +238,14 @@ Result<std::unique_ptr<Notifier>> Notifier::Create(
         return absl::InvalidArgumentError(
             StrCat("provider ", p->name(), " does not serve channel ", ChannelName(channel)));
       }
+      auto metrics = std::make_unique<ProviderMetrics>();
+      metrics->channel = std::string(ChannelName(channel));
+      metrics->provider = p->name();
       n->providers_[channel].push_back(
-          {std::move(p), std::make_unique<CircuitBreaker>(clock, config.breaker_failures,
-                                                          config.breaker_cooldown)});
+          {std::move(p),
+           std::make_unique<CircuitBreaker>(clock, config.breaker_failures,
+                                            config.breaker_cooldown),
+           std::move(metrics)});
     }
   }
   Notifier* self = n.get();
@@ -480,6 +485,34 @@ Result<Notification> Notifier::Retry(std::string_view id) {
   return Get(id);
 }
 
+void Notifier::Count(ProviderSlot& slot, SendResult::Outcome outcome, absl::Duration latency) {
+  const double seconds = absl::ToDoubleSeconds(latency);
+  absl::MutexLock l(&metrics_mu_);
+  ProviderMetrics& m = *slot.metrics;
+  (outcome == SendResult::Outcome::kSent        ? m.sent
+   : outcome == SendResult::Outcome::kPermanent ? m.permanent
+                                                : m.retryable)++;
+  const auto bucket = std::lower_bound(std::begin(kProviderLatencyBuckets),
+                                       std::end(kProviderLatencyBuckets), seconds);
+  if (bucket != std::end(kProviderLatencyBuckets)) {
+    m.latency_buckets[bucket - std::begin(kProviderLatencyBuckets)]++;
+  }
+  m.latency_count++;
+  m.latency_sum_seconds += seconds;
+}
+
+std::vector<ProviderMetrics> Notifier::Metrics() const {
+  std::vector<ProviderMetrics> out;
+  absl::MutexLock l(&metrics_mu_);
+  for (const auto& [channel, slots] : providers_) {
+    for (const ProviderSlot& s : slots) {
+      out.push_back(*s.metrics);
+      out.back().breaker = std::string(CircuitBreaker::StateName(s.breaker->state()));
+    }
+  }
+  return out;
+}
+
 std::vector<ProviderHealth> Notifier::Providers() const {
   std::vector<ProviderHealth> out;
   for (const auto& [channel, slots] : providers_) {
@@ -657,6 +690,7 @@ Status Notifier::Deliver(engine::JobContext& ctx) {
   const absl::Time started = clock_.Now();
   const SendResult r = slot->provider->Send(*message);
   const absl::Duration latency = clock_.Now() - started;
+  Count(*slot, r.outcome, latency);
   switch (r.outcome) {
     case SendResult::Outcome::kSent:
       slot->breaker->RecordSuccess();

@@ -22,12 +22,14 @@
 //
 // Thread-safe.
 
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
 #include "core/clock.h"
@@ -137,6 +139,22 @@ struct ProviderHealth {
   std::string breaker;  // closed, open, half_open
 };
 
+// Upper bounds (seconds) of the provider-call latency histogram.
+inline constexpr double kProviderLatencyBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                     0.5,   1,    2.5,   5,    10,  30};
+
+// Provider calls since start-up, per channel and provider (seed 001's per-channel and
+// per-provider metrics).
+struct ProviderMetrics {
+  std::string channel;
+  std::string provider;
+  std::string breaker;
+  int64_t sent = 0, retryable = 0, permanent = 0;
+  int64_t latency_buckets[std::size(kProviderLatencyBuckets)] = {};  // not cumulative
+  int64_t latency_count = 0;
+  double latency_sum_seconds = 0;
+};
+
 class Notifier {
  public:
   static Status Migrate(store::Store& store);
@@ -162,6 +180,7 @@ class Notifier {
   // unless it is failed.
   Result<Notification> Retry(std::string_view id);
   std::vector<ProviderHealth> Providers() const;
+  std::vector<ProviderMetrics> Metrics() const;
 
   // The email default From.
   const std::string& default_from() const { return config_.from; }
@@ -170,7 +189,9 @@ class Notifier {
   struct ProviderSlot {
     std::unique_ptr<Provider> provider;
     std::unique_ptr<CircuitBreaker> breaker;
+    std::unique_ptr<ProviderMetrics> metrics;  // guarded by metrics_mu_
   };
+  void Count(ProviderSlot& slot, SendResult::Outcome outcome, absl::Duration latency);
   Notifier(store::Store& store, engine::Engine& engine, TemplateStore& templates,
            const core::Clock& clock, core::Config::Notify config);
   Status Deliver(engine::JobContext& ctx);
@@ -185,6 +206,7 @@ class Notifier {
   const core::Config::Notify config_;
   core::IdGenerator ids_;
   std::map<Channel, std::vector<ProviderSlot>> providers_;
+  mutable absl::Mutex metrics_mu_;
 };
 
 }  // namespace herald::notify
