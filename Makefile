@@ -40,7 +40,9 @@ bench: build
 	$(RELEASE)/herald bench jobs --jobs 200000 --concurrency 2 --sync full
 	$(RELEASE)/herald bench memory --jobs 1000000
 	$(RELEASE)/micro_bench
-	bench/smtp_bench.sh $(RELEASE)/herald 20000 5
+	bench/smtp_bench.sh $(RELEASE)/herald 10000 5
+	$(RELEASE)/herald bench sms --notifications 10000 --rate 1000
+	$(RELEASE)/herald bench sms --notifications 10000
 
 fuzz: deps
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \

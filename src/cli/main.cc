@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "bench/jobs_bench.h"
+#include "bench/sms_bench.h"
 #include "bench/smtp_bench.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -856,6 +857,22 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   bsmtp->callback([&] {
     auto r = bench::RunSmtpBench(smtp_bench);
+    rc = r.ok() ? 0 : Fail(r.status());
+    if (r.ok()) std::cout << r->ToJson() << "\n";
+  });
+
+  bench::SmsBenchOptions sms_bench;
+  auto* bsms = bench->add_subcommand(
+      "sms", "SMS notifications through the notifier to a local fake Twilio (one JSON line)");
+  bsms->add_option("--notifications", sms_bench.notifications)
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
+  bsms->add_option("--concurrency", sms_bench.concurrency, "deliveries at once (seed 001: 3)")
+      ->check(CLI::Range(1, 256));
+  bsms->add_option("--rate", sms_bench.rate, "submissions per second; 0: as fast as possible")
+      ->check(CLI::Range(0, 1'000'000));
+  bsms->add_option("--dir", sms_bench.dir, "scratch folder");
+  bsms->callback([&] {
+    auto r = bench::RunSmsBench(sms_bench);
     rc = r.ok() ? 0 : Fail(r.status());
     if (r.ok()) std::cout << r->ToJson() << "\n";
   });

@@ -23,6 +23,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
@@ -36,6 +38,7 @@ struct FakeRequest {
   std::string target;                                        // path and query, as received
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  absl::Time received_at;  // real time, when the whole request had been read
 
   // First value of the header `lower_name`, or "" if absent.
   std::string Header(std::string_view lower_name) const {
@@ -111,6 +114,7 @@ class FakeHttpServer {
 
  private:
   FakeResponse Record(FakeRequest request) {
+    request.received_at = absl::Now();
     absl::MutexLock l(&mu_);
     requests_.push_back(std::move(request));
     if (script_.empty()) return default_;
