@@ -53,6 +53,7 @@ Result<std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>>
       o.account_sid = config.twilio_account_sid;
       o.auth_token = config.twilio_auth_token;
       o.from = config.twilio_from;
+      o.status_callback = config.twilio_callback_url;
       HERALD_ASSIGN_OR_RETURN(p, notify::TwilioSmsProvider::Create(o));
     } else if (name == "vonage") {
       notify::VonageSmsOptions o;

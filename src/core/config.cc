@@ -190,6 +190,7 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(notify, twilio_auth_token, kString)},
       {HERALD_CONFIG_FIELD(notify, twilio_from, kString)},
       {HERALD_CONFIG_FIELD(notify, twilio_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(notify, twilio_callback_url, kString)},
       {HERALD_CONFIG_FIELD(notify, vonage_api_key, kString)},
       {HERALD_CONFIG_FIELD(notify, vonage_api_secret, kString)},
       {HERALD_CONFIG_FIELD(notify, vonage_from, kString)},

@@ -105,6 +105,7 @@ struct Config {
     std::string twilio_auth_token = "";
     std::string twilio_from = "";
     std::string twilio_url = "https://api.twilio.com";
+    std::string twilio_callback_url = "";
     std::string vonage_api_key = "";
     std::string vonage_api_secret = "";
     std::string vonage_from = "";

@@ -324,6 +324,14 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
                                {"results", std::move(results)}});
        },
        201, tag});
+  router.Add({"POST", "/api/notifications/callbacks/twilio", "",
+              "Twilio delivery reports (authenticated by X-Twilio-Signature, not a token)",
+              [&notifier](Request& req) -> Result<Response> {
+                HERALD_RETURN_IF_ERROR(
+                    notifier.HandleTwilioCallback(req.body, req.Header("x-twilio-signature")));
+                return Response::Json(200, json::object{{"success", true}});
+              },
+              200, tag});
   router.Add(
       {"GET", "/api/notifications/{id}/status", "notifications:read",
        "A notification's status, with its attempts",
@@ -474,7 +482,8 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
        [&templates](Request& req) -> Result<Response> {
          HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
          Fields f(body);
-         HERALD_RETURN_IF_ERROR(f.CheckKnown({"channel", "locale", "data"}));
+         HERALD_RETURN_IF_ERROR(f.CheckKnown({"channel", "locale", "data", "maxSegments"}));
+         HERALD_ASSIGN_OR_RETURN(auto max_segments, f.Int("maxSegments", 1, 10));
          HERALD_ASSIGN_OR_RETURN(Channel channel, ChannelParam(req, &body));
          HERALD_ASSIGN_OR_RETURN(auto locale, f.String("locale"));
          json::value data = json::object();
@@ -500,10 +509,14 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
            HERALD_ASSIGN_OR_RETURN(notify::SmsSegments s, notify::CountSmsSegments(r.output.body));
            json::array non_gsm;
            for (const std::string& c : s.non_gsm) non_gsm.emplace_back(c);
+           // The budget: the request's maxSegments, else 1 (a single SMS).
+           const int64_t budget = max_segments ? *max_segments : 1;
            out["sms"] = json::object{{"encoding", notify::SmsEncodingName(s.encoding)},
                                      {"segments", s.segments},
                                      {"units", s.units},
-                                     {"nonGsmCharacters", std::move(non_gsm)}};
+                                     {"nonGsmCharacters", std::move(non_gsm)},
+                                     {"maxSegments", budget},
+                                     {"overBudget", s.segments > budget}};
          }
          return Response::Json(200, json::object{{"success", true}, {"data", std::move(out)}});
        },

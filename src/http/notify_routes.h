@@ -8,6 +8,7 @@
 //   GET  /api/notifications/statistics                 notifications:read
 //   GET  /api/notifications/outbox                     notifications:read (log provider)
 //   GET  /api/notifications/providers                  notifications:read
+//   POST /api/notifications/callbacks/twilio           X-Twilio-Signature (public route)
 //   GET  /api/templates                                templates:read
 //   GET  /api/templates/{id}                           templates:read (every version)
 //   PUT  /api/templates/{id}                           templates:update (a new version)

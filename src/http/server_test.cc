@@ -438,6 +438,25 @@ TEST_F(ServerTest, TemplatesArePreviewedVersionedAndCountSmsSegments) {
                    .Json()
                    .at("data");
   EXPECT_EQ(emoji.at("sms").at("encoding").as_string(), "UCS-2");
+  EXPECT_EQ(emoji.at("sms").at("overBudget"), boost::json::value(false));
+  // A long message over its budget is reported at preview time.
+  std::string long_body(200, 'a');
+  ASSERT_EQ(c.Send("PUT", "/api/templates/long-sms",
+                   StrCat(R"({"channel":"sms","locale":"fr","body":")", long_body, R"("})"), can)
+                .status,
+            200);
+  auto over = c.Send("POST", "/api/templates/long-sms/preview", R"({"channel":"sms"})", can)
+                  .Json()
+                  .at("data")
+                  .at("sms");
+  EXPECT_EQ(over.at("segments").as_int64(), 2);
+  EXPECT_EQ(over.at("overBudget"), boost::json::value(true));
+  auto within =
+      c.Send("POST", "/api/templates/long-sms/preview", R"({"channel":"sms","maxSegments":2})", can)
+          .Json()
+          .at("data")
+          .at("sms");
+  EXPECT_EQ(within.at("overBudget"), boost::json::value(false));
   EXPECT_EQ(
       c.Send("PUT", "/api/templates/x", R"({"channel":"sms","locale":"fr","body":"{{#a}}"})", can)
           .status,

@@ -274,4 +274,52 @@ std::string QueryEncode(const std::vector<std::pair<std::string, std::string>>& 
   return EncodePairs(fields, /*space_as_plus=*/false);
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> FormDecode(std::string_view body) {
+  if (body.size() > (1 << 20)) return absl::InvalidArgumentError("form body over 1 MiB");
+  auto decode = [](std::string_view in, std::string& out) -> bool {
+    out.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+      const char c = in[i];
+      if (c == '+') {
+        out.push_back(' ');
+      } else if (c == '%') {
+        auto hex = [](char h) -> int {
+          if (h >= '0' && h <= '9') return h - '0';
+          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+          return -1;
+        };
+        if (i + 2 >= in.size()) return false;
+        const int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        out.push_back(c);
+      }
+    }
+    return true;
+  };
+  std::vector<std::pair<std::string, std::string>> fields;
+  size_t start = 0;
+  while (start <= body.size() && !body.empty()) {
+    size_t end = body.find('&', start);
+    if (end == std::string_view::npos) end = body.size();
+    const std::string_view pair = body.substr(start, end - start);
+    if (!pair.empty()) {
+      const size_t eq = pair.find('=');
+      if (eq == std::string_view::npos) {
+        return absl::InvalidArgumentError("form body: a field without '='");
+      }
+      std::string name, value;
+      if (!decode(pair.substr(0, eq), name) || !decode(pair.substr(eq + 1), value)) {
+        return absl::InvalidArgumentError("form body: a malformed %-escape");
+      }
+      fields.emplace_back(std::move(name), std::move(value));
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
 }  // namespace herald::notify

@@ -99,4 +99,9 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& f
 // which every server decodes, whether or not it treats '+' as a space in a query.
 std::string QueryEncode(const std::vector<std::pair<std::string, std::string>>& fields);
 
+// Parses an application/x-www-form-urlencoded body ('+' is a space, %XX a byte), keeping the
+// order and repeated names. InvalidArgument for a malformed escape, a pair without '=', or a
+// body over 1 MiB.
+Result<std::vector<std::pair<std::string, std::string>>> FormDecode(std::string_view body);
+
 }  // namespace herald::notify

@@ -11,6 +11,8 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "engine/job_table.h"
+#include "notify/http_client.h"
+#include "notify/twilio_callback.h"
 
 namespace herald::notify {
 namespace {
@@ -79,6 +81,10 @@ CREATE TABLE notification_outbox (
   attachments     TEXT NOT NULL,
   created_at      INTEGER NOT NULL
 );
+)sql"},
+    // Delivery reports find the notification by the provider's message id.
+    {2, "notifications_by_provider_message", R"sql(
+CREATE INDEX notifications_provider_message ON notifications (provider, provider_message_id);
 )sql"},
 };
 
@@ -511,6 +517,36 @@ std::vector<ProviderMetrics> Notifier::Metrics() const {
     }
   }
   return out;
+}
+
+Status Notifier::HandleTwilioCallback(std::string_view body, std::string_view signature) {
+  if (config_.twilio_callback_url.empty() || config_.twilio_auth_token.empty()) {
+    return absl::NotFoundError("Twilio delivery callbacks are not configured");
+  }
+  HERALD_ASSIGN_OR_RETURN(FormParams params, FormDecode(body));
+  if (!VerifyTwilioSignature(config_.twilio_auth_token, config_.twilio_callback_url, params,
+                             signature)) {
+    return absl::UnauthenticatedError("bad or missing X-Twilio-Signature");
+  }
+  HERALD_ASSIGN_OR_RETURN(TwilioStatus report, ParseTwilioStatus(params));
+  std::string_view status;
+  if (report.status == "delivered") status = "delivered";
+  if (report.status == "undelivered") status = "bounced";
+  if (report.status == "failed") status = "failed";
+  if (status.empty()) return absl::OkStatus();
+  const std::string code = report.error_code;
+  const std::string message =
+      report.error_code.empty() ? "" : StrCat("Twilio reported ", report.status);
+  const Value params_update[] = {status, code, message, ToMicros(clock_.Now()), report.message_sid};
+  return store_.Write([&](Txn& txn) {
+    return txn
+        .Exec(
+            "UPDATE notifications SET status = ?, error_code = ?, error = ?, updated_at = ?"
+            " WHERE provider = 'twilio' AND provider_message_id = ?"
+            " AND status IN ('sending', 'sent')",
+            params_update)
+        .status();
+  });
 }
 
 std::vector<ProviderHealth> Notifier::Providers() const {

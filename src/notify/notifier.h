@@ -179,6 +179,15 @@ class Notifier {
   // A failed notification is attempted again from its first provider: FailedPrecondition
   // unless it is failed.
   Result<Notification> Retry(std::string_view id);
+  // Twilio's delivery report (twilio_callback.h): verifies the signature against
+  // notify.twilio_callback_url and twilio_auth_token, then moves the notification sent by
+  // Twilio with that MessageSid forward: delivered -> delivered, undelivered -> bounced,
+  // failed -> failed (with the ErrorCode). Only a sending or sent notification moves, so a
+  // late or repeated report never moves a state backwards. Other statuses and unknown
+  // messages are accepted and change nothing. NotFound when callbacks are not configured;
+  // Unauthenticated for a missing or wrong signature; InvalidArgument for a malformed body.
+  Status HandleTwilioCallback(std::string_view body, std::string_view signature);
+
   std::vector<ProviderHealth> Providers() const;
   std::vector<ProviderMetrics> Metrics() const;
 

@@ -8,7 +8,9 @@
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "gtest/gtest.h"
+#include "notify/http_client.h"
 #include "notify/log_provider.h"
+#include "notify/twilio_callback.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::notify {
@@ -58,7 +60,7 @@ class NotifierTest : public ::testing::Test {
     config_.breaker_cooldown = absl::Seconds(30);
   }
 
-  void Start() {
+  void Start(std::unique_ptr<Provider> sms = nullptr) {
     engine_ = std::move(engine::Engine::Create(*store_, clock_, {})).value();
     templates_ = std::move(TemplateStore::Create(*store_, clock_, "fr")).value();
     auto primary = std::make_unique<ScriptedProvider>("primary", Channel::kEmail);
@@ -69,7 +71,7 @@ class NotifierTest : public ::testing::Test {
     providers[Channel::kEmail].push_back(std::move(primary));
     providers[Channel::kEmail].push_back(std::move(backup));
     providers[Channel::kSms].push_back(
-        std::make_unique<LogProvider>(Channel::kSms, *store_, clock_));
+        sms ? std::move(sms) : std::make_unique<LogProvider>(Channel::kSms, *store_, clock_));
     auto n =
         Notifier::Create(*store_, *engine_, *templates_, clock_, config_, std::move(providers));
     ASSERT_TRUE(n.ok()) << n.status();
@@ -350,6 +352,57 @@ TEST_F(NotifierTest, HistoryAndStatisticsCountByChannelAndProvider) {
   auto outbox = LogProvider::List(*store_, 10);
   ASSERT_EQ(outbox->size(), 1u);
   EXPECT_EQ(outbox->at(0).body, "Réservation BK-1 confirmée le 12/03. Merci Zoé !");
+}
+
+TEST_F(NotifierTest, TwilioDeliveryReportsMoveTheStatusForwardOnly) {
+  config_.twilio_auth_token = "a-twilio-auth-token";
+  config_.twilio_callback_url = "https://herald.example/api/notifications/callbacks/twilio";
+  Start(std::make_unique<ScriptedProvider>("twilio", Channel::kSms));
+  SendRequest sms;
+  sms.channel = Channel::kSms;
+  sms.to = "+33612345678";
+  sms.template_id = "ticket_alert";
+  sms.data = {{"ticket_code", "TKT-1"}, {"event_title", "Gala"}, {"message", "annulé"}};
+  Notification n = Submit(sms);
+  engine_->RunDue();
+  ASSERT_EQ(Load(n.id).status, NotificationStatus::kSent);
+  const std::string sid = Load(n.id).provider_message_id;  // "twilio-1"
+
+  auto report = [&](std::string status, std::string code, bool sign = true) {
+    FormParams p = {{"MessageSid", sid}, {"MessageStatus", status}, {"AccountSid", "AC1"}};
+    if (!code.empty()) p.emplace_back("ErrorCode", code);
+    const std::string signature =
+        sign ? TwilioSignature(config_.twilio_auth_token, config_.twilio_callback_url, p) : "x";
+    return notifier_->HandleTwilioCallback(FormEncode(p), signature);
+  };
+  EXPECT_EQ(report("delivered", "", /*sign=*/false).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Load(n.id).status, NotificationStatus::kSent);
+  EXPECT_TRUE(report("sent", "").ok());  // no change
+  EXPECT_TRUE(report("delivered", "").ok());
+  EXPECT_EQ(Load(n.id).status, NotificationStatus::kDelivered);
+  EXPECT_TRUE(report("undelivered", "30003").ok());  // late: never backwards
+  EXPECT_EQ(Load(n.id).status, NotificationStatus::kDelivered);
+  EXPECT_EQ(notifier_->HandleTwilioCallback("MessageSid=%zz", "x").code(),
+            absl::StatusCode::kInvalidArgument);
+
+  Notification other = Submit(sms);
+  engine_->RunDue();
+  const std::string other_sid = Load(other.id).provider_message_id;
+  FormParams p = {
+      {"MessageSid", other_sid}, {"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}};
+  ASSERT_TRUE(notifier_
+                  ->HandleTwilioCallback(
+                      FormEncode(p),
+                      TwilioSignature(config_.twilio_auth_token, config_.twilio_callback_url, p))
+                  .ok());
+  EXPECT_EQ(Load(other.id).status, NotificationStatus::kBounced);
+  EXPECT_EQ(Load(other.id).error_code, "30003");
+}
+
+TEST_F(NotifierTest, TwilioReportsAreRefusedWhenNotConfigured) {
+  Start();
+  EXPECT_EQ(notifier_->HandleTwilioCallback("MessageSid=SM1&MessageStatus=delivered", "x").code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

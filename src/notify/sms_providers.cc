@@ -299,6 +299,9 @@ SendResult TwilioSmsProvider::Send(const OutboundMessage& message) {
     fields.emplace_back("MessagingServiceSid", options_.messaging_service_sid);
   }
   fields.emplace_back("Body", message.text);
+  if (!options_.status_callback.empty()) {
+    fields.emplace_back("StatusCallback", options_.status_callback);
+  }
 
   HttpRequest request;
   request.url =

@@ -52,6 +52,7 @@ struct TwilioSmsOptions {
   std::string auth_token;
   std::string from;                   // a Twilio number, short code or alphanumeric sender id
   std::string messaging_service_sid;  // or a Messaging Service (exactly one of the two)
+  std::string status_callback;        // sent as StatusCallback when set (delivery reports)
   absl::Duration timeout = absl::Seconds(15);
   HttpClientOptions http;
 };
