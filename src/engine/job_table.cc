@@ -75,14 +75,7 @@ constexpr std::string_view kColumns =
     "lease_until, attempts, max_attempts, backoff, timeout_ms, unique_key, group_key, "
     "last_error, progress, result";
 
-Value OptTime(const std::optional<absl::Time>& t) {
-  return t ? Value(ToMicros(*t)) : Value(std::monostate());
-}
 Value OptText(std::string_view s) { return s.empty() ? Value(std::monostate()) : Value(s); }
-std::optional<absl::Time> RowTime(const Row& r, int col) {
-  if (r.IsNull(col)) return std::nullopt;
-  return FromMicros(r.Int(col));
-}
 
 Result<Job> FromRow(const Row& r) {
   Job j;
@@ -125,6 +118,15 @@ Result<core::Id> IdFromRow(const Row& r) { return core::Id::Parse(r.Text(0)); }
 }  // namespace
 
 std::span<const store::Migration> Migrations() { return kMigrations; }
+
+Value OptTime(const std::optional<absl::Time>& t) {
+  return t ? Value(ToMicros(*t)) : Value(std::monostate());
+}
+
+std::optional<absl::Time> RowTime(const Row& r, int col) {
+  if (r.IsNull(col)) return std::nullopt;
+  return FromMicros(r.Int(col));
+}
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }

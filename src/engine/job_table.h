@@ -21,6 +21,9 @@ std::span<const store::Migration> Migrations();
 
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t us);
+// An optional time as a store value (NULL when absent), and back from column `col`.
+store::Value OptTime(const std::optional<absl::Time>& t);
+std::optional<absl::Time> RowTime(const store::Row& r, int col);
 
 Status Insert(store::Txn& txn, const Job& job);
 Result<std::optional<Job>> Get(store::Txn& txn, const core::Id& id);

@@ -12,13 +12,6 @@ namespace herald::notify {
 namespace {
 
 // curl_global_init is not thread-safe: run it once, before any handle exists.
-void GlobalInit() {
-  static const bool done = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return true;
-  }();
-  (void)done;
-}
 
 struct Transfer {
   HttpResponse response;
@@ -111,6 +104,14 @@ std::string EncodePairs(const std::vector<std::pair<std::string, std::string>>& 
 
 }  // namespace
 
+void EnsureCurlInitialized() {
+  static const bool done = [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return true;
+  }();
+  (void)done;
+}
+
 struct HttpClient::Handle {
   CURL* curl = curl_easy_init();
   ~Handle() {
@@ -125,7 +126,9 @@ std::string_view HttpResponse::Header(std::string_view lower_name) const {
   return {};
 }
 
-HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) { GlobalInit(); }
+HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {
+  EnsureCurlInitialized();
+}
 
 HttpClient::~HttpClient() = default;
 

@@ -91,6 +91,10 @@ class HttpClient {
 // space included ("%20").
 std::string PercentEncode(std::string_view s);
 
+// Runs curl_global_init once for the process (it is not thread-safe): every libcurl user in
+// this module calls it before creating a handle.
+void EnsureCurlInitialized();
+
 // An application/x-www-form-urlencoded body: name=value pairs joined by '&', in the given
 // order, each side percent-encoded as above except that a space becomes '+'.
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);

@@ -19,6 +19,8 @@ namespace {
 
 namespace json = boost::json;
 using engine::table::FromMicros;
+using engine::table::OptTime;
+using engine::table::RowTime;
 using engine::table::ToMicros;
 using store::Row;
 using store::Txn;
@@ -92,14 +94,6 @@ constexpr std::string_view kColumns =
     "id, channel, status, recipient, template, locale, subject, high_priority, provider,"
     " provider_message_id, attempts, error_code, error, job_id, metadata, created_by,"
     " created_at, scheduled_at, sent_at, updated_at";
-
-Value OptTime(const std::optional<absl::Time>& t) {
-  return t ? Value(ToMicros(*t)) : Value(std::monostate());
-}
-std::optional<absl::Time> RowTime(const Row& r, int col) {
-  if (r.IsNull(col)) return std::nullopt;
-  return FromMicros(r.Int(col));
-}
 
 Result<Notification> FromRow(const Row& r) {
   Notification n;

@@ -7,18 +7,10 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "notify/http_client.h"
 
 namespace herald::notify {
 namespace {
-
-// curl_global_init is not thread-safe: run it once, before any handle exists.
-void GlobalInit() {
-  static const bool done = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return true;
-  }();
-  (void)done;
-}
 
 struct Upload {
   std::string_view data;
@@ -63,7 +55,7 @@ Result<std::unique_ptr<SmtpProvider>> SmtpProvider::Create(SmtpOptions options,
   if (options.pool < 1 || options.pool > 100) {
     return absl::InvalidArgumentError("the SMTP pool must have 1..100 connections");
   }
-  GlobalInit();
+  EnsureCurlInitialized();
   return std::unique_ptr<SmtpProvider>(new SmtpProvider(std::move(options), clock));
 }
 
