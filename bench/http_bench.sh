@@ -16,7 +16,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps" >
 
 "$HERALD" serve > "$DIR/serve.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 
 echo 'a bench passphrase' | "$HERALD" users add --email bench@example.com \
