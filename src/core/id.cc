@@ -2,17 +2,12 @@
 
 #include <random>
 
+#include "core/strings.h"
+
 namespace herald::core {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // splitmix64: fast, statistically good, and seeded from the OS; ids need uniqueness, not secrecy.
 uint64_t SplitMix(uint64_t& state) {
@@ -48,7 +43,7 @@ Result<Id> Id::Parse(std::string_view text) {
       --i;
       continue;
     }
-    int hi = HexValue(text[i]), lo = HexValue(text[i + 1]);
+    int hi = HexDigitValue(text[i]), lo = HexDigitValue(text[i + 1]);
     if (hi < 0 || lo < 0) return absl::InvalidArgumentError("id has a character that is not hex");
     id.bytes[j++] = static_cast<uint8_t>(hi << 4 | lo);
   }

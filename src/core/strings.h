@@ -36,6 +36,14 @@ inline bool IsValidName(std::string_view s) {
   return true;
 }
 
+// The value of a hex digit (either case), or -1 if `c` is not one.
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // Concatenates anything fmt can print (std and absl string views included).
 template <typename... Args>
 std::string StrCat(const Args&... args) {

@@ -37,6 +37,12 @@ Result<std::optional<std::string>> Fields::String(std::string_view name) const {
   return std::optional<std::string>(std::string(v->as_string()));
 }
 
+Status Fields::StringInto(std::string_view name, std::string& dest) const {
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> v, String(name));
+  if (v) dest = std::move(*v);
+  return absl::OkStatus();
+}
+
 Result<std::optional<int64_t>> Fields::Int(std::string_view name, int64_t min, int64_t max) const {
   const boost::json::value* v = Get(name);
   if (v == nullptr) return std::optional<int64_t>();

@@ -24,6 +24,8 @@ class Fields {
 
   const boost::json::value* Get(std::string_view name) const;
   Result<std::optional<std::string>> String(std::string_view name) const;
+  // String, stored into `dest` when the field is present (left as it is otherwise).
+  Status StringInto(std::string_view name, std::string& dest) const;
   Result<std::optional<int64_t>> Int(std::string_view name, int64_t min, int64_t max) const;
   Result<std::optional<bool>> Bool(std::string_view name) const;
   // A duration: a number of milliseconds, or a string such as "30s" or "5m".

@@ -1,7 +1,6 @@
 #include "http/notify_routes.h"
 
 #include "absl/strings/escaping.h"
-#include "boost/json/parse.hpp"
 #include "core/strings.h"
 #include "http/json_fields.h"
 #include "notify/log_provider.h"
@@ -200,14 +199,10 @@ Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object
     if (!data->is_object()) return absl::InvalidArgumentError("data: expected an object");
     r.data = data->get_object();
   }
-  HERALD_ASSIGN_OR_RETURN(auto locale, f.String("locale"));
-  if (locale) r.locale = *locale;
-  HERALD_ASSIGN_OR_RETURN(auto subject, f.String("subject"));
-  if (subject) r.subject = *subject;
-  HERALD_ASSIGN_OR_RETURN(auto reply_to, f.String("replyTo"));
-  if (reply_to) r.reply_to = *reply_to;
-  HERALD_ASSIGN_OR_RETURN(auto key, f.String("idempotencyKey"));
-  if (key) r.idempotency_key = *key;
+  HERALD_RETURN_IF_ERROR(f.StringInto("locale", r.locale));
+  HERALD_RETURN_IF_ERROR(f.StringInto("subject", r.subject));
+  HERALD_RETURN_IF_ERROR(f.StringInto("replyTo", r.reply_to));
+  HERALD_RETURN_IF_ERROR(f.StringInto("idempotencyKey", r.idempotency_key));
   HERALD_ASSIGN_OR_RETURN(auto priority, f.String("priority"));
   if (priority) {
     HERALD_ASSIGN_OR_RETURN(r.high_priority, ParsePriority(*priority, "priority"));
@@ -224,8 +219,7 @@ Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object
     }
     HERALD_ASSIGN_OR_RETURN(auto at, o.Time("scheduledAt"));
     if (at) r.scheduled_at = *at;
-    HERALD_ASSIGN_OR_RETURN(auto l, o.String("locale"));
-    if (l) r.locale = *l;
+    HERALD_RETURN_IF_ERROR(o.StringInto("locale", r.locale));
   }
   if (const json::value* meta = f.Get("metadata"); meta != nullptr && !meta->is_null()) {
     if (!meta->is_object()) return absl::InvalidArgumentError("metadata: expected an object");
@@ -295,8 +289,7 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
          json::array results;
          int accepted = 0;
          for (const json::value& item : items->get_array()) {
-           json::object out;
-           Result<Response> one = [&]() -> Result<Response> {
+           Result<json::object> one = [&]() -> Result<json::object> {
              if (!item.is_object()) return absl::InvalidArgumentError("expected an object");
              Fields i(item.get_object());
              HERALD_ASSIGN_OR_RETURN(auto c, i.String("channel"));
@@ -305,11 +298,11 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
                                      ParseSendRequest(channel, item.get_object()));
              if (req.principal) r.created_by = req.principal->name;
              HERALD_ASSIGN_OR_RETURN(notify::SubmitResult s, notifier.Submit(r));
-             return Response::Json(201, SendResponseJson(s.notification));
+             return SendResponseJson(s.notification);
            }();
            if (one.ok()) {
              accepted++;
-             results.push_back(json::parse(one->body));
+             results.push_back(std::move(*one));
            } else {
              results.push_back(json::object{{"success", false},
                                             {"error",
@@ -465,13 +458,10 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
          HERALD_ASSIGN_OR_RETURN(auto locale, f.String("locale"));
          if (!locale) return absl::InvalidArgumentError("locale: required");
          notify::TemplateContent c;
-         for (auto [name, dest] : {std::pair{"subject", &c.subject},
-                                   {"html", &c.html},
-                                   {"text", &c.text},
-                                   {"body", &c.body}}) {
-           HERALD_ASSIGN_OR_RETURN(auto v, f.String(name));
-           if (v) *dest = *v;
-         }
+         HERALD_RETURN_IF_ERROR(f.StringInto("subject", c.subject));
+         HERALD_RETURN_IF_ERROR(f.StringInto("html", c.html));
+         HERALD_RETURN_IF_ERROR(f.StringInto("text", c.text));
+         HERALD_RETURN_IF_ERROR(f.StringInto("body", c.body));
          HERALD_ASSIGN_OR_RETURN(auto v, templates.Save(req.params.at("id"), channel, *locale, c));
          return Response::Json(200, json::object{{"success", true}, {"data", TemplateJson(v)}});
        },

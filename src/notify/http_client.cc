@@ -286,14 +286,8 @@ Result<std::vector<std::pair<std::string, std::string>>> FormDecode(std::string_
       if (c == '+') {
         out.push_back(' ');
       } else if (c == '%') {
-        auto hex = [](char h) -> int {
-          if (h >= '0' && h <= '9') return h - '0';
-          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-          return -1;
-        };
         if (i + 2 >= in.size()) return false;
-        const int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+        const int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
         if (hi < 0 || lo < 0) return false;
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;

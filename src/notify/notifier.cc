@@ -254,7 +254,7 @@ Result<std::unique_ptr<Notifier>> Notifier::Create(
   return n;
 }
 
-Status Notifier::EnqueueDelivery(Txn& txn, Notification& n, int) {
+Status Notifier::EnqueueDelivery(Txn& txn, Notification& n) {
   const auto& slots = providers_[n.channel];
   engine::JobSpec spec;
   spec.queue = StrCat("notify.", ChannelName(n.channel));
@@ -358,7 +358,7 @@ Result<SubmitResult> Notifier::Submit(const SendRequest& request) {
                                       ap)
                                  .status());
     }
-    HERALD_RETURN_IF_ERROR(EnqueueDelivery(txn, n, 0));
+    HERALD_RETURN_IF_ERROR(EnqueueDelivery(txn, n));
     out.notification = n;
     return absl::OkStatus();
   }));
@@ -428,8 +428,10 @@ Result<Statistics> Notifier::Stats(std::optional<absl::Time> from, std::optional
   Statistics out;
   const Value params[] = {from ? ToMicros(*from) : std::numeric_limits<int64_t>::min(),
                           to ? ToMicros(*to) : std::numeric_limits<int64_t>::max()};
-  auto add = [](ChannelStats& s, std::string_view status, int64_t n, double latency_sum,
-                int64_t latency_n) {
+  // Latency sums (microseconds) and counts per stats entry; averaged at the end.
+  std::map<ChannelStats*, std::pair<double, int64_t>> latency;
+  auto add = [&](ChannelStats& s, std::string_view status, int64_t n, double latency_sum,
+                 int64_t latency_n) {
     s.total += n;
     if (status == "pending") s.pending += n;
     if (status == "sending") s.sending += n;
@@ -437,13 +439,8 @@ Result<Statistics> Notifier::Stats(std::optional<absl::Time> from, std::optional
     if (status == "delivered") s.delivered += n;
     if (status == "failed") s.failed += n;
     if (status == "bounced") s.bounced += n;
-    // Running mean over groups: weights are the sent counts.
-    const int64_t before = s.sent + s.delivered + s.bounced - (latency_n > 0 ? latency_n : 0);
-    if (latency_n > 0) {
-      s.average_latency_ms =
-          (s.average_latency_ms * static_cast<double>(before) + latency_sum / 1000.0) /
-          static_cast<double>(before + latency_n);
-    }
+    latency[&s].first += latency_sum;
+    latency[&s].second += latency_n;
   };
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
     return txn.Query(
@@ -463,6 +460,9 @@ Result<Statistics> Notifier::Stats(std::optional<absl::Time> from, std::optional
           return true;
         });
   }));
+  for (auto& [stats, sum] : latency) {
+    if (sum.second > 0) stats->average_latency_ms = sum.first / 1000.0 / sum.second;
+  }
   return out;
 }
 
@@ -480,7 +480,7 @@ Result<Notification> Notifier::Retry(std::string_view id) {
                  {ToMicros(clock_.Now()), n.id}));
     if (changed == 0) return absl::FailedPreconditionError("the notification changed meanwhile");
     n.scheduled_at.reset();
-    return EnqueueDelivery(txn, n, n.attempts);
+    return EnqueueDelivery(txn, n);
   }));
   return Get(id);
 }
@@ -601,28 +601,36 @@ Status Notifier::Deliver(engine::JobContext& ctx) {
     return absl::InvalidArgumentError("notify.deliver: the payload needs an id");
   }
   const std::string id(payload.at("id").as_string());
-  HERALD_ASSIGN_OR_RETURN(Notification n, Get(id));
-  if (n.status != NotificationStatus::kPending && n.status != NotificationStatus::kSending) {
-    return absl::OkStatus();  // already settled (a redelivered job)
-  }
-  // The request fields and attachments.
+  // The notification, its request fields and attachments, in one read (not the attempt log).
+  std::optional<Notification> loaded;
   SendRequest stored;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
     const Value key[] = {id};
+    Status row_status;
     HERALD_RETURN_IF_ERROR(
-        txn.Query("SELECT request FROM notifications WHERE id = ?", key, [&](const Row& r) {
-          boost::system::error_code e;
-          json::value v = json::parse(r.Text(0), e);
-          if (!e && v.is_object()) {
-            const json::object& o = v.get_object();
-            if (auto* d = o.if_contains("data"); d && d->is_object()) stored.data = d->get_object();
-            if (auto* s = o.if_contains("subject"); s && s->is_string())
-              stored.subject = s->get_string();
-            if (auto* t = o.if_contains("replyTo"); t && t->is_string())
-              stored.reply_to = t->get_string();
-          }
-          return false;
-        }));
+        txn.Query(StrCat("SELECT ", kColumns, ", request FROM notifications WHERE id = ?"), key,
+                  [&](const Row& r) {
+                    Result<Notification> n = FromRow(r);
+                    if (!n.ok()) {
+                      row_status = n.status();
+                      return false;
+                    }
+                    loaded = std::move(*n);
+                    boost::system::error_code e;
+                    json::value v = json::parse(r.Text(20), e);
+                    if (!e && v.is_object()) {
+                      const json::object& o = v.get_object();
+                      if (auto* d = o.if_contains("data"); d && d->is_object())
+                        stored.data = d->get_object();
+                      if (auto* s = o.if_contains("subject"); s && s->is_string())
+                        stored.subject = s->get_string();
+                      if (auto* t = o.if_contains("replyTo"); t && t->is_string())
+                        stored.reply_to = t->get_string();
+                    }
+                    return false;
+                  }));
+    HERALD_RETURN_IF_ERROR(row_status);
+    if (!loaded) return absl::OkStatus();
     return txn.Query(
         "SELECT filename, content_type, data_base64 FROM notification_attachments"
         " WHERE notification_id = ? ORDER BY position",
@@ -633,6 +641,11 @@ Status Notifier::Deliver(engine::JobContext& ctx) {
           return true;
         });
   }));
+  if (!loaded) return absl::NotFoundError(StrCat("no notification ", id.substr(0, 64)));
+  const Notification& n = *loaded;
+  if (n.status != NotificationStatus::kPending && n.status != NotificationStatus::kSending) {
+    return absl::OkStatus();  // already settled (a redelivered job)
+  }
 
   const int attempt = ctx.attempt();
   const bool last = attempt >= ctx.max_attempts();

@@ -206,7 +206,7 @@ class Notifier {
   Status Deliver(engine::JobContext& ctx);
   Result<OutboundMessage> Prepare(const Notification& n, const SendRequest& stored,
                                   std::string* subject);
-  Status EnqueueDelivery(store::Txn& txn, Notification& n, int previous_attempts);
+  Status EnqueueDelivery(store::Txn& txn, Notification& n);  // sets n.job_id
 
   store::Store& store_;
   engine::Engine& engine_;
