@@ -12,8 +12,10 @@
 //               invalid number, an opted-out recipient): the notification fails at once.
 // `code` and `message` carry the provider's own error code and text, for the status API.
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "notify/mime.h"
@@ -27,13 +29,32 @@ std::string_view ChannelName(Channel channel);
 // InvalidArgument for any other name.
 Result<Channel> ParseChannel(std::string_view name);
 
+// WhatsApp: a template approved in Meta's WhatsApp Manager. Business-initiated messages
+// outside the 24-hour customer-service window must be one.
+struct WhatsAppTemplate {
+  std::string name;                          // e.g. "booking_confirmation"
+  std::string language;                      // Meta's code: "fr", "en_US"
+  std::vector<std::string> body_parameters;  // {{1}}, {{2}}, ... in order
+};
+
+// WhatsApp: a document or an image, either at a public https link or as bytes to upload.
+struct Media {
+  std::string type;  // "document" or "image"
+  std::string link;  // https://...; empty when `file` is set
+  Attachment file;   // filename, content_type and data when uploaded
+  std::string caption;
+};
+
 // A rendered notification, ready to go.
 struct OutboundMessage {
   std::string notification_id;
   Channel channel = Channel::kEmail;
-  std::string recipient;  // email address, E.164 phone number, or chat target
+  std::string recipient;  // email address, E.164 phone number, or chat target name
   MailMessage mail;       // email: complete (from, to, subject, bodies, attachments)
-  std::string text;       // other channels: the body
+  std::string text;       // other channels: the body (a WhatsApp media's caption if no caption)
+  std::string title;      // chat: an optional heading
+  std::optional<WhatsAppTemplate> whatsapp_template;  // WhatsApp: sent instead of `text`
+  std::optional<Media> media;                         // WhatsApp: sent instead of `text`
 };
 
 struct SendResult {
@@ -49,6 +70,10 @@ struct SendResult {
   }
   static SendResult Permanent(std::string code, std::string message) {
     return {Outcome::kPermanent, "", std::move(code), std::move(message)};
+  }
+  // A failure whose class was decided by a table (kRetryable or kPermanent).
+  static SendResult Failure(Outcome outcome, std::string code, std::string message) {
+    return {outcome, "", std::move(code), std::move(message)};
   }
   bool sent() const { return outcome == Outcome::kSent; }
 };

@@ -13,6 +13,7 @@
 #include "boost/json/value.hpp"
 #include "core/strings.h"
 #include "core/utf8.h"
+#include "notify/http_provider.h"
 #include "notify/sms_segments.h"
 
 namespace herald::notify {
@@ -20,37 +21,6 @@ namespace {
 
 namespace json = boost::json;
 using Outcome = SendResult::Outcome;
-
-// Provider text kept in a result: at most this many bytes, valid UTF-8.
-constexpr size_t kMaxProviderText = 300;
-
-std::string Clip(std::string_view s) {
-  if (s.size() > kMaxProviderText) s = s.substr(0, kMaxProviderText);
-  return core::ToValidUtf8(s);
-}
-
-SendResult Classified(Outcome outcome, std::string code, std::string message) {
-  return {outcome, "", std::move(code), std::move(message)};
-}
-
-// Options every provider shares. Normalises the base URL (no trailing '/').
-Status CheckCommon(std::string& base_url, absl::Duration timeout, std::string_view provider) {
-  while (base_url.ends_with('/')) base_url.pop_back();
-  if (!base_url.starts_with("http://") && !base_url.starts_with("https://")) {
-    return absl::InvalidArgumentError(
-        StrCat(provider, ": the base URL must start with http:// or https://"));
-  }
-  if (timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(StrCat(provider, ": the timeout must be positive"));
-  }
-  return absl::OkStatus();
-}
-
-Status Require(const std::string& value, std::string_view provider, std::string_view what) {
-  if (value.empty())
-    return absl::InvalidArgumentError(StrCat(provider, ": ", what, " is required"));
-  return absl::OkStatus();
-}
 
 // A permanent result when `text` cannot be sent by anyone; otherwise its encoding.
 std::optional<SendResult> CheckText(const std::string& text, SmsEncoding* encoding) {
@@ -66,48 +36,8 @@ std::optional<SendResult> CheckText(const std::string& text, SmsEncoding* encodi
 std::optional<SendResult> CheckRecipient(const std::string& recipient) {
   if (IsE164(recipient)) return std::nullopt;
   return SendResult::Permanent("invalid_number",
-                               StrCat("the recipient '", Clip(recipient.substr(0, 32)),
+                               StrCat("the recipient '", ClipProviderText(recipient.substr(0, 32)),
                                       "' is not an E.164 number (+ and 8 to 15 digits)"));
-}
-
-SendResult TransportFailure(const Status& status) {
-  std::string text = Clip(ToStd(status.message()));
-  if (absl::IsDeadlineExceeded(status)) return SendResult::Retryable("timeout", std::move(text));
-  if (absl::IsUnavailable(status)) return SendResult::Retryable("connection", std::move(text));
-  return SendResult::Retryable("http_client", std::move(text));
-}
-
-std::optional<json::object> ParseObject(std::string_view body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-// A string or integer member as text; "" when absent or of another type.
-std::string Field(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return "";
-  if (const json::string* s = v->if_string()) return std::string(s->data(), s->size());
-  if (v->is_int64()) return std::to_string(v->as_int64());
-  if (v->is_uint64()) return std::to_string(v->as_uint64());
-  return "";
-}
-
-std::optional<int64_t> IntField(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
-    return static_cast<int64_t>(v->as_uint64());
-  }
-  return std::nullopt;
-}
-
-bool Is2xx(int status) { return status >= 200 && status < 300; }
-
-std::string HttpText(const HttpResponse& r) {
-  return StrCat("HTTP ", r.status, r.body.empty() ? "" : ": ", Clip(r.body));
 }
 
 // --- Twilio -----------------------------------------------------------------------------------
@@ -115,20 +45,20 @@ std::string HttpText(const HttpResponse& r) {
 // status}); twilio.com/docs/api/errors/<code>; TundraSoft/tundra-connect wiki "Twilio-Errors";
 // research notes §2.1.
 SendResult ClassifyTwilio(const HttpResponse& r) {
-  std::optional<json::object> body = ParseObject(r.body);
+  std::optional<json::object> body = ParseJsonObject(r.body);
   // 2xx means Twilio created the message: never resend it, even without a readable sid.
-  if (Is2xx(r.status)) return SendResult::Sent(body ? Field(*body, "sid") : "");
+  if (Is2xx(r.status)) return SendResult::Sent(body ? JsonField(*body, "sid") : "");
   std::optional<int64_t> twilio_code;
   std::string message;
   if (body) {
-    twilio_code = IntField(*body, "code");
-    message = Clip(Field(*body, "message"));
+    twilio_code = JsonIntField(*body, "code");
+    message = ClipProviderText(JsonField(*body, "message"));
   }
-  if (message.empty()) message = HttpText(r);
+  if (message.empty()) message = HttpStatusText(r);
   std::string code = twilio_code ? std::to_string(*twilio_code) : std::to_string(r.status);
   if (r.status == 429 || r.status >= 500) return SendResult::Retryable(code, message);
   if (r.status >= 400 && twilio_code) {
-    return Classified(TwilioErrorOutcome(static_cast<int>(*twilio_code)), code, message);
+    return SendResult::Failure(TwilioErrorOutcome(static_cast<int>(*twilio_code)), code, message);
   }
   return SendResult::Retryable(code, message);  // 3xx, 401/403/404 without a code, ...
 }
@@ -138,13 +68,13 @@ SendResult ClassifyTwilio(const HttpResponse& r) {
 // developer.vonage.com/en/messaging/sms/guides/troubleshooting-sms (response body);
 // research notes §2.2.
 SendResult ClassifyVonage(const HttpResponse& r) {
-  if (!Is2xx(r.status)) return SendResult::Retryable(std::to_string(r.status), HttpText(r));
-  std::optional<json::object> body = ParseObject(r.body);
+  if (!Is2xx(r.status)) return SendResult::Retryable(std::to_string(r.status), HttpStatusText(r));
+  std::optional<json::object> body = ParseJsonObject(r.body);
   const json::value* messages = body ? body->if_contains("messages") : nullptr;
   const json::array* parts = messages != nullptr ? messages->if_array() : nullptr;
   if (parts == nullptr || parts->empty()) {
     return SendResult::Retryable("invalid_response",
-                                 StrCat("no messages[] in Vonage's answer: ", Clip(r.body)));
+                                 StrCat("no messages[] in Vonage's answer: ", ClipProviderText(r.body)));
   }
   std::string first_id;
   for (const json::value& part : *parts) {
@@ -152,16 +82,16 @@ SendResult ClassifyVonage(const HttpResponse& r) {
     if (m == nullptr) {
       return SendResult::Retryable("invalid_response", "a messages[] entry is not an object");
     }
-    const std::string status = Field(*m, "status");
+    const std::string status = JsonField(*m, "status");
     if (status.empty()) {
       return SendResult::Retryable("invalid_response", "a messages[] entry has no status");
     }
     if (status != "0") {
-      std::string text = Clip(Field(*m, "error-text"));
+      std::string text = ClipProviderText(JsonField(*m, "error-text"));
       if (text.empty()) text = StrCat("Vonage status ", status);
-      return Classified(VonageStatusOutcome(status), status, std::move(text));
+      return SendResult::Failure(VonageStatusOutcome(status), status, std::move(text));
     }
-    if (first_id.empty()) first_id = Field(*m, "message-id");
+    if (first_id.empty()) first_id = JsonField(*m, "message-id");
   }
   return SendResult::Sent(std::move(first_id));
 }
@@ -173,12 +103,12 @@ SendResult ClassifyVonage(const HttpResponse& r) {
 // generated in sendinblue_v3 ErrorModel); 429 rate limiting (Apprise plugins/brevo.py);
 // research notes §2.3.
 SendResult ClassifyBrevo(const HttpResponse& r) {
-  std::optional<json::object> body = ParseObject(r.body);
-  if (Is2xx(r.status)) return SendResult::Sent(body ? Field(*body, "messageId") : "");
-  std::string code = body ? Field(*body, "code") : "";
+  std::optional<json::object> body = ParseJsonObject(r.body);
+  if (Is2xx(r.status)) return SendResult::Sent(body ? JsonField(*body, "messageId") : "");
+  std::string code = body ? JsonField(*body, "code") : "";
   if (code.empty()) code = std::to_string(r.status);
-  std::string message = body ? Clip(Field(*body, "message")) : "";
-  if (message.empty()) message = HttpText(r);
+  std::string message = body ? ClipProviderText(JsonField(*body, "message")) : "";
+  if (message.empty()) message = HttpStatusText(r);
   if (r.status == 400) return SendResult::Permanent(std::move(code), std::move(message));
   return SendResult::Retryable(std::move(code), std::move(message));
 }
@@ -204,7 +134,7 @@ SendResult ClassifyFreeMobile(const HttpResponse& r) {
     case 500:
       return SendResult::Retryable(code, "server error, try again later");
     default:
-      return SendResult::Retryable(code, HttpText(r));
+      return SendResult::Retryable(code, HttpStatusText(r));
   }
 }
 
@@ -270,9 +200,9 @@ SendResult::Outcome VonageStatusOutcome(std::string_view status) {
 // --- TwilioSmsProvider ------------------------------------------------------------------------
 
 Result<std::unique_ptr<TwilioSmsProvider>> TwilioSmsProvider::Create(TwilioSmsOptions options) {
-  HERALD_RETURN_IF_ERROR(CheckCommon(options.base_url, options.timeout, "twilio"));
-  HERALD_RETURN_IF_ERROR(Require(options.account_sid, "twilio", "account_sid"));
-  HERALD_RETURN_IF_ERROR(Require(options.auth_token, "twilio", "auth_token"));
+  HERALD_RETURN_IF_ERROR(CheckHttpProviderOptions(options.base_url, options.timeout, "twilio"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.account_sid, "twilio", "account_sid"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.auth_token, "twilio", "auth_token"));
   for (char c : options.account_sid) {
     if (!std::isalnum(static_cast<unsigned char>(c))) {
       return absl::InvalidArgumentError("twilio: account_sid must be letters and digits");
@@ -320,10 +250,10 @@ SendResult TwilioSmsProvider::Send(const OutboundMessage& message) {
 // --- VonageSmsProvider ------------------------------------------------------------------------
 
 Result<std::unique_ptr<VonageSmsProvider>> VonageSmsProvider::Create(VonageSmsOptions options) {
-  HERALD_RETURN_IF_ERROR(CheckCommon(options.base_url, options.timeout, "vonage"));
-  HERALD_RETURN_IF_ERROR(Require(options.api_key, "vonage", "api_key"));
-  HERALD_RETURN_IF_ERROR(Require(options.api_secret, "vonage", "api_secret"));
-  HERALD_RETURN_IF_ERROR(Require(options.from, "vonage", "from"));
+  HERALD_RETURN_IF_ERROR(CheckHttpProviderOptions(options.base_url, options.timeout, "vonage"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.api_key, "vonage", "api_key"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.api_secret, "vonage", "api_secret"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.from, "vonage", "from"));
   return std::unique_ptr<VonageSmsProvider>(new VonageSmsProvider(std::move(options)));
 }
 
@@ -357,9 +287,9 @@ SendResult VonageSmsProvider::Send(const OutboundMessage& message) {
 // --- BrevoSmsProvider -------------------------------------------------------------------------
 
 Result<std::unique_ptr<BrevoSmsProvider>> BrevoSmsProvider::Create(BrevoSmsOptions options) {
-  HERALD_RETURN_IF_ERROR(CheckCommon(options.base_url, options.timeout, "brevo"));
-  HERALD_RETURN_IF_ERROR(Require(options.api_key, "brevo", "api_key"));
-  HERALD_RETURN_IF_ERROR(Require(options.sender, "brevo", "sender"));
+  HERALD_RETURN_IF_ERROR(CheckHttpProviderOptions(options.base_url, options.timeout, "brevo"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.api_key, "brevo", "api_key"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.sender, "brevo", "sender"));
   return std::unique_ptr<BrevoSmsProvider>(new BrevoSmsProvider(std::move(options)));
 }
 
@@ -394,9 +324,9 @@ SendResult BrevoSmsProvider::Send(const OutboundMessage& message) {
 
 Result<std::unique_ptr<FreeMobileSmsProvider>> FreeMobileSmsProvider::Create(
     FreeMobileSmsOptions options) {
-  HERALD_RETURN_IF_ERROR(CheckCommon(options.base_url, options.timeout, "freemobile"));
-  HERALD_RETURN_IF_ERROR(Require(options.user, "freemobile", "user"));
-  HERALD_RETURN_IF_ERROR(Require(options.pass, "freemobile", "pass"));
+  HERALD_RETURN_IF_ERROR(CheckHttpProviderOptions(options.base_url, options.timeout, "freemobile"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.user, "freemobile", "user"));
+  HERALD_RETURN_IF_ERROR(RequireOption(options.pass, "freemobile", "pass"));
   return std::unique_ptr<FreeMobileSmsProvider>(new FreeMobileSmsProvider(std::move(options)));
 }
 

@@ -62,7 +62,7 @@ Result<std::unique_ptr<SmtpProvider>> SmtpProvider::Create(SmtpOptions options,
 SmtpProvider::SmtpProvider(SmtpOptions options, const core::Clock& clock)
     : options_(std::move(options)),
       clock_(clock),
-      rate_(options_.rate, absl::Seconds(1), clock.Now()) {}
+      rate_(clock, options_.rate) {}
 
 SmtpProvider::~SmtpProvider() = default;
 
@@ -86,17 +86,6 @@ void SmtpProvider::Release(Handle* h) {
   cv_.Signal();
 }
 
-void SmtpProvider::TakeRateToken() {
-  absl::MutexLock l(&mu_);
-  absl::CondVar never;  // only the clock wakes this wait
-  for (;;) {
-    const absl::Time now = clock_.Now();
-    if (rate_.Ready(now)) break;
-    clock_.WaitUntil(mu_, never, rate_.NextReady(now));
-  }
-  rate_.Take();
-}
-
 SendResult SmtpProvider::Send(const OutboundMessage& message) {
   BuildOptions build;
   build.date = clock_.Now();
@@ -105,7 +94,7 @@ SendResult SmtpProvider::Send(const OutboundMessage& message) {
   if (!built.ok())
     return SendResult::Permanent("invalid_message", std::string(built.status().message()));
 
-  TakeRateToken();
+  rate_.Wait();
   std::unique_ptr<Handle, std::function<void(Handle*)>> handle(Acquire(),
                                                                [this](Handle* h) { Release(h); });
   CURL* curl = handle->curl;

@@ -22,8 +22,8 @@
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "core/status.h"
-#include "engine/token_bucket.h"
 #include "notify/provider.h"
+#include "notify/rate_pacer.h"
 
 namespace herald::notify {
 
@@ -61,7 +61,6 @@ class SmtpProvider final : public Provider {
   SmtpProvider(SmtpOptions options, const core::Clock& clock);
   Handle* Acquire();
   void Release(Handle* h);
-  void TakeRateToken();
 
   const SmtpOptions options_;
   const core::Clock& clock_;
@@ -70,7 +69,7 @@ class SmtpProvider final : public Provider {
   absl::CondVar cv_;
   std::vector<std::unique_ptr<Handle>> idle_ ABSL_GUARDED_BY(mu_);
   int created_ ABSL_GUARDED_BY(mu_) = 0;
-  engine::TokenBucket rate_ ABSL_GUARDED_BY(mu_);
+  RatePacer rate_;
   std::atomic<int64_t> connections_{0};
 };
 
