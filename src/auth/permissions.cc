@@ -14,15 +14,15 @@ constexpr Role kRoles[] = {Role::kAdmin,      Role::kOrganizer, Role::kOperation
 constexpr std::string_view kAdmin[] = {"*"};
 
 constexpr std::string_view kOrganizer[] = {
-    "bookings:*",   "documents:create",     "documents:read",     "events:*",
-    "guests:*",     "notifications:create", "notifications:read", "payments:read",
-    "reports:read", "scans:read",           "templates:read",     "tickets:*",
+    "bookings:*", "contacts:read",        "documents:create",   "documents:read", "events:*",
+    "guests:*",   "notifications:create", "notifications:read", "payments:read",  "reports:read",
+    "scans:read", "templates:read",       "tickets:*",
 };
 
 constexpr std::string_view kOperationsManager[] = {
-    "bookings:read",   "documents:*",  "events:read",  "jobs:*",     "metrics:read",
-    "notifications:*", "queues:*",     "reports:read", "scans:read", "schedules:*",
-    "templates:*",     "tickets:read", "users:read",   "webhooks:*",
+    "bookings:read", "contacts:*",      "documents:*",  "events:read",  "jobs:*",
+    "metrics:read",  "notifications:*", "queues:*",     "reports:read", "scans:read",
+    "schedules:*",   "templates:*",     "tickets:read", "users:read",   "webhooks:*",
 };
 
 constexpr std::string_view kAccounting[] = {
@@ -43,7 +43,8 @@ constexpr std::string_view kService[] = {
 // Every concrete permission, sorted (checked by a test).
 constexpr std::string_view kKnown[] = {
     "api_keys:create",  "api_keys:delete",      "api_keys:read",      "bookings:create",
-    "bookings:delete",  "bookings:read",        "bookings:update",    "documents:create",
+    "bookings:delete",  "bookings:read",        "bookings:update",    "contacts:create",
+    "contacts:delete",  "contacts:read",        "contacts:update",    "documents:create",
     "documents:read",   "events:create",        "events:delete",      "events:read",
     "events:update",    "guests:create",        "guests:delete",      "guests:read",
     "guests:update",    "invoices:create",      "invoices:read",      "jobs:create",

@@ -10,11 +10,14 @@
 
 #include "absl/strings/str_split.h"
 #include "auth/crypto.h"
+#include "core/log.h"
 #include "core/strings.h"
 #include "engine/builtin_handlers.h"
+#include "notify/chat_providers.h"
 #include "notify/log_provider.h"
 #include "notify/sms_providers.h"
 #include "notify/smtp_provider.h"
+#include "notify/whatsapp_provider.h"
 
 namespace herald::cli {
 
@@ -77,9 +80,37 @@ Result<std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>>
     }
     if (p) out[notify::Channel::kSms].push_back(std::move(p));
   }
-  // WhatsApp and chat providers come with their own issue; meanwhile they log.
-  for (notify::Channel c : {notify::Channel::kWhatsApp, notify::Channel::kChat}) {
-    out[c].push_back(std::make_unique<notify::LogProvider>(c, store, core::Clock::Real()));
+  for (absl::string_view name : absl::StrSplit(ToAbsl(config.whatsapp_providers), ',')) {
+    std::unique_ptr<notify::Provider> p;
+    if (name == "log") {
+      p = std::make_unique<notify::LogProvider>(notify::Channel::kWhatsApp, store,
+                                                core::Clock::Real());
+    } else if (name == "whatsapp") {
+      notify::WhatsAppOptions o;
+      o.base_url = config.whatsapp_url;
+      o.api_version = config.whatsapp_api_version;
+      o.phone_number_id = config.whatsapp_phone_number_id;
+      o.access_token = config.whatsapp_access_token;
+      HERALD_ASSIGN_OR_RETURN(p, notify::WhatsAppProvider::Create(o));
+    }
+    if (p) out[notify::Channel::kWhatsApp].push_back(std::move(p));
+  }
+  for (absl::string_view name : absl::StrSplit(ToAbsl(config.chat_providers), ',')) {
+    std::unique_ptr<notify::Provider> p;
+    if (name == "log") {
+      p = std::make_unique<notify::LogProvider>(notify::Channel::kChat, store, core::Clock::Real());
+    } else if (name == "webhook") {
+      notify::ChatWebhookOptions o;
+      HERALD_ASSIGN_OR_RETURN(o.targets, notify::ParseChatTargets(config.chat_targets));
+      for (const notify::ChatTarget& t : o.targets) {
+        if (t.kind == notify::ChatKind::kChime) {
+          core::LogWarn("chat target uses Amazon Chime, whose support AWS ended on 2026-02-20",
+                        {{"target", t.name}});
+        }
+      }
+      HERALD_ASSIGN_OR_RETURN(p, notify::ChatWebhookProvider::Create(o, core::Clock::Real()));
+    }
+    if (p) out[notify::Channel::kChat].push_back(std::move(p));
   }
   return out;
 }

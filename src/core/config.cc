@@ -19,6 +19,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -121,6 +122,42 @@ std::string CheckSmsProviders(std::string_view v) {
   }
   return "";
 }
+std::string CheckWhatsAppProviders(std::string_view v) {
+  for (absl::string_view p : absl::StrSplit(ToAbsl(v), ',')) {
+    if (p != "whatsapp" && p != "log") return "must be a comma-separated list of whatsapp, log";
+  }
+  return "";
+}
+std::string CheckChatProviders(std::string_view v) {
+  for (absl::string_view p : absl::StrSplit(ToAbsl(v), ',')) {
+    if (p != "webhook" && p != "log") return "must be a comma-separated list of webhook, log";
+  }
+  return "";
+}
+std::string CheckApiVersion(std::string_view v) {
+  // "v" <digits> "." <digits>, as in Meta's Graph API paths.
+  const size_t dot = v.find('.');
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.size() <= 3 && absl::c_all_of(d, absl::ascii_isdigit);
+  };
+  if (v.starts_with('v') && dot != std::string_view::npos && digits(v.substr(1, dot - 1)) &&
+      digits(v.substr(dot + 1))) {
+    return "";
+  }
+  return "must look like v21.0";
+}
+std::string CheckProviderRates(std::string_view v) {
+  if (v.empty()) return "";
+  for (absl::string_view item : absl::StrSplit(ToAbsl(v), ',')) {
+    const size_t eq = item.find('=');
+    int rate = 0;
+    if (eq == absl::string_view::npos || eq == 0 || !absl::SimpleAtoi(item.substr(eq + 1), &rate) ||
+        rate < 0 || rate > 100'000) {
+      return "must be a comma-separated list of name=rate (calls per second, 0 to 100000)";
+    }
+  }
+  return "";
+}
 std::string CheckHttpUrl(std::string_view v) {
   return v.starts_with("https://") || v.starts_with("http://") ? "" : "must start with https://";
 }
@@ -201,6 +238,16 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(notify, freemobile_user, kString)},
       {HERALD_CONFIG_FIELD(notify, freemobile_pass, kString)},
       {HERALD_CONFIG_FIELD(notify, freemobile_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_providers, kString), .check = CheckWhatsAppProviders},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_phone_number_id, kString)},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_access_token, kString)},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_api_version, kString), .check = CheckApiVersion},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_app_secret, kString)},
+      {HERALD_CONFIG_FIELD(notify, whatsapp_verify_token, kString)},
+      {HERALD_CONFIG_FIELD(notify, chat_providers, kString), .check = CheckChatProviders},
+      {HERALD_CONFIG_FIELD(notify, chat_targets, kString)},
+      {HERALD_CONFIG_FIELD(notify, provider_rates, kString), .check = CheckProviderRates},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };

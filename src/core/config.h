@@ -116,6 +116,20 @@ struct Config {
     std::string freemobile_user = "";
     std::string freemobile_pass = "";
     std::string freemobile_url = "https://smsapi.free-mobile.fr";
+    // WhatsApp providers in priority order ("whatsapp" = Meta's Cloud API, "log").
+    std::string whatsapp_providers = "log";
+    std::string whatsapp_phone_number_id = "";
+    std::string whatsapp_access_token = "";  // better set through the environment
+    std::string whatsapp_url = "https://graph.facebook.com";
+    std::string whatsapp_api_version = "v21.0";
+    std::string whatsapp_app_secret = "";    // verifies X-Hub-Signature-256 on status webhooks
+    std::string whatsapp_verify_token = "";  // the webhook subscription handshake
+    // Chat providers ("webhook" posts to chat_targets, "log") and the named targets:
+    // "name=kind:url,..." with kind slack, teams, chime (deprecated) or generic.
+    std::string chat_providers = "log";
+    std::string chat_targets = "";
+    // Calls per second allowed per provider, "name=rate,...", e.g. "twilio=10,whatsapp=20".
+    std::string provider_rates = "";
   } notify;
 
   struct Log {

@@ -15,7 +15,10 @@ TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
 
 TEST(Utf8, CountsCodePointsOfValidTextOnly) {
   size_t n = 0;
-  EXPECT_TRUE(CountUtf8("\xE2\x82\xAC\xC3\xA7" "a", n));  // €, ç, a
+  EXPECT_TRUE(
+      CountUtf8("\xE2\x82\xAC\xC3\xA7"
+                "a",
+                n));  // €, ç, a
   EXPECT_EQ(n, 3u);
   EXPECT_FALSE(CountUtf8("\xF4\x90\x80\x80", n));  // above U+10FFFF
 }

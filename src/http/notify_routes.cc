@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "core/strings.h"
+#include "http/contact_routes.h"
 #include "http/json_fields.h"
 #include "notify/log_provider.h"
 #include "notify/sms_segments.h"
@@ -35,6 +36,8 @@ json::object NotificationJson(const Notification& n) {
                  {"sentAt", OptTime(n.sent_at)},
                  {"updatedAt", Rfc3339(n.updated_at)},
                  {"jobId", n.job_id}};
+  if (!n.contact_id.empty()) o["contactId"] = n.contact_id;
+  if (n.quiet_deferred) o["deferredForQuietHours"] = true;
   if (!n.error.empty() || !n.error_code.empty()) {
     o["error"] = json::object{{"code", n.error_code}, {"message", n.error}};
   }
@@ -89,6 +92,18 @@ Result<Response> Submit(notify::Notifier& notifier, Channel channel, Request& re
     r.idempotency_key = std::string(header_key);
   }
   if (req.principal) r.created_by = req.principal->name;
+  if (r.to.starts_with("role:")) {
+    HERALD_ASSIGN_OR_RETURN(std::vector<notify::SubmitResult> group, notifier.SubmitGroup(r));
+    json::array items;
+    for (const notify::SubmitResult& one : group) {
+      items.push_back(SendResponseJson(one.notification).at("data"));
+    }
+    return Response::Json(201, json::object{{"success", true},
+                                            {"data",
+                                             {{"group", r.to},
+                                              {"recipients", items.size()},
+                                              {"notifications", std::move(items)}}}});
+  }
   HERALD_ASSIGN_OR_RETURN(notify::SubmitResult result, notifier.Submit(r));
   Response resp = Response::Json(201, SendResponseJson(result.notification));
   if (result.replayed) resp.headers.emplace_back("Idempotent-Replayed", "true");
@@ -178,7 +193,7 @@ Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object
   HERALD_RETURN_IF_ERROR(
       f.CheckKnown({"to", "template", "template_id", "data", "variables", "locale", "subject",
                     "replyTo", "options", "priority", "scheduled_at", "idempotencyKey",
-                    "attachments", "metadata", "eventId", "channel"}));
+                    "attachments", "metadata", "eventId", "channel", "title", "whatsapp"}));
   notify::SendRequest r;
   r.channel = channel;
   HERALD_ASSIGN_OR_RETURN(auto to, f.String("to"));
@@ -187,8 +202,46 @@ Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object
   HERALD_ASSIGN_OR_RETURN(auto tpl, f.String("template"));
   HERALD_ASSIGN_OR_RETURN(auto tpl_id, f.String("template_id"));
   if (tpl && tpl_id) return absl::InvalidArgumentError("template: give template or template_id");
-  if (!tpl && !tpl_id) return absl::InvalidArgumentError("template: required");
-  r.template_id = tpl ? *tpl : *tpl_id;
+  r.template_id = tpl ? *tpl : tpl_id ? *tpl_id : "";
+  if (const json::value* wa = f.Get("whatsapp"); wa != nullptr && !wa->is_null()) {
+    if (!wa->is_object()) return absl::InvalidArgumentError("whatsapp: expected an object");
+    Fields w(wa->get_object(), "whatsapp.");
+    HERALD_RETURN_IF_ERROR(w.CheckKnown({"template", "media"}));
+    if (const json::value* t = w.Get("template"); t != nullptr && !t->is_null()) {
+      if (!t->is_object())
+        return absl::InvalidArgumentError("whatsapp.template: expected an object");
+      Fields wt(t->get_object(), "whatsapp.template.");
+      HERALD_RETURN_IF_ERROR(wt.CheckKnown({"name", "language", "parameters"}));
+      notify::WhatsAppTemplate out;
+      HERALD_RETURN_IF_ERROR(wt.StringInto("name", out.name));
+      HERALD_RETURN_IF_ERROR(wt.StringInto("language", out.language));
+      if (const json::value* ps = wt.Get("parameters"); ps != nullptr && !ps->is_null()) {
+        if (!ps->is_array()) {
+          return absl::InvalidArgumentError("whatsapp.template.parameters: expected an array");
+        }
+        for (const json::value& p : ps->get_array()) {
+          if (!p.is_string()) {
+            return absl::InvalidArgumentError("whatsapp.template.parameters: expected strings");
+          }
+          out.body_parameters.emplace_back(p.get_string());
+        }
+      }
+      r.whatsapp_template = std::move(out);
+    }
+    if (const json::value* m = w.Get("media"); m != nullptr && !m->is_null()) {
+      if (!m->is_object()) return absl::InvalidArgumentError("whatsapp.media: expected an object");
+      Fields wm(m->get_object(), "whatsapp.media.");
+      HERALD_RETURN_IF_ERROR(wm.CheckKnown({"type", "link", "caption"}));
+      notify::Media media;
+      HERALD_RETURN_IF_ERROR(wm.StringInto("type", media.type));
+      HERALD_RETURN_IF_ERROR(wm.StringInto("link", media.link));
+      HERALD_RETURN_IF_ERROR(wm.StringInto("caption", media.caption));
+      r.media = std::move(media);
+    }
+  }
+  if (r.template_id.empty() && !r.whatsapp_template) {
+    return absl::InvalidArgumentError("template: required");
+  }
   const json::value* data = f.Get("data");
   const json::value* variables = f.Get("variables");
   if (data != nullptr && variables != nullptr) {
@@ -201,6 +254,11 @@ Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object
   }
   HERALD_RETURN_IF_ERROR(f.StringInto("locale", r.locale));
   HERALD_RETURN_IF_ERROR(f.StringInto("subject", r.subject));
+  HERALD_ASSIGN_OR_RETURN(auto title, f.String("title"));
+  if (title) {
+    if (!r.subject.empty()) return absl::InvalidArgumentError("title: give subject or title");
+    r.subject = *title;
+  }
   HERALD_RETURN_IF_ERROR(f.StringInto("replyTo", r.reply_to));
   HERALD_RETURN_IF_ERROR(f.StringInto("idempotencyKey", r.idempotency_key));
   HERALD_ASSIGN_OR_RETURN(auto priority, f.String("priority"));
@@ -263,6 +321,7 @@ Result<notify::SendRequest> ParseSendRequest(Channel channel, const json::object
 
 void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::TemplateStore& templates,
                      store::Store& store) {
+  AddContactRoutes(router, notifier.contacts());
   const std::string tag = "notifications";
   for (Channel channel : {Channel::kEmail, Channel::kSms, Channel::kWhatsApp, Channel::kChat}) {
     router.Add({"POST", StrCat("/api/notifications/", notify::ChannelName(channel)),
@@ -322,6 +381,28 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
               [&notifier](Request& req) -> Result<Response> {
                 HERALD_RETURN_IF_ERROR(
                     notifier.HandleTwilioCallback(req.body, req.Header("x-twilio-signature")));
+                return Response::Json(200, json::object{{"success", true}});
+              },
+              200, tag});
+  router.Add({"GET", "/api/notifications/callbacks/whatsapp", "",
+              "Meta's webhook subscription handshake (hub.mode, hub.verify_token, hub.challenge)",
+              [&notifier](Request& req) -> Result<Response> {
+                auto param = [&](std::string_view name) {
+                  auto v = req.Query(name);
+                  return v ? std::string(*v) : std::string();
+                };
+                HERALD_ASSIGN_OR_RETURN(
+                    std::string challenge,
+                    notifier.VerifyWhatsAppSubscription(
+                        param("hub.mode"), param("hub.verify_token"), param("hub.challenge")));
+                return Response::Text(200, std::move(challenge), "text/plain");
+              },
+              200, tag});
+  router.Add({"POST", "/api/notifications/callbacks/whatsapp", "",
+              "WhatsApp delivery statuses (authenticated by X-Hub-Signature-256, not a token)",
+              [&notifier](Request& req) -> Result<Response> {
+                HERALD_RETURN_IF_ERROR(
+                    notifier.HandleWhatsAppCallback(req.body, req.Header("x-hub-signature-256")));
                 return Response::Json(200, json::object{{"success", true}});
               },
               200, tag});

@@ -1,7 +1,7 @@
 // Fuzz target for what a client controls in a request: the raw HTTP/1.1 bytes (Beast's
 // parser, as the server configures it), the path matched against the router's patterns, and
-// the JSON bodies of the job, schedule and notification routes. Must never crash; errors must be
-// 4xx.
+// the JSON bodies of the job, schedule, notification and contact routes. Must never crash; errors
+// must be 4xx.
 
 #include <cstdint>
 #include <cstdlib>
@@ -10,6 +10,7 @@
 
 #include "boost/beast/http.hpp"
 #include "boost/json/parse.hpp"
+#include "http/contact_routes.h"
 #include "http/engine_routes.h"
 #include "http/message.h"
 #include "http/notify_routes.h"
@@ -56,8 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!jec && v.is_object()) {
     auto spec = herald::http::JobSpecFromJson(v.as_object());
     if (!spec.ok() && herald::http::HttpStatus(spec.status()) != 400) std::abort();
-    auto send = herald::http::ParseSendRequest(herald::notify::Channel::kEmail, v.as_object());
-    if (!send.ok() && herald::http::HttpStatus(send.status()) != 400) std::abort();
+    for (auto channel : {herald::notify::Channel::kEmail, herald::notify::Channel::kWhatsApp}) {
+      auto send = herald::http::ParseSendRequest(channel, v.as_object());
+      if (!send.ok() && herald::http::HttpStatus(send.status()) != 400) std::abort();
+    }
+    auto contact = herald::http::ParseContact(v.as_object());
+    if (!contact.ok() && herald::http::HttpStatus(contact.status()) != 400) std::abort();
   }
   herald::http::Response r =
       herald::http::ErrorResponse(absl::InvalidArgumentError(std::string(text)));

@@ -10,6 +10,7 @@
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
+#include "notify/meta_webhook.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::http {
@@ -467,6 +468,137 @@ TEST_F(ServerTest, TemplatesArePreviewedVersionedAndCountSmsSegments) {
                 .as_array()
                 .size(),
             3u);  // fr v2, then fr v1 and en v1
+}
+
+TEST_F(ServerTest, ContactsAreManagedAndReceiveGroupNotifications) {
+  Client c(server_->port());
+  const auto admin =
+      As("contacts:create,contacts:read,contacts:update,contacts:delete,"
+         "notifications:create,notifications:read");
+  auto created = c.Send("POST", "/api/contacts", R"({
+    "id": "marie", "name": "Marie Curie", "email": "marie@example.com", "phone": "+33611111111",
+    "locale": "en", "timeZone": "Europe/Paris", "quietHours": {"start": "22:00", "end": "07:00"},
+    "roles": ["ACCOUNTING"], "optOut": ["sms"]})",
+                        admin);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto data = created.Json().at("data");
+  EXPECT_EQ(data.at("quietHours").at("start"), "22:00");
+  EXPECT_EQ(data.at("optOut").at(0), "sms");
+  ASSERT_EQ(c.Send("POST", "/api/contacts",
+                   R"({"id":"paul","email":"paul@example.com","roles":["ACCOUNTING"]})", admin)
+                .status,
+            201);
+  // Bad input: 400 naming the field; a taken address: 409; without the permission: 403.
+  auto bad =
+      c.Send("POST", "/api/contacts", R"({"email":"x@example.com","timeZone":"Nowhere"})", admin);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(ErrorMessage(bad).find("timeZone"), std::string::npos);
+  EXPECT_EQ(c.Send("POST", "/api/contacts", R"({"email":"MARIE@example.com"})", admin).status, 409);
+  EXPECT_EQ(
+      c.Send("POST", "/api/contacts", R"({"email":"y@example.com"})", As("contacts:read")).status,
+      403);
+  auto listed = c.Send("GET", "/api/contacts?role=ACCOUNTING", "", admin).Json();
+  EXPECT_EQ(listed.at("data").as_array().size(), 2u);
+
+  auto group = c.Send("POST", "/api/notifications/email",
+                      R"({"to":"role:ACCOUNTING","template":"welcome","data":{"first_name":"x"},
+                          "options":{"priority":"high"}})",
+                      admin);
+  ASSERT_EQ(group.status, 201) << group.body;
+  EXPECT_EQ(group.Json().at("data").at("recipients"), 2);
+  // Marie opted out of SMS: the SMS group is Paul... who has no phone: nobody.
+  auto sms_group = c.Send("POST", "/api/notifications/sms",
+                          R"({"to":"role:ACCOUNTING","template":"ticket_alert",
+                              "data":{"ticket_code":"T","event_title":"E","message":"m"}})",
+                          admin);
+  ASSERT_EQ(sms_group.status, 201);
+  EXPECT_EQ(sms_group.Json().at("data").at("recipients"), 0);
+
+  auto updated = c.Send("PUT", "/api/contacts/marie",
+                        R"({"email":"marie@example.com","optOut":["email"]})", admin);
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  auto direct = c.Send("POST", "/api/notifications/email",
+                       R"({"to":"contact:marie","template":"welcome"})", admin);
+  ASSERT_EQ(direct.status, 201);
+  engine_->RunDue();
+  const std::string id(direct.Json().at("data").at("notificationId").as_string());
+  auto status = c.Send("GET", "/api/notifications/" + id + "/status", "", admin).Json();
+  EXPECT_EQ(status.at("data").at("status"), "failed");
+  EXPECT_EQ(status.at("data").at("error").at("code"), "opted_out");
+  EXPECT_EQ(status.at("data").at("contactId"), "marie");
+  EXPECT_EQ(c.Send("DELETE", "/api/contacts/marie", "", admin).status, 200);
+  EXPECT_EQ(c.Send("GET", "/api/contacts/marie", "", admin).status, 404);
+}
+
+TEST_F(ServerTest, WhatsAppWebhookHandshakeAndSignedStatuses) {
+  Client c(server_->port());
+  auto ok =
+      c.Send("GET",
+             StrCat("/api/notifications/callbacks/whatsapp?hub.mode=subscribe&hub.verify_token=",
+                    testing::kWhatsAppVerifyToken, "&hub.challenge=1158201444"),
+             "");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "1158201444");
+  EXPECT_EQ(c.Send("GET",
+                   "/api/notifications/callbacks/whatsapp?hub.mode=subscribe&hub.verify_token=no"
+                   "&hub.challenge=1",
+                   "")
+                .status,
+            403);
+  const std::string body =
+      R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",)"
+      R"("value":{"statuses":[{"id":"wamid.unknown","status":"delivered","timestamp":"1"}]}}]}]})";
+  auto unsigned_post = c.Send("POST", "/api/notifications/callbacks/whatsapp", body);
+  EXPECT_EQ(unsigned_post.status, 401);
+  auto signed_post =
+      c.Send("POST", "/api/notifications/callbacks/whatsapp", body,
+             {{"X-Hub-Signature-256", notify::HubSignature(testing::kWhatsAppAppSecret, body)}});
+  EXPECT_EQ(signed_post.status, 200) << signed_post.body;
+  auto garbage =
+      c.Send("POST", "/api/notifications/callbacks/whatsapp", "[1]",
+             {{"X-Hub-Signature-256", notify::HubSignature(testing::kWhatsAppAppSecret, "[1]")}});
+  EXPECT_EQ(garbage.status, 400);
+}
+
+TEST_F(ServerTest, WhatsAppAndChatBodies) {
+  Client c(server_->port());
+  const auto can = As("notifications:create,notifications:read");
+  auto tpl = c.Send("POST", "/api/notifications/whatsapp",
+                    R"({"to":"+33612345678","whatsapp":{"template":{"name":"booking_confirmation",
+                        "language":"fr","parameters":["BK-1"]}}})",
+                    can);
+  EXPECT_EQ(tpl.status, 201) << tpl.body;
+  auto doc = c.Send("POST", "/api/notifications/whatsapp",
+                    R"({"to":"+33612345678","template":"ticket_generated",
+                        "data":{"guest_name":"Jean","event_title":"Gala"},
+                        "whatsapp":{"media":{"type":"document"}},
+                        "attachments":[{"filename":"billet.pdf","content":"JVBERi0xLjQK"}]})",
+                    can);
+  EXPECT_EQ(doc.status, 201) << doc.body;
+  auto both = c.Send("POST", "/api/notifications/whatsapp",
+                     R"({"to":"+33612345678","whatsapp":{"template":{"name":"x","language":"fr"},
+                         "media":{"type":"image","link":"https://e.com/a.png"}}})",
+                     can);
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(c.Send("POST", "/api/notifications/whatsapp",
+                   R"({"to":"0612345678","template":"ticket_generated"})", can)
+                .status,
+            400);
+  auto chat = c.Send("POST", "/api/notifications/chat",
+                     R"({"to":"ops","template":"order-received","title":"Commande",
+                         "data":{"orderNumber":"12345","customerName":"ACME"}})",
+                     can);
+  EXPECT_EQ(chat.status, 201) << chat.body;
+  EXPECT_EQ(engine_->RunDue(), 3);
+  auto outbox = c.Send("GET", "/api/notifications/outbox", "", can).Json().at("data").as_array();
+  ASSERT_EQ(outbox.size(), 3u);
+  std::map<std::string, boost::json::value> by_channel;
+  for (const auto& e : outbox) {
+    by_channel[std::string(e.at("channel").as_string())] = e;
+  }
+  EXPECT_EQ(by_channel["chat"].at("body"), "Nouvelle commande 12345 de ACME.");
+  EXPECT_EQ(by_channel["chat"].at("subject"), "Commande");
+  EXPECT_EQ(by_channel["chat"].at("recipient"), "ops");
 }
 
 }  // namespace

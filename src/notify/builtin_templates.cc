@@ -9,6 +9,8 @@ namespace {
 
 constexpr Channel kEmail = Channel::kEmail;
 constexpr Channel kSms = Channel::kSms;
+constexpr Channel kWhatsApp = Channel::kWhatsApp;
+constexpr Channel kChat = Channel::kChat;
 
 TemplateContent Email(const char* subject, const char* html, const char* text) {
   return {subject, html, text, ""};
@@ -197,6 +199,43 @@ const std::vector<BuiltinTemplate>& BuiltinTemplates() {
        Body("Alerte billet {{ticket_code}} ({{event_title}}) : {{message}}")},
       {"ticket_alert", kSms, "en",
        Body("Ticket alert {{ticket_code}} ({{event_title}}): {{message}}")},
+
+      // WhatsApp (seed 001 section 6.3, seed 000): free-form text inside the 24-hour window,
+      // and the caption of a document. Outside the window, send a Meta-approved template.
+      {"booking-confirmation", kWhatsApp, "fr",
+       Body("Bonjour {{customerName}}, votre réservation *{{bookingReference}}* est confirmée "
+            "pour le {{serviceDate}}{{#serviceTime}} à {{serviceTime}}{{/serviceTime}}."
+            "{{#viewBookingUrl}}\nVoir ma réservation : {{viewBookingUrl}}{{/viewBookingUrl}}")},
+      {"booking-confirmation", kWhatsApp, "en",
+       Body("Hello {{customerName}}, your booking *{{bookingReference}}* is confirmed "
+            "for {{serviceDate}}{{#serviceTime}} at {{serviceTime}}{{/serviceTime}}."
+            "{{#viewBookingUrl}}\nView my booking: {{viewBookingUrl}}{{/viewBookingUrl}}")},
+      {"ticket_generated", kWhatsApp, "fr",
+       Body("{{guest_name}}, vos billets pour *{{event_title}}* sont prêts"
+            "{{#ticket_url}} : {{ticket_url}}{{/ticket_url}}")},
+      {"ticket_generated", kWhatsApp, "en",
+       Body("{{guest_name}}, your tickets for *{{event_title}}* are ready"
+            "{{#ticket_url}}: {{ticket_url}}{{/ticket_url}}")},
+      {"event_reminder", kWhatsApp, "fr",
+       Body("Rappel : *{{event_title}}* dans {{reminder_hours}} h"
+            "{{#location}}, {{location}}{{/location}}.")},
+      {"event_reminder", kWhatsApp, "en",
+       Body("Reminder: *{{event_title}}* in {{reminder_hours}} h"
+            "{{#location}}, {{location}}{{/location}}.")},
+
+      // Chat (seed 000: the internal team is told of a new order; ticketing alerts).
+      {"ticket_alert", kChat, "fr",
+       Body("Alerte billet {{ticket_code}} ({{event_title}}) : {{message}}")},
+      {"ticket_alert", kChat, "en",
+       Body("Ticket alert {{ticket_code}} ({{event_title}}): {{message}}")},
+      {"order-received", kChat, "fr",
+       Body("Nouvelle commande {{orderNumber}} de {{customerName}}"
+            "{{#itemCount}} : {{itemCount}} articles{{/itemCount}}"
+            "{{#totalAmount}}, {{totalAmount}} €{{/totalAmount}}.")},
+      {"order-received", kChat, "en",
+       Body("New order {{orderNumber}} from {{customerName}}"
+            "{{#itemCount}}: {{itemCount}} items{{/itemCount}}"
+            "{{#totalAmount}}, €{{totalAmount}}{{/totalAmount}}.")},
   };
   return *all;
 }

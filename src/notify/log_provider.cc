@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_join.h"
 #include "boost/json/array.hpp"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/log.h"
+#include "core/strings.h"
 #include "engine/job_table.h"
 
 namespace herald::notify {
@@ -14,14 +16,23 @@ SendResult LogProvider::Send(const OutboundMessage& m) {
   const std::string id = ids_.Next().ToString();
   boost::json::array files;
   for (const Attachment& a : m.mail.attachments) files.emplace_back(a.filename);
-  const std::string body =
+  std::string body =
       m.channel == Channel::kEmail ? (m.mail.text.empty() ? m.mail.html : m.mail.text) : m.text;
+  if (m.media) {
+    files.emplace_back(m.media->link.empty() ? m.media->file.filename : m.media->link);
+    body = m.media->caption;
+  }
+  if (m.whatsapp_template) {
+    body = StrCat("[template ", m.whatsapp_template->name, " ", m.whatsapp_template->language, "] ",
+                  absl::StrJoin(m.whatsapp_template->body_parameters, " | "));
+  }
+  const std::string& subject = m.channel == Channel::kEmail ? m.mail.subject : m.title;
   const std::string files_json = boost::json::serialize(files);
   const store::Value params[] = {id,
                                  m.notification_id,
                                  ChannelName(m.channel),
                                  m.recipient,
-                                 m.mail.subject,
+                                 subject,
                                  body,
                                  files_json,
                                  engine::table::ToMicros(clock_.Now())};

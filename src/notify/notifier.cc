@@ -5,13 +5,17 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/log.h"
 #include "core/strings.h"
 #include "engine/job_table.h"
 #include "notify/http_client.h"
+#include "notify/meta_webhook.h"
+#include "notify/sms_providers.h"
 #include "notify/twilio_callback.h"
 
 namespace herald::notify {
@@ -88,12 +92,18 @@ CREATE TABLE notification_outbox (
     {2, "notifications_by_provider_message", R"sql(
 CREATE INDEX notifications_provider_message ON notifications (provider, provider_message_id);
 )sql"},
+    {3, "notifications_contacts", R"sql(
+ALTER TABLE notifications ADD COLUMN contact_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN quiet_deferred INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr std::string_view kColumns =
     "id, channel, status, recipient, template, locale, subject, high_priority, provider,"
     " provider_message_id, attempts, error_code, error, job_id, metadata, created_by,"
-    " created_at, scheduled_at, sent_at, updated_at";
+    " created_at, scheduled_at, sent_at, updated_at, contact_id, quiet_deferred";
+// The column after kColumns.
+constexpr int kExtraColumn = 22;
 
 Result<Notification> FromRow(const Row& r) {
   Notification n;
@@ -119,12 +129,55 @@ Result<Notification> FromRow(const Row& r) {
   n.scheduled_at = RowTime(r, 17);
   n.sent_at = RowTime(r, 18);
   n.updated_at = FromMicros(r.Int(19));
+  n.contact_id = r.Text(20);
+  n.quiet_deferred = r.Int(21) != 0;
   return n;
 }
 
 // What delivery needs from the request besides the notification's columns.
 json::object RequestJson(const SendRequest& r) {
-  return json::object{{"data", r.data}, {"subject", r.subject}, {"replyTo", r.reply_to}};
+  json::object o{{"data", r.data}, {"subject", r.subject}, {"replyTo", r.reply_to}};
+  if (r.whatsapp_template) {
+    json::array params;
+    for (const std::string& p : r.whatsapp_template->body_parameters) params.emplace_back(p);
+    o["whatsappTemplate"] = json::object{{"name", r.whatsapp_template->name},
+                                         {"language", r.whatsapp_template->language},
+                                         {"parameters", std::move(params)}};
+  }
+  if (r.media) {
+    o["media"] = json::object{
+        {"type", r.media->type}, {"link", r.media->link}, {"caption", r.media->caption}};
+  }
+  return o;
+}
+
+std::string StringMember(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// The request fields RequestJson kept, back into `r`.
+void LoadRequestJson(const json::object& o, SendRequest& r) {
+  if (auto* d = o.if_contains("data"); d && d->is_object()) r.data = d->get_object();
+  r.subject = StringMember(o, "subject");
+  r.reply_to = StringMember(o, "replyTo");
+  if (auto* t = o.if_contains("whatsappTemplate"); t && t->is_object()) {
+    const json::object& to = t->get_object();
+    WhatsAppTemplate wt{StringMember(to, "name"), StringMember(to, "language"), {}};
+    if (auto* ps = to.if_contains("parameters"); ps && ps->is_array()) {
+      for (const json::value& p : ps->get_array()) {
+        if (p.is_string()) wt.body_parameters.emplace_back(p.get_string());
+      }
+    }
+    r.whatsapp_template = std::move(wt);
+  }
+  if (auto* m = o.if_contains("media"); m && m->is_object()) {
+    Media media;
+    media.type = StringMember(m->get_object(), "type");
+    media.link = StringMember(m->get_object(), "link");
+    media.caption = StringMember(m->get_object(), "caption");
+    r.media = std::move(media);
+  }
 }
 
 std::string RequestHash(const SendRequest& r) {
@@ -149,20 +202,98 @@ std::string RequestHash(const SendRequest& r) {
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
+constexpr std::string_view kContactPrefix = "contact:";
+constexpr std::string_view kRolePrefix = "role:";
+
+Status ValidateWhatsApp(const SendRequest& r) {
+  if (r.whatsapp_template) {
+    const WhatsAppTemplate& t = *r.whatsapp_template;
+    if (!IsValidName(t.name)) {
+      return absl::InvalidArgumentError("whatsapp.template.name: 1 to 128 of a-z 0-9 _");
+    }
+    if (!IsValidLocale(t.language)) {
+      return absl::InvalidArgumentError("whatsapp.template.language: expected fr, en_US...");
+    }
+    if (t.body_parameters.size() > 100) {
+      return absl::InvalidArgumentError("whatsapp.template.parameters: at most 100");
+    }
+    for (const std::string& p : t.body_parameters) {
+      if (p.size() > 1024) {
+        return absl::InvalidArgumentError("whatsapp.template.parameters: 1024 bytes each at most");
+      }
+    }
+  }
+  if (r.attachments.size() > 1) {
+    return absl::InvalidArgumentError("attachments: a WhatsApp message carries one file");
+  }
+  if (r.media) {
+    if (r.whatsapp_template) {
+      return absl::InvalidArgumentError("whatsapp: a template or a media, not both");
+    }
+    if (r.media->type != "image" && r.media->type != "document") {
+      return absl::InvalidArgumentError("whatsapp.media.type: expected image or document");
+    }
+    if (r.media->link.empty() == r.attachments.empty()) {
+      return absl::InvalidArgumentError(
+          "whatsapp.media: give either a link or one attachment (the file)");
+    }
+    if (!r.media->link.empty() && !r.media->link.starts_with("https://")) {
+      return absl::InvalidArgumentError("whatsapp.media.link: must start with https://");
+    }
+    if (r.media->caption.size() > 1024) {
+      return absl::InvalidArgumentError("whatsapp.media.caption: at most 1024 bytes");
+    }
+  } else if (!r.attachments.empty()) {
+    return absl::InvalidArgumentError("whatsapp.media: required with an attachment");
+  }
+  return absl::OkStatus();
+}
+
 Status Validate(const SendRequest& r) {
   if (r.to.empty()) return absl::InvalidArgumentError("to: required");
   if (r.to.size() > 320) return absl::InvalidArgumentError("to: too long");
-  if (r.channel == Channel::kEmail) {
-    Result<MailAddress> a = ParseMailAddress(r.to);
-    if (!a.ok()) return absl::InvalidArgumentError(StrCat("to: ", a.status().message()));
-    if (!r.reply_to.empty()) {
-      Result<MailAddress> rt = ParseMailAddress(r.reply_to);
-      if (!rt.ok()) return absl::InvalidArgumentError(StrCat("replyTo: ", rt.status().message()));
-    }
-  } else if (!r.attachments.empty()) {
-    return absl::InvalidArgumentError("attachments: only emails carry attachments here");
+  const bool to_contact = r.to.starts_with(kContactPrefix);
+  if (to_contact && !IsValidName(std::string_view(r.to).substr(kContactPrefix.size()))) {
+    return absl::InvalidArgumentError("to: contact:<id> with a valid contact id");
   }
-  if (!IsValidName(r.template_id)) {
+  if (r.to.starts_with(kRolePrefix)) {
+    return absl::InvalidArgumentError("to: a role is a group: send it through the group path");
+  }
+  switch (r.channel) {
+    case Channel::kEmail:
+      if (!to_contact) {
+        Result<MailAddress> a = ParseMailAddress(r.to);
+        if (!a.ok()) return absl::InvalidArgumentError(StrCat("to: ", a.status().message()));
+      }
+      if (!r.reply_to.empty()) {
+        Result<MailAddress> rt = ParseMailAddress(r.reply_to);
+        if (!rt.ok()) return absl::InvalidArgumentError(StrCat("replyTo: ", rt.status().message()));
+      }
+      break;
+    case Channel::kSms:
+    case Channel::kWhatsApp:
+      if (!to_contact && !IsE164(r.to)) {
+        return absl::InvalidArgumentError(
+            "to: expected an E.164 number such as +33612345678, or contact:<id>");
+      }
+      break;
+    case Channel::kChat:
+      if (!IsValidName(r.to)) {
+        return absl::InvalidArgumentError("to: the name of a configured chat target");
+      }
+      break;
+  }
+  if (r.channel == Channel::kWhatsApp) {
+    HERALD_RETURN_IF_ERROR(ValidateWhatsApp(r));
+  } else {
+    if (r.whatsapp_template || r.media) {
+      return absl::InvalidArgumentError("whatsapp: only WhatsApp messages take these options");
+    }
+    if (r.channel != Channel::kEmail && !r.attachments.empty()) {
+      return absl::InvalidArgumentError("attachments: only emails and WhatsApp carry files");
+    }
+  }
+  if (r.template_id.empty() ? !r.whatsapp_template : !IsValidName(r.template_id)) {
     return absl::InvalidArgumentError("template: 1 to 128 characters of A-Z a-z 0-9 _ . : -");
   }
   if (!r.locale.empty() && !IsValidLocale(r.locale)) {
@@ -215,6 +346,7 @@ Result<NotificationStatus> ParseStatus(std::string_view name) {
 
 Status Notifier::Migrate(store::Store& store) {
   HERALD_RETURN_IF_ERROR(TemplateStore::Migrate(store));
+  HERALD_RETURN_IF_ERROR(ContactStore::Migrate(store));
   return store.Migrate("notify", kMigrations);
 }
 
@@ -225,13 +357,25 @@ Notifier::Notifier(store::Store& store, engine::Engine& engine, TemplateStore& t
       templates_(templates),
       clock_(clock),
       config_(std::move(config)),
-      ids_(clock) {}
+      ids_(clock),
+      contacts_(store, clock) {}
 
 Result<std::unique_ptr<Notifier>> Notifier::Create(
     store::Store& store, engine::Engine& engine, TemplateStore& templates, const core::Clock& clock,
     const core::Config::Notify& config,
     std::map<Channel, std::vector<std::unique_ptr<Provider>>> providers) {
   std::unique_ptr<Notifier> n(new Notifier(store, engine, templates, clock, config));
+  std::map<std::string, int, std::less<>> rates;
+  for (absl::string_view item :
+       absl::StrSplit(ToAbsl(config.provider_rates), ',', absl::SkipEmpty())) {
+    const size_t eq = item.find('=');
+    int rate = 0;
+    if (eq == absl::string_view::npos || !absl::SimpleAtoi(item.substr(eq + 1), &rate) ||
+        rate < 0) {
+      return absl::InvalidArgumentError("notify.provider_rates: expected name=rate pairs");
+    }
+    rates[std::string(item.substr(0, eq))] = rate;
+  }
   for (auto& [channel, list] : providers) {
     for (auto& p : list) {
       if (p->channel() != channel) {
@@ -241,12 +385,21 @@ Result<std::unique_ptr<Notifier>> Notifier::Create(
       auto metrics = std::make_unique<ProviderMetrics>();
       metrics->channel = std::string(ChannelName(channel));
       metrics->provider = p->name();
+      std::unique_ptr<RatePacer> pacer;
+      if (auto rate = rates.find(p->name()); rate != rates.end()) {
+        if (rate->second > 0) pacer = std::make_unique<RatePacer>(clock, rate->second);
+        rates.erase(rate);
+      }
       n->providers_[channel].push_back(
           {std::move(p),
            std::make_unique<CircuitBreaker>(clock, config.breaker_failures,
                                             config.breaker_cooldown),
-           std::move(metrics)});
+           std::move(metrics), std::move(pacer)});
     }
+  }
+  if (!rates.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("notify.provider_rates: no configured provider is named ", rates.begin()->first));
   }
   Notifier* self = n.get();
   engine.RegisterHandler(std::string(kDeliverJobType),
@@ -280,22 +433,22 @@ Result<SubmitResult> Notifier::Submit(const SendRequest& request) {
         StrCat("no provider is configured for ", ChannelName(request.channel)));
   }
   // The template must exist now rather than fail at delivery.
-  HERALD_RETURN_IF_ERROR(
-      templates_.Resolve(request.template_id, request.channel, request.locale).status());
+  if (!request.template_id.empty()) {
+    HERALD_RETURN_IF_ERROR(
+        templates_.Resolve(request.template_id, request.channel, request.locale).status());
+  }
 
   const absl::Time now = clock_.Now();
   Notification n;
   n.id = ids_.Next().ToString();
   n.channel = request.channel;
-  n.recipient = request.to;
   n.template_id = request.template_id;
-  n.locale = request.locale.empty() ? config_.default_locale : request.locale;
   n.high_priority = request.high_priority;
   n.metadata = request.metadata;
   n.created_by = request.created_by;
   n.created_at = now;
   n.updated_at = now;
-  n.scheduled_at = request.scheduled_at;
+  HERALD_RETURN_IF_ERROR(ResolveRecipient(request, n));
   const std::string hash = request.idempotency_key.empty() ? "" : RequestHash(request);
   SubmitResult out;
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
@@ -310,7 +463,7 @@ Result<SubmitResult> Notifier::Submit(const SendRequest& request) {
                     key, [&](const Row& r) {
                       Result<Notification> p = FromRow(r);
                       if (p.ok()) previous = std::move(*p);
-                      previous_hash = std::string(r.Text(20));
+                      previous_hash = std::string(r.Text(kExtraColumn));
                       return false;
                     }));
       if (previous_hash) {
@@ -340,12 +493,14 @@ Result<SubmitResult> Notifier::Submit(const SendRequest& request) {
         n.created_by,
         ToMicros(now),
         OptTime(n.scheduled_at),
-        ToMicros(now)};
+        ToMicros(now),
+        n.contact_id,
+        int64_t{n.quiet_deferred}};
     HERALD_RETURN_IF_ERROR(
         txn.Exec("INSERT INTO notifications (id, channel, status, recipient, template, locale,"
                  " high_priority, request, idempotency_key, request_hash, metadata, created_by,"
-                 " created_at, scheduled_at, updated_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 " created_at, scheduled_at, updated_at, contact_id, quiet_deferred)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  params)
             .status());
     for (size_t i = 0; i < request.attachments.size(); ++i) {
@@ -362,6 +517,74 @@ Result<SubmitResult> Notifier::Submit(const SendRequest& request) {
     out.notification = n;
     return absl::OkStatus();
   }));
+  return out;
+}
+
+Status Notifier::ResolveRecipient(const SendRequest& request, Notification& n) {
+  std::optional<Contact> contact;
+  if (request.to.starts_with(kContactPrefix)) {
+    HERALD_ASSIGN_OR_RETURN(
+        Contact c, contacts_.Get(std::string_view(request.to).substr(kContactPrefix.size())));
+    n.recipient = c.AddressFor(n.channel);
+    if (n.recipient.empty()) {
+      return absl::InvalidArgumentError(
+          StrCat("to: contact ", c.id, " has no address for ", ChannelName(n.channel)));
+    }
+    contact = std::move(c);
+  } else {
+    n.recipient = request.to;
+    HERALD_ASSIGN_OR_RETURN(contact, contacts_.FindByAddress(n.channel, n.recipient));
+  }
+  n.locale = request.locale;
+  if (n.locale.empty() && contact) n.locale = contact->locale;
+  if (n.locale.empty()) n.locale = config_.default_locale;
+  n.scheduled_at = request.scheduled_at;
+  if (contact) {
+    n.contact_id = contact->id;
+    if (!n.high_priority) {
+      const absl::Time at = n.scheduled_at.value_or(n.created_at);
+      const absl::Time allowed = ContactStore::NextAllowed(*contact, at);
+      if (allowed > at) {
+        n.scheduled_at = allowed;
+        n.quiet_deferred = true;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+Result<std::vector<SubmitResult>> Notifier::SubmitGroup(const SendRequest& request) {
+  if (!request.to.starts_with(kRolePrefix) ||
+      !IsValidRole(std::string_view(request.to).substr(kRolePrefix.size()))) {
+    return absl::InvalidArgumentError("to: role:<ROLE> such as role:OPERATIONS_MANAGER");
+  }
+  ContactFilter filter;
+  filter.role = request.to.substr(kRolePrefix.size());
+  filter.limit = 1000;
+  std::vector<Contact> members;
+  for (;;) {
+    HERALD_ASSIGN_OR_RETURN(std::vector<Contact> page, contacts_.List(filter));
+    if (page.empty()) break;
+    filter.after_id = page.back().id;
+    for (Contact& c : page) {
+      if (!c.AddressFor(request.channel).empty() && !c.opted_out.contains(request.channel)) {
+        members.push_back(std::move(c));
+      }
+    }
+  }
+  std::vector<SubmitResult> out;
+  for (const Contact& c : members) {
+    SendRequest one = request;
+    one.to = StrCat(kContactPrefix, c.id);
+    if (!request.idempotency_key.empty()) {
+      one.idempotency_key = StrCat(request.idempotency_key, "/", c.id);
+      if (one.idempotency_key.size() > kMaxIdempotencyKeyBytes) {
+        return absl::InvalidArgumentError("idempotencyKey: too long for a group");
+      }
+    }
+    HERALD_ASSIGN_OR_RETURN(SubmitResult r, Submit(one));
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -522,23 +745,59 @@ Status Notifier::HandleTwilioCallback(std::string_view body, std::string_view si
                              signature)) {
     return absl::UnauthenticatedError("bad or missing X-Twilio-Signature");
   }
-  HERALD_ASSIGN_OR_RETURN(TwilioStatus report, ParseTwilioStatus(params));
-  std::string_view status;
-  if (report.status == "delivered") status = "delivered";
-  if (report.status == "undelivered") status = "bounced";
-  if (report.status == "failed") status = "failed";
-  if (status.empty()) return absl::OkStatus();
-  const std::string code = report.error_code;
-  const std::string message =
-      report.error_code.empty() ? "" : StrCat("Twilio reported ", report.status);
-  const Value params_update[] = {status, code, message, ToMicros(clock_.Now()), report.message_sid};
+  HERALD_ASSIGN_OR_RETURN(TwilioStatus twilio, ParseTwilioStatus(params));
+  DeliveryReport report{"twilio", twilio.message_sid, NotificationStatus::kDelivered,
+                        twilio.error_code, ""};
+  if (twilio.status == "undelivered") report.status = NotificationStatus::kBounced;
+  if (twilio.status == "failed") report.status = NotificationStatus::kFailed;
+  if (twilio.status != "delivered" && twilio.status != "undelivered" && twilio.status != "failed") {
+    return absl::OkStatus();
+  }
+  if (!twilio.error_code.empty()) report.message = StrCat("Twilio reported ", twilio.status);
+  return ApplyDeliveryReport(report);
+}
+
+Status Notifier::HandleWhatsAppCallback(std::string_view body, std::string_view signature) {
+  if (config_.whatsapp_app_secret.empty()) {
+    return absl::NotFoundError("WhatsApp status webhooks are not configured");
+  }
+  if (!VerifyHubSignature(config_.whatsapp_app_secret, body, signature)) {
+    return absl::UnauthenticatedError("bad or missing X-Hub-Signature-256");
+  }
+  HERALD_ASSIGN_OR_RETURN(std::vector<WhatsAppStatus> statuses, ParseWhatsAppStatuses(body));
+  for (const WhatsAppStatus& st : statuses) {
+    DeliveryReport report{"whatsapp", st.message_id, NotificationStatus::kDelivered, st.error_code,
+                          st.error_message};
+    if (st.status == "failed") {
+      report.status = NotificationStatus::kFailed;
+    } else if (st.status != "delivered" && st.status != "read") {
+      continue;  // sent, deleted: nothing to record
+    }
+    HERALD_RETURN_IF_ERROR(ApplyDeliveryReport(report));
+  }
+  return absl::OkStatus();
+}
+
+Result<std::string> Notifier::VerifyWhatsAppSubscription(std::string_view mode,
+                                                         std::string_view token,
+                                                         std::string_view challenge) {
+  if (config_.whatsapp_verify_token.empty()) {
+    return absl::NotFoundError("WhatsApp status webhooks are not configured");
+  }
+  return VerifySubscription(config_.whatsapp_verify_token, mode, token, challenge);
+}
+
+Status Notifier::ApplyDeliveryReport(const DeliveryReport& report) {
+  const std::string message = report.message.substr(0, 1000);
+  const Value params[] = {StatusName(report.status), report.code,     message,
+                          ToMicros(clock_.Now()),    report.provider, report.provider_message_id};
   return store_.Write([&](Txn& txn) {
     return txn
         .Exec(
             "UPDATE notifications SET status = ?, error_code = ?, error = ?, updated_at = ?"
-            " WHERE provider = 'twilio' AND provider_message_id = ?"
+            " WHERE provider = ? AND provider_message_id = ? AND provider_message_id <> ''"
             " AND status IN ('sending', 'sent')",
-            params_update)
+            params)
         .status();
   });
 }
@@ -556,8 +815,11 @@ std::vector<ProviderHealth> Notifier::Providers() const {
 
 Result<OutboundMessage> Notifier::Prepare(const Notification& n, const SendRequest& stored,
                                           std::string* subject) {
-  json::value data = stored.data;
-  HERALD_ASSIGN_OR_RETURN(Rendered r, templates_.Render(n.template_id, n.channel, n.locale, data));
+  Rendered r;
+  if (!n.template_id.empty()) {
+    json::value data = stored.data;
+    HERALD_ASSIGN_OR_RETURN(r, templates_.Render(n.template_id, n.channel, n.locale, data));
+  }
   if (!r.missing.empty()) {
     core::LogDebug("notification template has missing variables",
                    {{"notification_id", n.id},
@@ -590,6 +852,21 @@ Result<OutboundMessage> Notifier::Prepare(const Notification& n, const SendReque
   } else {
     m.text = r.output.body;
   }
+  if (n.channel == Channel::kChat) m.title = stored.subject;
+  if (n.channel == Channel::kWhatsApp) {
+    m.whatsapp_template = stored.whatsapp_template;
+    if (stored.media) {
+      m.media = stored.media;
+      if (!stored.attachments.empty()) {
+        const AttachmentInput& a = stored.attachments.front();
+        m.media->file.filename = a.filename;
+        m.media->file.content_type =
+            a.content_type.empty() ? std::string(GuessContentType(a.filename)) : a.content_type;
+        m.media->file.data = a.data;
+      }
+      if (m.media->caption.empty()) m.media->caption = m.text;
+    }
+  }
   return m;
 }
 
@@ -617,16 +894,8 @@ Status Notifier::Deliver(engine::JobContext& ctx) {
                     }
                     loaded = std::move(*n);
                     boost::system::error_code e;
-                    json::value v = json::parse(r.Text(20), e);
-                    if (!e && v.is_object()) {
-                      const json::object& o = v.get_object();
-                      if (auto* d = o.if_contains("data"); d && d->is_object())
-                        stored.data = d->get_object();
-                      if (auto* s = o.if_contains("subject"); s && s->is_string())
-                        stored.subject = s->get_string();
-                      if (auto* t = o.if_contains("replyTo"); t && t->is_string())
-                        stored.reply_to = t->get_string();
-                    }
+                    json::value v = json::parse(r.Text(kExtraColumn), e);
+                    if (!e && v.is_object()) LoadRequestJson(v.get_object(), stored);
                     return false;
                   }));
     HERALD_RETURN_IF_ERROR(row_status);
@@ -695,6 +964,17 @@ Status Notifier::Deliver(engine::JobContext& ctx) {
     });
   };
 
+  // The recipient's contact may have opted out of this channel since the request.
+  HERALD_ASSIGN_OR_RETURN(std::optional<Contact> contact,
+                          contacts_.FindByAddress(n.channel, n.recipient));
+  if (contact && contact->opted_out.contains(n.channel)) {
+    const SendResult r = SendResult::Permanent(
+        "opted_out", StrCat("the recipient opted out of ", ChannelName(n.channel), " messages"));
+    HERALD_RETURN_IF_ERROR(
+        settle("", "permanent", r, absl::ZeroDuration(), NotificationStatus::kFailed, ""));
+    return absl::FailedPreconditionError(r.message);
+  }
+
   // Which provider: attempts_per_provider each, in order; skip the ones whose circuit is open.
   const size_t first = std::min(static_cast<size_t>((attempt - 1) / config_.attempts_per_provider),
                                 slots.size() - 1);
@@ -730,6 +1010,7 @@ Status Notifier::Deliver(engine::JobContext& ctx) {
         .status();
   }));
 
+  if (slot->pacer) slot->pacer->Wait();
   const absl::Time started = clock_.Now();
   const SendResult r = slot->provider->Send(*message);
   const absl::Duration latency = clock_.Now() - started;

@@ -15,6 +15,16 @@
 // error (the provider's code and message kept) or after the last attempt. Every attempt is
 // recorded (provider, outcome, code, message, latency).
 //
+// Recipients: `to` is an address (email, E.164 number, chat target name), "contact:<id>" (the
+// contact's address for the channel, locale and quiet hours), or for SubmitGroup
+// "role:<ROLE>" (every contact with that role who has an address for the channel). A NORMAL
+// notification to a contact with quiet hours that would go out inside them is scheduled for
+// their end; a delivery to an address whose contact opted out of the channel fails at once
+// with code "opted_out" (contacts.h).
+//
+// Provider rates: `notify.provider_rates` ("twilio=10,whatsapp=20") paces calls to a provider
+// (RatePacer); SMTP has its own smtp_rate and chat webhooks pace per target.
+//
 // Idempotency: a request with an idempotency key (<= 255 bytes) that was seen before returns
 // the notification created the first time and sends nothing more; the same key with a
 // different request is AlreadyExists. Concurrent duplicates are serialised by the store's
@@ -38,7 +48,9 @@
 #include "core/status.h"
 #include "engine/engine.h"
 #include "notify/circuit_breaker.h"
+#include "notify/contacts.h"
 #include "notify/provider.h"
+#include "notify/rate_pacer.h"
 #include "notify/template_store.h"
 #include "store/store.h"
 
@@ -63,11 +75,17 @@ struct SendRequest {
   bool high_priority = false;
   std::optional<absl::Time> scheduled_at;
   std::string idempotency_key;
-  std::string subject;                       // email: overrides the template's subject
-  std::string reply_to;                      // email
-  std::vector<AttachmentInput> attachments;  // email
-  boost::json::object metadata;              // echoed in the status (e.g. eventId)
-  std::string created_by;                    // the caller's principal name
+  std::string subject;   // email: overrides the template's subject; chat: the title
+  std::string reply_to;  // email
+  // Email: attachments. WhatsApp: at most one, the media's file (uploaded to Meta).
+  std::vector<AttachmentInput> attachments;
+  // WhatsApp: a Meta-approved template (then `template_id` may be empty), or media (an image
+  // or document, at `media->link` or in `attachments`; its caption defaults to the rendered
+  // template).
+  std::optional<WhatsAppTemplate> whatsapp_template;
+  std::optional<Media> media;
+  boost::json::object metadata;  // echoed in the status (e.g. eventId)
+  std::string created_by;        // the caller's principal name
 };
 
 enum class NotificationStatus { kPending, kSending, kSent, kFailed, kDelivered, kBounced };
@@ -101,6 +119,8 @@ struct Notification {
   std::string job_id;
   boost::json::object metadata;
   std::string created_by;
+  std::string contact_id;       // when addressed to a contact
+  bool quiet_deferred = false;  // scheduled after the contact's quiet hours
   absl::Time created_at;
   std::optional<absl::Time> scheduled_at;
   std::optional<absl::Time> sent_at;
@@ -131,6 +151,15 @@ struct Statistics {
   std::map<std::string, ChannelStats> by_channel;   // "email", ...
   std::map<std::string, ChannelStats> by_provider;  // "smtp", "log", ... (attempted ones)
   ChannelStats total;
+};
+
+// A provider's report on a message it accepted (Twilio's status callback, Meta's webhook).
+struct DeliveryReport {
+  std::string provider;  // "twilio", "whatsapp"
+  std::string provider_message_id;
+  NotificationStatus status = NotificationStatus::kDelivered;  // delivered, bounced or failed
+  std::string code;
+  std::string message;
 };
 
 struct ProviderHealth {
@@ -171,6 +200,12 @@ class Notifier {
   // AlreadyExists for a reused idempotency key with a different request; FailedPrecondition
   // when the channel has no provider.
   Result<SubmitResult> Submit(const SendRequest& request);
+  // `request.to` is "role:<ROLE>": one notification per contact with that role who has an
+  // address for the channel and has not opted out of it, in contact id order (an empty list
+  // when there is none). Each is submitted on its own; with an idempotency key K, contact C's
+  // key is "K/C", so a repeated group request creates nothing new. InvalidArgument when `to`
+  // is not a role.
+  Result<std::vector<SubmitResult>> SubmitGroup(const SendRequest& request);
 
   // NotFound if there is no such notification.
   Result<Notification> Get(std::string_view id);
@@ -187,6 +222,22 @@ class Notifier {
   // messages are accepted and change nothing. NotFound when callbacks are not configured;
   // Unauthenticated for a missing or wrong signature; InvalidArgument for a malformed body.
   Status HandleTwilioCallback(std::string_view body, std::string_view signature);
+  // Meta's WhatsApp webhook (meta_webhook.h): verifies X-Hub-Signature-256 with
+  // notify.whatsapp_app_secret, then applies every status: delivered and read -> delivered,
+  // failed -> failed (with Meta's error code); sent and deleted change nothing. NotFound when
+  // no app secret is configured; Unauthenticated for a bad signature; InvalidArgument for a
+  // malformed body.
+  Status HandleWhatsAppCallback(std::string_view body, std::string_view signature);
+  // The webhook subscription handshake: the challenge to echo. NotFound when no verify token
+  // is configured; PermissionDenied for a wrong token; InvalidArgument for missing parameters.
+  Result<std::string> VerifyWhatsAppSubscription(std::string_view mode, std::string_view token,
+                                                 std::string_view challenge);
+  // Moves the notification that `report.provider` sent as `provider_message_id` forward. Only a
+  // sending or sent notification moves, so a late or repeated report never moves a state
+  // backwards; reports on unknown messages change nothing.
+  Status ApplyDeliveryReport(const DeliveryReport& report);
+
+  ContactStore& contacts() { return contacts_; }
 
   std::vector<ProviderHealth> Providers() const;
   std::vector<ProviderMetrics> Metrics() const;
@@ -199,6 +250,7 @@ class Notifier {
     std::unique_ptr<Provider> provider;
     std::unique_ptr<CircuitBreaker> breaker;
     std::unique_ptr<ProviderMetrics> metrics;  // guarded by metrics_mu_
+    std::unique_ptr<RatePacer> pacer;          // null: unpaced
   };
   void Count(ProviderSlot& slot, SendResult::Outcome outcome, absl::Duration latency);
   Notifier(store::Store& store, engine::Engine& engine, TemplateStore& templates,
@@ -207,6 +259,8 @@ class Notifier {
   Result<OutboundMessage> Prepare(const Notification& n, const SendRequest& stored,
                                   std::string* subject);
   Status EnqueueDelivery(store::Txn& txn, Notification& n);  // sets n.job_id
+  // Fills n's recipient, contact, locale and schedule from the request and the contact.
+  Status ResolveRecipient(const SendRequest& request, Notification& n);
 
   store::Store& store_;
   engine::Engine& engine_;
@@ -214,6 +268,7 @@ class Notifier {
   const core::Clock& clock_;
   const core::Config::Notify config_;
   core::IdGenerator ids_;
+  ContactStore contacts_;
   std::map<Channel, std::vector<ProviderSlot>> providers_;
   mutable absl::Mutex metrics_mu_;
 };

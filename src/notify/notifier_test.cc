@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "notify/http_client.h"
 #include "notify/log_provider.h"
+#include "notify/meta_webhook.h"
 #include "notify/twilio_callback.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -72,6 +73,14 @@ class NotifierTest : public ::testing::Test {
     providers[Channel::kEmail].push_back(std::move(backup));
     providers[Channel::kSms].push_back(
         sms ? std::move(sms) : std::make_unique<LogProvider>(Channel::kSms, *store_, clock_));
+    if (messaging_) {
+      auto whatsapp = std::make_unique<ScriptedProvider>("whatsapp", Channel::kWhatsApp);
+      auto chat = std::make_unique<ScriptedProvider>("webhook", Channel::kChat);
+      whatsapp_ = whatsapp.get();
+      chat_ = chat.get();
+      providers[Channel::kWhatsApp].push_back(std::move(whatsapp));
+      providers[Channel::kChat].push_back(std::move(chat));
+    }
     auto n =
         Notifier::Create(*store_, *engine_, *templates_, clock_, config_, std::move(providers));
     ASSERT_TRUE(n.ok()) << n.status();
@@ -113,6 +122,9 @@ class NotifierTest : public ::testing::Test {
   std::unique_ptr<Notifier> notifier_;
   ScriptedProvider* primary_ = nullptr;
   ScriptedProvider* backup_ = nullptr;
+  bool messaging_ = false;  // Start adds WhatsApp and chat providers
+  ScriptedProvider* whatsapp_ = nullptr;
+  ScriptedProvider* chat_ = nullptr;
 };
 
 TEST_F(NotifierTest, RendersTheTemplateAndSendsThroughTheFirstProvider) {
@@ -298,6 +310,8 @@ TEST_F(NotifierTest, BadRequestsAreRefusedAndStoreNothing) {
   EXPECT_EQ(notifier_->Submit(sms_file).status().code(), absl::StatusCode::kInvalidArgument);
   SendRequest whatsapp = Email();
   whatsapp.channel = Channel::kWhatsApp;
+  EXPECT_EQ(notifier_->Submit(whatsapp).status().code(), absl::StatusCode::kInvalidArgument);
+  whatsapp.to = "+33612345678";
   EXPECT_EQ(notifier_->Submit(whatsapp).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(notifier_->History({})->empty());
 }
@@ -403,6 +417,268 @@ TEST_F(NotifierTest, TwilioReportsAreRefusedWhenNotConfigured) {
   Start();
   EXPECT_EQ(notifier_->HandleTwilioCallback("MessageSid=SM1&MessageStatus=delivered", "x").code(),
             absl::StatusCode::kNotFound);
+}
+
+// --- Recipients: contacts, opt-outs, quiet hours, groups -------------------------------------
+
+Contact Person(std::string id, std::string email, std::vector<std::string> roles = {}) {
+  Contact c;
+  c.id = std::move(id);
+  c.name = "Someone";
+  c.email = std::move(email);
+  c.roles = std::move(roles);
+  return c;
+}
+
+TEST_F(NotifierTest, AContactGivesItsAddressAndLocale) {
+  Start();
+  Contact c = Person("jean", "Jean.Dupont@Example.com");
+  c.locale = "en";
+  ASSERT_TRUE(notifier_->contacts().Create(c).ok());
+  Notification n = Submit(Email("contact:jean"));
+  EXPECT_EQ(n.recipient, "jean.dupont@example.com");
+  EXPECT_EQ(n.contact_id, "jean");
+  EXPECT_EQ(n.locale, "en");
+  engine_->RunDue();
+  ASSERT_EQ(primary_->sent().size(), 1u);
+  EXPECT_EQ(primary_->sent()[0].mail.subject, "Your tickets for Fête de la Musique are ready");
+  // A plain address finds the contact too, whatever its case.
+  EXPECT_EQ(Submit(Email("JEAN.dupont@example.com")).contact_id, "jean");
+  // No SMS number: refused, nothing stored.
+  SendRequest sms = Email("contact:jean");
+  sms.channel = Channel::kSms;
+  sms.template_id = "booking-confirmation-sms";
+  EXPECT_EQ(notifier_->Submit(sms).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(notifier_->Submit(Email("contact:nobody")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(NotifierTest, QuietHoursDeferNormalMessagesInTheContactsZone) {
+  Start();
+  Contact c = Person("night", "night@example.com");
+  c.time_zone = "Europe/Paris";
+  c.quiet_hours = QuietHours{22 * 60, 7 * 60};
+  ASSERT_TRUE(notifier_->contacts().Create(c).ok());
+  // 2026-01-10 22:30 UTC is 23:30 in Paris (UTC+1 in winter): quiet until 07:00 Paris.
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2026, 1, 10, 22, 30), absl::UTCTimeZone()));
+  const absl::Time seven_paris =
+      absl::FromCivil(absl::CivilMinute(2026, 1, 11, 6, 0), absl::UTCTimeZone());
+  Notification normal = Submit(Email("night@example.com"));
+  EXPECT_TRUE(normal.quiet_deferred);
+  ASSERT_TRUE(normal.scheduled_at.has_value());
+  EXPECT_EQ(*normal.scheduled_at, seven_paris);
+  SendRequest urgent = Email("night@example.com");
+  urgent.high_priority = true;
+  Notification high = Submit(urgent);
+  EXPECT_FALSE(high.quiet_deferred);
+  EXPECT_EQ(engine_->RunDue(), 1);  // only the HIGH one
+  EXPECT_EQ(Load(high.id).status, NotificationStatus::kSent);
+  EXPECT_EQ(Load(normal.id).status, NotificationStatus::kPending);
+  clock_.Set(seven_paris - absl::Minutes(1));
+  EXPECT_EQ(engine_->RunDue(), 0);
+  clock_.Set(seven_paris);
+  EXPECT_EQ(engine_->RunDue(), 1);
+  EXPECT_EQ(Load(normal.id).status, NotificationStatus::kSent);
+  // Outside quiet hours nothing waits.
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2026, 1, 11, 12, 0), absl::UTCTimeZone()));
+  EXPECT_FALSE(Submit(Email("night@example.com")).quiet_deferred);
+}
+
+TEST_F(NotifierTest, AnOptedOutRecipientFailsWithoutAProviderCall) {
+  Start();
+  Contact c = Person("quiet", "quiet@example.com");
+  ASSERT_TRUE(notifier_->contacts().Create(c).ok());
+  Notification before = Submit(Email("quiet@example.com"));  // queued before the opt-out
+  c.opted_out = {Channel::kEmail};
+  ASSERT_TRUE(notifier_->contacts().Update(c).ok());
+  Notification after = Submit(Email("contact:quiet"));
+  engine_->RunDue();
+  for (const std::string& id : {before.id, after.id}) {
+    Notification n = Load(id);
+    EXPECT_EQ(n.status, NotificationStatus::kFailed);
+    EXPECT_EQ(n.error_code, "opted_out");
+  }
+  EXPECT_TRUE(primary_->sent().empty());
+  EXPECT_TRUE(backup_->sent().empty());
+  // Opting back in lets new messages through.
+  c.opted_out.clear();
+  ASSERT_TRUE(notifier_->contacts().Update(c).ok());
+  Notification again = Submit(Email("quiet@example.com"));
+  engine_->RunDue();
+  EXPECT_EQ(Load(again.id).status, NotificationStatus::kSent);
+}
+
+TEST_F(NotifierTest, ARoleGroupReachesEveryReachableMember) {
+  Start();
+  ContactStore& contacts = notifier_->contacts();
+  ASSERT_TRUE(contacts.Create(Person("a-ops", "ops1@example.com", {"OPERATIONS_MANAGER"})).ok());
+  ASSERT_TRUE(
+      contacts.Create(Person("b-both", "both@example.com", {"ACCOUNTING", "OPERATIONS_MANAGER"}))
+          .ok());
+  Contact out = Person("c-out", "out@example.com", {"OPERATIONS_MANAGER"});
+  out.opted_out = {Channel::kEmail};
+  ASSERT_TRUE(contacts.Create(out).ok());
+  Contact phone_only = Person("d-phone", "", {"OPERATIONS_MANAGER"});
+  phone_only.phone = "+33611111111";
+  ASSERT_TRUE(contacts.Create(phone_only).ok());
+  ASSERT_TRUE(contacts.Create(Person("e-acc", "acc@example.com", {"ACCOUNTING"})).ok());
+
+  SendRequest r = Email("role:OPERATIONS_MANAGER");
+  r.idempotency_key = "alert-42";
+  auto group = notifier_->SubmitGroup(r);
+  ASSERT_TRUE(group.ok()) << group.status();
+  ASSERT_EQ(group->size(), 2u);
+  EXPECT_EQ(group->at(0).notification.recipient, "ops1@example.com");
+  EXPECT_EQ(group->at(1).notification.recipient, "both@example.com");
+  // The same group request again creates nothing new.
+  auto again = notifier_->SubmitGroup(r);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 2u);
+  EXPECT_TRUE(again->at(0).replayed);
+  EXPECT_EQ(again->at(0).notification.id, group->at(0).notification.id);
+  EXPECT_EQ(notifier_->History({})->size(), 2u);
+  EXPECT_TRUE(notifier_->SubmitGroup(Email("role:NOBODY"))->empty());
+  EXPECT_EQ(notifier_->SubmitGroup(Email("role:lower")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(notifier_->Submit(Email("role:ACCOUNTING")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- WhatsApp and chat ------------------------------------------------------------------------
+
+TEST_F(NotifierTest, WhatsAppTemplatesAndMediaReachTheProvider) {
+  messaging_ = true;
+  Start();
+  SendRequest tpl;
+  tpl.channel = Channel::kWhatsApp;
+  tpl.to = "+33612345678";
+  tpl.whatsapp_template = WhatsAppTemplate{"booking_confirmation", "fr", {"BK-1", "12/03"}};
+  Submit(tpl);
+  SendRequest doc = tpl;
+  doc.whatsapp_template.reset();
+  doc.template_id = "ticket_generated";
+  doc.data = {{"guest_name", "Jean"}, {"event_title", "Gala"}, {"ticket_url", "https://t/1"}};
+  doc.media = Media{"document", "", {}, ""};
+  doc.attachments.push_back({"billet.pdf", "", std::string("%PDF-1.4\0\x01", 11)});
+  Submit(doc);
+  engine_->RunDue();
+  const std::vector<OutboundMessage> sent = whatsapp_->sent();
+  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_TRUE(sent[0].whatsapp_template.has_value());
+  EXPECT_EQ(sent[0].whatsapp_template->name, "booking_confirmation");
+  EXPECT_EQ(sent[0].whatsapp_template->body_parameters,
+            (std::vector<std::string>{"BK-1", "12/03"}));
+  ASSERT_TRUE(sent[1].media.has_value());
+  EXPECT_EQ(sent[1].media->type, "document");
+  EXPECT_EQ(sent[1].media->file.filename, "billet.pdf");
+  EXPECT_EQ(sent[1].media->file.content_type, "application/pdf");
+  EXPECT_EQ(sent[1].media->file.data, std::string("%PDF-1.4\0\x01", 11));
+  EXPECT_FALSE(sent[1].media->caption.empty());  // the rendered template
+
+  SendRequest bad = tpl;
+  bad.media = Media{"video", "https://x/y.mp4", {}, ""};
+  bad.whatsapp_template.reset();
+  bad.template_id = "ticket_generated";
+  EXPECT_EQ(notifier_->Submit(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad.media = Media{"image", "http://insecure/x.png", {}, ""};
+  EXPECT_EQ(notifier_->Submit(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  SendRequest no_template = tpl;
+  no_template.whatsapp_template.reset();
+  EXPECT_EQ(notifier_->Submit(no_template).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(NotifierTest, ChatMessagesCarryTheirTitle) {
+  messaging_ = true;
+  Start();
+  SendRequest r;
+  r.channel = Channel::kChat;
+  r.to = "ops";
+  r.template_id = "ticket_alert";
+  r.subject = "Alerte billetterie";
+  r.data = {{"ticket_code", "TKT-1"}, {"event_title", "Gala"}, {"message", "annulé"}};
+  Submit(r);
+  engine_->RunDue();
+  ASSERT_EQ(chat_->sent().size(), 1u);
+  EXPECT_EQ(chat_->sent()[0].recipient, "ops");
+  EXPECT_EQ(chat_->sent()[0].title, "Alerte billetterie");
+  EXPECT_FALSE(chat_->sent()[0].text.empty());
+  r.to = "https://hooks.slack.com/services/T/B/X";  // targets are names from the config
+  EXPECT_EQ(notifier_->Submit(r).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(NotifierTest, WhatsAppStatusWebhooksAreVerifiedAndMoveForwardOnly) {
+  messaging_ = true;
+  config_.whatsapp_app_secret = "meta-app-secret";
+  config_.whatsapp_verify_token = "verify-me";
+  Start();
+  SendRequest r;
+  r.channel = Channel::kWhatsApp;
+  r.to = "+33612345678";
+  r.whatsapp_template = WhatsAppTemplate{"hello_world", "en_US", {}};
+  Notification n = Submit(r);
+  Notification other = Submit(r);
+  engine_->RunDue();
+  const std::string id = Load(n.id).provider_message_id;
+  const std::string other_id = Load(other.id).provider_message_id;
+  auto body = [](const std::string& wamid, const std::string& status, bool error) {
+    std::string errors = error ? R"(,"errors":[{"code":131047,"title":"Re-engagement message",)"
+                                 R"("error_data":{"details":"More than 24 hours"}}])"
+                               : "";
+    return StrCat(R"({"object":"whatsapp_business_account","entry":[{"id":"WABA","changes":[)",
+                  R"({"field":"messages","value":{"messaging_product":"whatsapp","statuses":[)",
+                  R"({"id":")", wamid, R"(","status":")", status,
+                  R"(","timestamp":"1767225600","recipient_id":"33612345678")", errors, "}]}}]}]}");
+  };
+  const std::string delivered = body(id, "delivered", false);
+  EXPECT_EQ(notifier_->HandleWhatsAppCallback(delivered, "sha256=00").code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Load(n.id).status, NotificationStatus::kSent);
+  ASSERT_TRUE(
+      notifier_->HandleWhatsAppCallback(delivered, HubSignature("meta-app-secret", delivered))
+          .ok());
+  EXPECT_EQ(Load(n.id).status, NotificationStatus::kDelivered);
+  const std::string late = body(id, "failed", true);
+  ASSERT_TRUE(notifier_->HandleWhatsAppCallback(late, HubSignature("meta-app-secret", late)).ok());
+  EXPECT_EQ(Load(n.id).status, NotificationStatus::kDelivered);  // never backwards
+  const std::string failed = body(other_id, "failed", true);
+  ASSERT_TRUE(
+      notifier_->HandleWhatsAppCallback(failed, HubSignature("meta-app-secret", failed)).ok());
+  EXPECT_EQ(Load(other.id).status, NotificationStatus::kFailed);
+  EXPECT_EQ(Load(other.id).error_code, "131047");
+
+  EXPECT_EQ(*notifier_->VerifyWhatsAppSubscription("subscribe", "verify-me", "1158201444"),
+            "1158201444");
+  EXPECT_EQ(notifier_->VerifyWhatsAppSubscription("subscribe", "wrong", "1").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(NotifierTest, ProviderRatesMustNameAConfiguredProvider) {
+  config_.provider_rates = "primary=5,nosuch=3";
+  engine_ = std::move(engine::Engine::Create(*store_, clock_, {})).value();
+  templates_ = std::move(TemplateStore::Create(*store_, clock_, "fr")).value();
+  std::map<Channel, std::vector<std::unique_ptr<Provider>>> providers;
+  providers[Channel::kEmail].push_back(
+      std::make_unique<ScriptedProvider>("primary", Channel::kEmail));
+  auto n = Notifier::Create(*store_, *engine_, *templates_, clock_, config_, std::move(providers));
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.status().message().find("nosuch"), std::string_view::npos);
+}
+
+TEST_F(NotifierTest, ProviderRatesPaceCallsOnTheClock) {
+  config_.provider_rates = "primary=1";
+  Start();
+  Submit(Email("a@example.com"));
+  Submit(Email("b@example.com"));
+  // One token per second: the first send goes, the second waits for the clock.
+  std::thread worker([&] { engine_->RunDue(); });
+  for (int i = 0; i < 2000 && primary_->sent().size() < 1; ++i)
+    absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_EQ(primary_->sent().size(), 1u);
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(primary_->sent().size(), 1u);
+  clock_.Advance(absl::Seconds(1));
+  worker.join();
+  EXPECT_EQ(primary_->sent().size(), 2u);
 }
 
 }  // namespace

@@ -15,11 +15,13 @@ namespace herald::notify {
 class RatePacer {
  public:
   RatePacer(const core::Clock& clock, int per_second)
-      : clock_(clock), bucket_(per_second, absl::Seconds(1), clock.Now()) {}
+      : clock_(clock),
+        unlimited_(per_second <= 0),
+        bucket_(per_second, absl::Seconds(1), clock.Now()) {}
   RatePacer(const RatePacer&) = delete;
   RatePacer& operator=(const RatePacer&) = delete;
 
-  bool unlimited() const { return bucket_.unlimited(); }
+  bool unlimited() const { return unlimited_; }
 
   // Blocks until a token is available, then takes it.
   void Wait() {
@@ -36,6 +38,7 @@ class RatePacer {
 
  private:
   const core::Clock& clock_;
+  const bool unlimited_;
   absl::Mutex mu_;
   engine::TokenBucket bucket_ ABSL_GUARDED_BY(mu_);
 };

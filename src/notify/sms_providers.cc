@@ -73,8 +73,8 @@ SendResult ClassifyVonage(const HttpResponse& r) {
   const json::value* messages = body ? body->if_contains("messages") : nullptr;
   const json::array* parts = messages != nullptr ? messages->if_array() : nullptr;
   if (parts == nullptr || parts->empty()) {
-    return SendResult::Retryable("invalid_response",
-                                 StrCat("no messages[] in Vonage's answer: ", ClipProviderText(r.body)));
+    return SendResult::Retryable(
+        "invalid_response", StrCat("no messages[] in Vonage's answer: ", ClipProviderText(r.body)));
   }
   std::string first_id;
   for (const json::value& part : *parts) {

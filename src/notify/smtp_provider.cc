@@ -60,9 +60,7 @@ Result<std::unique_ptr<SmtpProvider>> SmtpProvider::Create(SmtpOptions options,
 }
 
 SmtpProvider::SmtpProvider(SmtpOptions options, const core::Clock& clock)
-    : options_(std::move(options)),
-      clock_(clock),
-      rate_(clock, options_.rate) {}
+    : options_(std::move(options)), clock_(clock), rate_(clock, options_.rate) {}
 
 SmtpProvider::~SmtpProvider() = default;
 

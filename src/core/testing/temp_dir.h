@@ -16,8 +16,8 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info == nullptr ? "global" : std::string(info->test_suite_name()) + "." +
-                                                        info->name();
+    std::string name =
+        info == nullptr ? "global" : std::string(info->test_suite_name()) + "." + info->name();
     for (char& c : name) {
       if (c == '/') c = '_';
     }

@@ -20,6 +20,9 @@
 
 namespace herald::http::testing {
 
+inline constexpr char kWhatsAppAppSecret[] = "test-meta-app-secret";
+inline constexpr char kWhatsAppVerifyToken[] = "test-verify-token";
+
 struct EngineStack {
   EngineStack() {
     store::SqliteOptions so;
@@ -37,8 +40,11 @@ struct EngineStack {
                               notify::Channel::kWhatsApp, notify::Channel::kChat}) {
       providers[c].push_back(std::make_unique<notify::LogProvider>(c, *store, clock));
     }
-    notifier = std::move(notify::Notifier::Create(*store, *engine, *templates, clock,
-                                                  core::Config::Notify{}, std::move(providers)))
+    core::Config::Notify notify_config;
+    notify_config.whatsapp_app_secret = kWhatsAppAppSecret;
+    notify_config.whatsapp_verify_token = kWhatsAppVerifyToken;
+    notifier = std::move(notify::Notifier::Create(*store, *engine, *templates, clock, notify_config,
+                                                  std::move(providers)))
                    .value();
     EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
     scheduler =
