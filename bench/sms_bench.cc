@@ -17,7 +17,7 @@
 #include "notify/notifier.h"
 #include "notify/sms_providers.h"
 #include "notify/template_store.h"
-#include "notify/testing/fake_http_server.h"
+#include "net/testing/fake_http_server.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::bench {
@@ -44,8 +44,8 @@ Result<SmsBenchResult> RunSmsBench(const SmsBenchOptions& o) {
   } cleanup{dir, o.dir.empty()};
 
   // Twilio's documented 201 answer (twilio.com/docs/messaging/api/message-resource).
-  notify::testing::FakeHttpServer twilio;
-  notify::testing::FakeResponse created;
+  net::testing::FakeHttpServer twilio;
+  net::testing::FakeResponse created;
   created.status = 201;
   created.body = R"({"sid":"SM00000000000000000000000000000000","status":"queued"})";
   twilio.SetDefault(created);
@@ -108,7 +108,7 @@ Result<SmsBenchResult> RunSmsBench(const SmsBenchOptions& o) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   engine->Stop();
-  const std::vector<notify::testing::FakeRequest> requests = twilio.requests();
+  const std::vector<net::testing::FakeRequest> requests = twilio.requests();
   if (static_cast<int64_t>(requests.size()) < o.notifications) {
     return absl::DeadlineExceededError(
         StrCat("only ", requests.size(), " of ", o.notifications, " reached the provider"));

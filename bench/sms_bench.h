@@ -1,7 +1,7 @@
 #pragma once
 // `herald bench sms`: SMS notifications through the whole notifier (submission: a store
 // transaction with its delivery job; the engine's workers; template rendering; the Twilio
-// provider over HTTP) to a local fake of Twilio's API (notify/testing/fake_http_server.h).
+// provider over HTTP) to a local fake of Twilio's API (net/testing/fake_http_server.h).
 // Reports notifications per second and the latency from Submit to the provider's HTTP
 // request arriving at the fake.
 

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -208,6 +209,42 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   }
   if (bad < 0) return std::nullopt;
   return out;
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  static constexpr char kBase64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t v = uint32_t{static_cast<unsigned char>(bytes[i])} << 16;
+    if (n > 1) v |= uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8;
+    if (n > 2) v |= uint32_t{static_cast<unsigned char>(bytes[i + 2])};
+    out.push_back(kBase64[(v >> 18) & 63]);
+    out.push_back(kBase64[(v >> 12) & 63]);
+    out.push_back(n > 1 ? kBase64[(v >> 6) & 63] : '=');
+    out.push_back(n > 2 ? kBase64[v & 63] : '=');
+  }
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  // Padding only at the very end: "xx==" carries one byte, "xxx=" two. Any other '=' stays
+  // in the text decoded below, which refuses it as a character outside the alphabet.
+  size_t pad = 0;
+  if (!text.empty() && text.back() == '=') pad = text[text.size() - 2] == '=' ? 2 : 1;
+  // Without its padding, standard base64 is base64url with '+' and '/' in place of '-' and
+  // '_'; the strict base64url decoder then checks the alphabet, the length and that unused
+  // trailing bits are zero.
+  std::string url(text.substr(0, text.size() - pad));
+  for (char& c : url) {
+    if (c == '-' || c == '_') return std::nullopt;
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return Base64UrlDecode(url);
 }
 
 }  // namespace herald::auth

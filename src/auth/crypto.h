@@ -1,6 +1,7 @@
 #pragma once
 // Small cryptographic helpers over OpenSSL shared by the auth module: HMAC-SHA256, SHA-256,
-// a CSPRNG, constant-time comparison, hex and strict base64url. Strings carry raw bytes.
+// a CSPRNG, constant-time comparison, hex, strict base64url and strict standard base64.
+// Strings carry raw bytes.
 // All functions are thread-safe.
 
 #include <cstddef>
@@ -54,5 +55,13 @@ std::string Base64UrlEncode(std::string_view bytes);
 // Strict: only [A-Za-z0-9_-], no padding, no whitespace, a length that is not 1 mod 4, and
 // unused trailing bits zero (so every byte string has exactly one accepted encoding).
 std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+// Standard base64 (RFC 4648 section 4, alphabet [A-Za-z0-9+/]) with '=' padding to a multiple
+// of 4 characters, as Standard Webhooks secrets and signatures use it.
+std::string Base64Encode(std::string_view bytes);
+// Strict: only the standard alphabet, a length that is a multiple of 4, exactly the padding
+// the encoder writes ("==" or "=" at the very end, nowhere else), no whitespace, and unused
+// trailing bits zero (so every byte string has exactly one accepted encoding).
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace herald::auth

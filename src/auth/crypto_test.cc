@@ -1,8 +1,11 @@
 #include "auth/crypto.h"
 
 #include <atomic>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -98,6 +101,67 @@ TEST(RandomBytes, ReturnsFreshBytesOfTheAskedLength) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->size(), 32u);
   EXPECT_NE(*a, *b);
+}
+
+TEST(Base64, MatchesRfc4648Vectors) {
+  // RFC 4648 section 10.
+  const std::pair<std::string, std::string> kVectors[] = {
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [bytes, text] : kVectors) {
+    EXPECT_EQ(Base64Encode(bytes), text);
+    EXPECT_EQ(Base64Decode(text), std::optional<std::string>(bytes)) << text;
+  }
+  // The two characters where the standard alphabet differs from base64url.
+  EXPECT_EQ(Base64Encode("\xfb\xff\xbf"), "+/+/");
+  EXPECT_EQ(Base64Decode("+/+/"), std::optional<std::string>("\xfb\xff\xbf"));
+}
+
+TEST(Base64, RoundTripsEveryLengthWithPadding) {
+  std::string bytes;
+  for (int n = 0; n < 40; ++n) {
+    const std::string encoded = Base64Encode(bytes);
+    EXPECT_EQ(encoded.size() % 4, 0u) << encoded;
+    std::optional<std::string> decoded = Base64Decode(encoded);
+    ASSERT_TRUE(decoded.has_value()) << encoded;
+    EXPECT_EQ(*decoded, bytes);
+    bytes.push_back(static_cast<char>(n * 37 + 200));
+  }
+}
+
+TEST(Base64, DecodesTheStandardWebhooksTestSecret) {
+  std::optional<std::string> key = Base64Decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(key->size(), 24u);
+}
+
+TEST(Base64, DecodeRefusesAnythingButTheCanonicalEncoding) {
+  for (std::string_view bad : {
+           "Zg",        // padding missing
+           "Zg=",       // padding short
+           "Zg===",     // padding long
+           "Zm8",       // padding missing
+           "Z===",      // one character is never a byte
+           "====",      // padding only
+           "Zg==Zg==",  // padding in the middle
+           "Zm=v",      // padding in the middle
+           "Zh==",      // unused bits not zero
+           "Zm9=",      // unused bits not zero
+           "Zm9v\n",    // whitespace
+           " Zm9v",     // whitespace
+           "Zm 9v",     // whitespace
+           "-_-_",      // base64url characters
+           "Zm9v!A==",  // outside the alphabet
+       }) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(Base64Decode(std::string_view("Zm\0v", 4)).has_value());
 }
 
 }  // namespace

@@ -156,6 +156,7 @@ struct QueueState {
   int active = 0;       // handlers running now
   TokenBucket rate;
   core::RateLimit group_limit;
+  absl::flat_hash_map<std::string, core::RateLimit> group_overrides;  // SetGroupRate
   absl::flat_hash_map<std::string, TokenBucket> group_rate;
   // Jobs held back by their group's rate limit, in arrival order, per group.
   absl::flat_hash_map<std::string, std::deque<HeapEntry>> parked;
@@ -463,6 +464,15 @@ class Engine::Impl {
     });
   }
 
+  void SetGroupRate(std::string_view queue, std::string_view group, core::RateLimit limit) {
+    absl::MutexLock l(&mu_);
+    QueueState& q = Queue(std::string(queue));
+    const std::string key(group);
+    q.group_overrides[key] = limit;
+    q.group_rate.erase(key);  // the next claim builds the bucket with the new limit
+    work_cv_.SignalAll();
+  }
+
   // --- running --------------------------------------------------------------------------
 
   int RunDue(int max) {
@@ -765,7 +775,7 @@ class Engine::Impl {
         auto it = jobs_.find(e.id);
         if (it == jobs_.end() || it->second->seq != e.seq) continue;  // stale entry
         MemJob& j = *it->second;
-        if (q.group_limit.limit > 0 && !j.group_key().empty()) {
+        if ((q.group_limit.limit > 0 || !q.group_overrides.empty()) && !j.group_key().empty()) {
           TokenBucket& b = GroupBucket(q, j.group_key(), now);
           if (!b.Ready(now)) {
             q.parked[j.group_key()].push_back(e);
@@ -785,9 +795,9 @@ class Engine::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = q.group_rate.find(group);
     if (it == q.group_rate.end()) {
-      it =
-          q.group_rate.emplace(group, TokenBucket(q.group_limit.limit, q.group_limit.interval, now))
-              .first;
+      auto o = q.group_overrides.find(group);
+      const core::RateLimit& limit = o == q.group_overrides.end() ? q.group_limit : o->second;
+      it = q.group_rate.emplace(group, TokenBucket(limit.limit, limit.interval, now)).first;
     }
     return it->second;
   }
@@ -1288,6 +1298,9 @@ Result<int64_t> Engine::DeleteDead(std::string_view queue) {
   return n;
 }
 
+void Engine::SetGroupRate(std::string_view queue, std::string_view group, core::RateLimit limit) {
+  impl_->SetGroupRate(queue, group, limit);
+}
 Status Engine::PauseQueue(std::string_view queue) { return impl_->SetPaused(queue, true); }
 Status Engine::ResumeQueue(std::string_view queue) { return impl_->SetPaused(queue, false); }
 

@@ -142,6 +142,10 @@ class Engine {
   Status Delete(const core::Id& id);
   // Deletes the dead-letter list of `queue`; returns how many jobs.
   Result<int64_t> DeleteDead(std::string_view queue);
+  // Rate-limits the jobs of one group of a queue (group_key) with `limit` instead of the
+  // queue's group_rate; a zero limit makes the group unlimited. In memory only: the module
+  // that owns the groups sets them again on every start (webhook endpoints do).
+  void SetGroupRate(std::string_view queue, std::string_view group, core::RateLimit limit);
   Status PauseQueue(std::string_view queue);
   Status ResumeQueue(std::string_view queue);
 

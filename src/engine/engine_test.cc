@@ -336,6 +336,31 @@ TEST_F(EngineTest, GroupRateLimitHoldsOneGroupWithoutBlockingOthers) {
   EXPECT_EQ(engine_->RunDue(), 1);
 }
 
+TEST_F(EngineTest, GroupRateOverrideAppliesToItsGroupOnly) {
+  StartEngine();  // no queue-wide group limit
+  engine_->SetGroupRate("webhooks", "slow", {1, absl::Milliseconds(200)});
+  for (std::string g : {"slow", "slow", "fast", "fast"}) {
+    JobSpec s = Spec("record", "\"" + g + "\"");
+    s.queue = "webhooks";
+    s.group_key = g;
+    Enqueue(s);
+  }
+  EXPECT_EQ(engine_->RunDue(), 3);  // one "slow", both "fast"
+  clock_.Advance(absl::Milliseconds(199));
+  EXPECT_EQ(engine_->RunDue(), 0);
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(engine_->RunDue(), 1);
+  // Zero lifts the limit.
+  engine_->SetGroupRate("webhooks", "slow", {0, absl::Seconds(1)});
+  for (int i = 0; i < 3; ++i) {
+    JobSpec s = Spec("record", "\"slow\"");
+    s.queue = "webhooks";
+    s.group_key = "slow";
+    Enqueue(s);
+  }
+  EXPECT_EQ(engine_->RunDue(), 3);
+}
+
 TEST_F(EngineTest, PausedQueueHoldsItsJobsUntilResumed) {
   StartEngine();
   ASSERT_TRUE(engine_->PauseQueue("default").ok());

@@ -303,7 +303,7 @@ bool IsSlackErrorToken(std::string_view s) {
   });
 }
 
-SendResult ClassifySlack(const HttpResponse& r, const std::string& notification_id) {
+SendResult ClassifySlack(const net::HttpResponse& r, const std::string& notification_id) {
   if (Is2xx(r.status)) return SendResult::Sent(notification_id);
   const std::string_view answer = Trim(r.body);
   std::string code = IsSlackErrorToken(answer) ? std::string(answer) : std::to_string(r.status);
@@ -319,7 +319,7 @@ SendResult ClassifySlack(const HttpResponse& r, const std::string& notification_
   }
 }
 
-SendResult ClassifyTeams(const HttpResponse& r, const std::string& notification_id) {
+SendResult ClassifyTeams(const net::HttpResponse& r, const std::string& notification_id) {
   if (Is2xx(r.status)) return SendResult::Sent(notification_id);  // 200, 202 Accepted
   switch (r.status) {
     case 400:
@@ -333,7 +333,7 @@ SendResult ClassifyTeams(const HttpResponse& r, const std::string& notification_
   }
 }
 
-SendResult ClassifyChime(const HttpResponse& r, const std::string& notification_id) {
+SendResult ClassifyChime(const net::HttpResponse& r, const std::string& notification_id) {
   if (Is2xx(r.status)) return SendResult::Sent(notification_id);
   std::string_view meaning;
   switch (r.status) {
@@ -353,7 +353,7 @@ SendResult ClassifyChime(const HttpResponse& r, const std::string& notification_
                                StrCat(meaning, " (", HttpStatusText(r), ")"));
 }
 
-SendResult ClassifyGeneric(const HttpResponse& r, const std::string& notification_id) {
+SendResult ClassifyGeneric(const net::HttpResponse& r, const std::string& notification_id) {
   if (Is2xx(r.status)) return SendResult::Sent(notification_id);
   const bool permanent = r.status >= 400 && r.status < 500 && r.status != 408 && r.status != 429;
   return SendResult::Failure(
@@ -529,12 +529,12 @@ SendResult ChatWebhookProvider::Send(const OutboundMessage& message) {
 
   target.pacer.Wait();
 
-  HttpRequest request;
+  net::HttpRequest request;
   request.url = target.config.url;
   request.content_type = "application/json";
   request.body = std::move(body);
   request.timeout = timeout_;
-  Result<HttpResponse> response = http_.Post(request);
+  Result<net::HttpResponse> response = http_.Post(request);
   if (!response.ok()) {
     // curl's message may name the host (and, for some errors, more of the URL).
     const Status& s = response.status();

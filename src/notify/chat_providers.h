@@ -84,7 +84,7 @@
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "core/status.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/provider.h"
 
 namespace herald::notify {
@@ -123,7 +123,7 @@ Result<std::vector<ChatTarget>> ParseChatTargets(std::string_view spec);
 struct ChatWebhookOptions {
   std::vector<ChatTarget> targets;
   absl::Duration timeout = absl::Seconds(15);  // per request, once the pacer let it through
-  HttpClientOptions http;
+  net::HttpClientOptions http;
 };
 
 // Thread-safe: Send may be called from several workers at once.
@@ -152,7 +152,7 @@ class ChatWebhookProvider final : public Provider {
 
   const std::string name_ = "webhook";
   const absl::Duration timeout_;
-  HttpClient http_;
+  net::HttpClient http_;
   // Built by the constructor, never changed afterwards: read without a lock.
   std::map<std::string, std::unique_ptr<Target>, std::less<>> targets_;
 };

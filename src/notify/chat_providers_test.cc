@@ -15,16 +15,16 @@
 #include "core/clock.h"
 #include "core/strings.h"
 #include "gtest/gtest.h"
-#include "notify/testing/fake_http_server.h"
+#include "net/testing/fake_http_server.h"
 
 namespace herald::notify {
 namespace {
 
 namespace json = boost::json;
 using Outcome = SendResult::Outcome;
-using testing::FakeHttpServer;
-using testing::FakeRequest;
-using testing::FakeResponse;
+using net::testing::FakeHttpServer;
+using net::testing::FakeRequest;
+using net::testing::FakeResponse;
 
 // The secret part of every webhook URL in these tests: no error or result may contain it.
 constexpr char kSecret[] = "XsEcReTtOkEn42";

@@ -69,7 +69,7 @@ std::optional<int64_t> JsonIntField(const json::object& o, std::string_view key)
   return std::nullopt;
 }
 
-std::string HttpStatusText(const HttpResponse& r) {
+std::string HttpStatusText(const net::HttpResponse& r) {
   return StrCat("HTTP ", r.status, r.body.empty() ? "" : ": ", ClipProviderText(r.body));
 }
 

@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "boost/json/object.hpp"
 #include "core/status.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/provider.h"
 
 namespace herald::notify {
@@ -40,6 +40,6 @@ std::optional<int64_t> JsonIntField(const boost::json::object& o, std::string_vi
 
 inline bool Is2xx(int status) { return status >= 200 && status < 300; }
 // "HTTP <status>: <clipped body>".
-std::string HttpStatusText(const HttpResponse& r);
+std::string HttpStatusText(const net::HttpResponse& r);
 
 }  // namespace herald::notify

@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "engine/job_table.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/meta_webhook.h"
 #include "notify/sms_providers.h"
 #include "notify/twilio_callback.h"
@@ -740,7 +740,7 @@ Status Notifier::HandleTwilioCallback(std::string_view body, std::string_view si
   if (config_.twilio_callback_url.empty() || config_.twilio_auth_token.empty()) {
     return absl::NotFoundError("Twilio delivery callbacks are not configured");
   }
-  HERALD_ASSIGN_OR_RETURN(FormParams params, FormDecode(body));
+  HERALD_ASSIGN_OR_RETURN(FormParams params, net::FormDecode(body));
   if (!VerifyTwilioSignature(config_.twilio_auth_token, config_.twilio_callback_url, params,
                              signature)) {
     return absl::UnauthenticatedError("bad or missing X-Twilio-Signature");

@@ -8,7 +8,7 @@
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "gtest/gtest.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/log_provider.h"
 #include "notify/meta_webhook.h"
 #include "notify/twilio_callback.h"
@@ -387,7 +387,7 @@ TEST_F(NotifierTest, TwilioDeliveryReportsMoveTheStatusForwardOnly) {
     if (!code.empty()) p.emplace_back("ErrorCode", code);
     const std::string signature =
         sign ? TwilioSignature(config_.twilio_auth_token, config_.twilio_callback_url, p) : "x";
-    return notifier_->HandleTwilioCallback(FormEncode(p), signature);
+    return notifier_->HandleTwilioCallback(net::FormEncode(p), signature);
   };
   EXPECT_EQ(report("delivered", "", /*sign=*/false).code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(Load(n.id).status, NotificationStatus::kSent);
@@ -406,7 +406,7 @@ TEST_F(NotifierTest, TwilioDeliveryReportsMoveTheStatusForwardOnly) {
       {"MessageSid", other_sid}, {"MessageStatus", "undelivered"}, {"ErrorCode", "30003"}};
   ASSERT_TRUE(notifier_
                   ->HandleTwilioCallback(
-                      FormEncode(p),
+                      net::FormEncode(p),
                       TwilioSignature(config_.twilio_auth_token, config_.twilio_callback_url, p))
                   .ok());
   EXPECT_EQ(Load(other.id).status, NotificationStatus::kBounced);

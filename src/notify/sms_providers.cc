@@ -44,7 +44,7 @@ std::optional<SendResult> CheckRecipient(const std::string& recipient) {
 // Sources: twilio.com/docs/usage/twilios-response (error body {code, message, more_info,
 // status}); twilio.com/docs/api/errors/<code>; TundraSoft/tundra-connect wiki "Twilio-Errors";
 // research notes §2.1.
-SendResult ClassifyTwilio(const HttpResponse& r) {
+SendResult ClassifyTwilio(const net::HttpResponse& r) {
   std::optional<json::object> body = ParseJsonObject(r.body);
   // 2xx means Twilio created the message: never resend it, even without a readable sid.
   if (Is2xx(r.status)) return SendResult::Sent(body ? JsonField(*body, "sid") : "");
@@ -67,7 +67,7 @@ SendResult ClassifyTwilio(const HttpResponse& r) {
 // Sources: developer.vonage.com/en/api-errors/sms (status table);
 // developer.vonage.com/en/messaging/sms/guides/troubleshooting-sms (response body);
 // research notes §2.2.
-SendResult ClassifyVonage(const HttpResponse& r) {
+SendResult ClassifyVonage(const net::HttpResponse& r) {
   if (!Is2xx(r.status)) return SendResult::Retryable(std::to_string(r.status), HttpStatusText(r));
   std::optional<json::object> body = ParseJsonObject(r.body);
   const json::value* messages = body ? body->if_contains("messages") : nullptr;
@@ -102,7 +102,7 @@ SendResult ClassifyVonage(const HttpResponse& r) {
 // the v3 error model {code, message} and its statuses 400/401/402/403/404 (Brevo's OpenAPI, as
 // generated in sendinblue_v3 ErrorModel); 429 rate limiting (Apprise plugins/brevo.py);
 // research notes §2.3.
-SendResult ClassifyBrevo(const HttpResponse& r) {
+SendResult ClassifyBrevo(const net::HttpResponse& r) {
   std::optional<json::object> body = ParseJsonObject(r.body);
   if (Is2xx(r.status)) return SendResult::Sent(body ? JsonField(*body, "messageId") : "");
   std::string code = body ? JsonField(*body, "code") : "";
@@ -119,7 +119,7 @@ SendResult ClassifyBrevo(const HttpResponse& r) {
 // manquant", 402 "Trop de SMS ont été envoyés en trop peu de temps", 403 "Le service n'est pas
 // activé sur l'espace abonné, ou login / clé incorrect", 500 "Erreur côté serveur. Veuillez
 // réessayer ultérieurement"); research notes §2.4.
-SendResult ClassifyFreeMobile(const HttpResponse& r) {
+SendResult ClassifyFreeMobile(const net::HttpResponse& r) {
   const std::string code = std::to_string(r.status);
   switch (r.status) {
     case 200:
@@ -233,16 +233,16 @@ SendResult TwilioSmsProvider::Send(const OutboundMessage& message) {
     fields.emplace_back("StatusCallback", options_.status_callback);
   }
 
-  HttpRequest request;
+  net::HttpRequest request;
   request.url =
       StrCat(options_.base_url, "/2010-04-01/Accounts/", options_.account_sid, "/Messages.json");
   request.content_type = "application/x-www-form-urlencoded";
   request.headers = {{"Accept", "application/json"}};
-  request.body = FormEncode(fields);
+  request.body = net::FormEncode(fields);
   request.basic_auth_user = options_.account_sid;
   request.basic_auth_password = options_.auth_token;
   request.timeout = options_.timeout;
-  Result<HttpResponse> response = http_.Post(request);
+  Result<net::HttpResponse> response = http_.Post(request);
   if (!response.ok()) return TransportFailure(response.status());
   return ClassifyTwilio(*response);
 }
@@ -273,13 +273,13 @@ SendResult VonageSmsProvider::Send(const OutboundMessage& message) {
                                                              {"text", message.text}};
   if (encoding == SmsEncoding::kUcs2) fields.emplace_back("type", "unicode");
 
-  HttpRequest request;
+  net::HttpRequest request;
   request.url = StrCat(options_.base_url, "/sms/json");
   request.content_type = "application/x-www-form-urlencoded";
   request.headers = {{"Accept", "application/json"}};
-  request.body = FormEncode(fields);
+  request.body = net::FormEncode(fields);
   request.timeout = options_.timeout;
-  Result<HttpResponse> response = http_.Post(request);
+  Result<net::HttpResponse> response = http_.Post(request);
   if (!response.ok()) return TransportFailure(response.status());
   return ClassifyVonage(*response);
 }
@@ -309,13 +309,13 @@ SendResult BrevoSmsProvider::Send(const OutboundMessage& message) {
   // Brevo's default is false, which would not send characters outside GSM-7 as they are.
   body["unicodeEnabled"] = encoding == SmsEncoding::kUcs2;
 
-  HttpRequest request;
+  net::HttpRequest request;
   request.url = StrCat(options_.base_url, "/v3/transactionalSMS/send");
   request.content_type = "application/json";
   request.headers = {{"Accept", "application/json"}, {"api-key", options_.api_key}};
   request.body = json::serialize(body);
   request.timeout = options_.timeout;
-  Result<HttpResponse> response = http_.Post(request);
+  Result<net::HttpResponse> response = http_.Post(request);
   if (!response.ok()) return TransportFailure(response.status());
   return ClassifyBrevo(*response);
 }
@@ -341,12 +341,12 @@ SendResult FreeMobileSmsProvider::Send(const OutboundMessage& message) {
 
   // GET, the method Free documents first; the key travels in the query string, so the URL is
   // never logged nor put in a result.
-  HttpRequest request;
+  net::HttpRequest request;
   request.url = StrCat(
       options_.base_url, "/sendmsg?",
-      QueryEncode({{"user", options_.user}, {"pass", options_.pass}, {"msg", message.text}}));
+      net::QueryEncode({{"user", options_.user}, {"pass", options_.pass}, {"msg", message.text}}));
   request.timeout = options_.timeout;
-  Result<HttpResponse> response = http_.Get(request);
+  Result<net::HttpResponse> response = http_.Get(request);
   if (!response.ok()) return TransportFailure(response.status());
   return ClassifyFreeMobile(*response);
 }

@@ -28,7 +28,7 @@
 
 #include "absl/time/time.h"
 #include "core/status.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/provider.h"
 
 namespace herald::notify {
@@ -54,7 +54,7 @@ struct TwilioSmsOptions {
   std::string messaging_service_sid;  // or a Messaging Service (exactly one of the two)
   std::string status_callback;        // sent as StatusCallback when set (delivery reports)
   absl::Duration timeout = absl::Seconds(15);
-  HttpClientOptions http;
+  net::HttpClientOptions http;
 };
 
 // kPermanent for the codes that blame the recipient or the message (see the table in
@@ -76,7 +76,7 @@ class TwilioSmsProvider final : public Provider {
   explicit TwilioSmsProvider(TwilioSmsOptions options);
   const TwilioSmsOptions options_;
   const std::string name_ = "twilio";
-  HttpClient http_;
+  net::HttpClient http_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ struct VonageSmsOptions {
   std::string api_secret;
   std::string from;  // a number or an alphanumeric sender id
   absl::Duration timeout = absl::Seconds(15);
-  HttpClientOptions http;
+  net::HttpClientOptions http;
 };
 
 // Outcome of a non-zero Vonage SMS API status (see the table in sms_providers.cc).
@@ -116,7 +116,7 @@ class VonageSmsProvider final : public Provider {
   explicit VonageSmsProvider(VonageSmsOptions options);
   const VonageSmsOptions options_;
   const std::string name_ = "vonage";
-  HttpClient http_;
+  net::HttpClient http_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ struct BrevoSmsOptions {
   std::string api_key;
   std::string sender;  // up to 11 alphanumeric or 15 numeric characters
   absl::Duration timeout = absl::Seconds(15);
-  HttpClientOptions http;
+  net::HttpClientOptions http;
 };
 
 class BrevoSmsProvider final : public Provider {
@@ -150,7 +150,7 @@ class BrevoSmsProvider final : public Provider {
   explicit BrevoSmsProvider(BrevoSmsOptions options);
   const BrevoSmsOptions options_;
   const std::string name_ = "brevo";
-  HttpClient http_;
+  net::HttpClient http_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ struct FreeMobileSmsOptions {
   std::string user;  // the subscriber login
   std::string pass;  // the identification key generated with the option
   absl::Duration timeout = absl::Seconds(15);
-  HttpClientOptions http;
+  net::HttpClientOptions http;
 };
 
 class FreeMobileSmsProvider final : public Provider {
@@ -184,7 +184,7 @@ class FreeMobileSmsProvider final : public Provider {
   explicit FreeMobileSmsProvider(FreeMobileSmsOptions options);
   const FreeMobileSmsOptions options_;
   const std::string name_ = "freemobile";
-  HttpClient http_;
+  net::HttpClient http_;
 };
 
 }  // namespace herald::notify

@@ -7,7 +7,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 
 namespace herald::notify {
 namespace {
@@ -55,7 +55,7 @@ Result<std::unique_ptr<SmtpProvider>> SmtpProvider::Create(SmtpOptions options,
   if (options.pool < 1 || options.pool > 100) {
     return absl::InvalidArgumentError("the SMTP pool must have 1..100 connections");
   }
-  EnsureCurlInitialized();
+  net::EnsureCurlInitialized();
   return std::unique_ptr<SmtpProvider>(new SmtpProvider(std::move(options), clock));
 }
 

@@ -8,17 +8,17 @@
 #include <string>
 #include <string_view>
 
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/twilio_callback.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto fields = herald::notify::FormDecode(text);
+  auto fields = herald::net::FormDecode(text);
   if (!fields.ok()) {
     if (fields.status().code() != absl::StatusCode::kInvalidArgument) std::abort();
     return 0;
   }
-  auto again = herald::notify::FormDecode(herald::notify::FormEncode(*fields));
+  auto again = herald::net::FormDecode(herald::net::FormEncode(*fields));
   if (!again.ok() || *again != *fields) std::abort();
   const std::string url = "https://herald.example/api/notifications/callbacks/twilio";
   const std::string good = herald::notify::TwilioSignature("token", url, *fields);

@@ -1,7 +1,7 @@
 #include "notify/twilio_callback.h"
 
 #include "gtest/gtest.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 
 namespace herald::notify {
 namespace {
@@ -50,7 +50,7 @@ TEST(ParseTwilioStatus, ReadsTheStatusFields) {
 }
 
 TEST(FormDecode, DecodesPlusPercentAndKeepsOrder) {
-  auto f = FormDecode("To=%2B33612345678&Body=Fête+de+la+musique&Body=2&Empty=&&x=%e2%82%ac");
+  auto f = net::FormDecode("To=%2B33612345678&Body=Fête+de+la+musique&Body=2&Empty=&&x=%e2%82%ac");
   ASSERT_TRUE(f.ok()) << f.status();
   const FormParams expected = {{"To", "+33612345678"},
                                {"Body", "Fête de la musique"},
@@ -58,15 +58,15 @@ TEST(FormDecode, DecodesPlusPercentAndKeepsOrder) {
                                {"Empty", ""},
                                {"x", "€"}};
   EXPECT_EQ(*f, expected);
-  EXPECT_TRUE(FormDecode("")->empty());
-  EXPECT_EQ(*FormDecode(FormEncode(expected)), expected);
+  EXPECT_TRUE(net::FormDecode("")->empty());
+  EXPECT_EQ(*net::FormDecode(net::FormEncode(expected)), expected);
 }
 
 TEST(FormDecode, RefusesMalformedBodies) {
   for (const char* bad : {"a=%", "a=%4", "a=%zz", "noequals", "a=1&b", "%G0=1"}) {
-    EXPECT_EQ(FormDecode(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(net::FormDecode(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  EXPECT_FALSE(FormDecode(std::string((1 << 20) + 1, 'a')).ok());
+  EXPECT_FALSE(net::FormDecode(std::string((1 << 20) + 1, 'a')).ok());
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ std::string UploadBody(const std::string& boundary, std::string_view content_typ
 // "error_data": {"details"}, "fbtrace_id"}} (research notes §2.5; pywa errors.py reads the
 // same fields). Without a readable error.code the failure is retryable: an HTML 502 from a
 // proxy, an empty 429, ...
-SendResult ClassifyGraphError(const HttpResponse& r) {
+SendResult ClassifyGraphError(const net::HttpResponse& r) {
   std::optional<json::object> body = ParseJsonObject(r.body);
   const json::value* error_value = body ? body->if_contains("error") : nullptr;
   const json::object* error = error_value != nullptr ? error_value->if_object() : nullptr;
@@ -147,7 +147,7 @@ SendResult ClassifyGraphError(const HttpResponse& r) {
 // The answer to POST .../messages (research notes §2.5; whatsapp-api-js
 // ServerSentMessageResponse): {"messaging_product": "whatsapp", "contacts": [{"input",
 // "wa_id"}], "messages": [{"id": "wamid..", "message_status": "accepted"}]}.
-SendResult ClassifyMessage(const HttpResponse& r) {
+SendResult ClassifyMessage(const net::HttpResponse& r) {
   if (!Is2xx(r.status)) return ClassifyGraphError(r);
   std::optional<json::object> body = ParseJsonObject(r.body);
   const json::value* messages = body ? body->if_contains("messages") : nullptr;
@@ -167,7 +167,7 @@ SendResult ClassifyMessage(const HttpResponse& r) {
 
 // The answer to POST .../media: {"id": "<media id>"} (docs.kapso.ai upload-media; research notes
 // §2.5). kSent carries the media id.
-SendResult ClassifyUpload(const HttpResponse& r) {
+SendResult ClassifyUpload(const net::HttpResponse& r) {
   if (!Is2xx(r.status)) {
     SendResult failure = ClassifyGraphError(r);
     failure.message = StrCat("media upload: ", failure.message);
@@ -309,9 +309,9 @@ WhatsAppProvider::WhatsAppProvider(WhatsAppOptions options)
           StrCat(options_.base_url, "/", options_.api_version, "/", options_.phone_number_id, "/")),
       http_(options_.http) {}
 
-Result<HttpResponse> WhatsAppProvider::Post(std::string_view edge, std::string content_type,
+Result<net::HttpResponse> WhatsAppProvider::Post(std::string_view edge, std::string content_type,
                                             std::string body) {
-  HttpRequest request;
+  net::HttpRequest request;
   request.url = StrCat(url_prefix_, edge);
   request.content_type = std::move(content_type);
   request.headers = {{"Accept", "application/json"},
@@ -324,7 +324,7 @@ Result<HttpResponse> WhatsAppProvider::Post(std::string_view edge, std::string c
 SendResult WhatsAppProvider::Upload(const Attachment& file, const std::string& content_type) {
   const std::string filename = file.filename.empty() ? "file" : file.filename;
   const std::string boundary = ChooseBoundary(file.data, {content_type, filename});
-  Result<HttpResponse> response = Post("media", StrCat("multipart/form-data; boundary=", boundary),
+  Result<net::HttpResponse> response = Post("media", StrCat("multipart/form-data; boundary=", boundary),
                                        UploadBody(boundary, content_type, filename, file.data));
   if (!response.ok()) return TransportFailure(response.status());
   return ClassifyUpload(*response);
@@ -415,7 +415,7 @@ SendResult WhatsAppProvider::Send(const OutboundMessage& message) {
   }
   if (refused) return Redact(*std::move(refused));
 
-  Result<HttpResponse> response = Post("messages", "application/json", json::serialize(body));
+  Result<net::HttpResponse> response = Post("messages", "application/json", json::serialize(body));
   if (!response.ok()) return Redact(TransportFailure(response.status()));
   return Redact(ClassifyMessage(*response));
 }

@@ -66,7 +66,7 @@
 #include "absl/time/time.h"
 #include "boost/json/object.hpp"
 #include "core/status.h"
-#include "notify/http_client.h"
+#include "net/http_client.h"
 #include "notify/provider.h"
 
 namespace herald::notify {
@@ -82,7 +82,7 @@ struct WhatsAppOptions {
   std::string phone_number_id;        // the business number's id in Meta (digits), not the number
   std::string access_token;           // a system user or app access token
   absl::Duration timeout = absl::Seconds(15);  // per HTTP request
-  HttpClientOptions http;
+  net::HttpClientOptions http;
 };
 
 // The outcome of a Graph API error code (see the table in whatsapp_provider.cc): kPermanent
@@ -105,7 +105,7 @@ class WhatsAppProvider final : public Provider {
  private:
   explicit WhatsAppProvider(WhatsAppOptions options);
   // POSTs to {base}/{version}/{phone_number_id}/{edge}.
-  Result<HttpResponse> Post(std::string_view edge, std::string content_type, std::string body);
+  Result<net::HttpResponse> Post(std::string_view edge, std::string content_type, std::string body);
   // Uploads `file` as `content_type`: kSent with the media id as provider_message_id, or the
   // failure to report.
   SendResult Upload(const Attachment& file, const std::string& content_type);
@@ -119,7 +119,7 @@ class WhatsAppProvider final : public Provider {
   const WhatsAppOptions options_;
   const std::string name_ = "whatsapp";
   const std::string url_prefix_;  // {base_url}/{api_version}/{phone_number_id}/
-  HttpClient http_;
+  net::HttpClient http_;
 };
 
 }  // namespace herald::notify

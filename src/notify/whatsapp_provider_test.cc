@@ -12,16 +12,16 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/value.hpp"
 #include "gtest/gtest.h"
-#include "notify/testing/fake_http_server.h"
+#include "net/testing/fake_http_server.h"
 
 namespace herald::notify {
 namespace {
 
 namespace json = boost::json;
 using Outcome = SendResult::Outcome;
-using testing::FakeHttpServer;
-using testing::FakeRequest;
-using testing::FakeResponse;
+using net::testing::FakeHttpServer;
+using net::testing::FakeRequest;
+using net::testing::FakeResponse;
 
 constexpr char kToken[] = "EAAGm0PX4ZCpsBAKZCz7Xc2Qd0ZBGgZD";
 constexpr char kPhoneNumberId[] = "106540352242922";

@@ -1,14 +1,16 @@
-#include "notify/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 
 #include "core/strings.h"
+#include "net/ip_address.h"
 
-namespace herald::notify {
+namespace herald::net {
 namespace {
 
 // curl_global_init is not thread-safe: run it once, before any handle exists.
@@ -17,7 +19,20 @@ struct Transfer {
   HttpResponse response;
   size_t max_body = 0;
   bool too_large = false;
+  bool public_only = false;
+  bool refused_address = false;  // set by OpenSocket
 };
+
+// CURLOPT_OPENSOCKETFUNCTION: curl calls it with the address it is about to connect to, after
+// DNS resolution, so the SSRF check sees what a name really resolved to.
+curl_socket_t OpenSocket(void* clientp, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(clientp);
+  if (t->public_only && !IsPublicAddress(&address->addr)) {
+    t->refused_address = true;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
 
 size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
@@ -217,6 +232,12 @@ Result<HttpResponse> HttpClient::Perform(Method method, const HttpRequest& reque
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, HeaderCallback);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  if (!options_.allow_private_addresses) {
+    transfer.public_only = true;
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_PROXY, "");  // no proxy from the environment: connect directly
+  }
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   if (method == Method::kPost) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -241,6 +262,11 @@ Result<HttpResponse> HttpClient::Perform(Method method, const HttpRequest& reque
   Release(std::move(handle));
 
   if (rc != CURLE_OK) {
+    if (transfer.refused_address) {
+      return absl::PermissionDeniedError(
+          "refused to connect: the host resolves to a non-public address (loopback, private, "
+          "link-local...)");
+    }
     const std::string text = error[0] != '\0' ? std::string(error) : curl_easy_strerror(rc);
     switch (rc) {
       case CURLE_OPERATION_TIMEDOUT:
@@ -319,4 +345,4 @@ Result<std::vector<std::pair<std::string, std::string>>> FormDecode(std::string_
   return fields;
 }
 
-}  // namespace herald::notify
+}  // namespace herald::net

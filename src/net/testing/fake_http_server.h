@@ -31,7 +31,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 
-namespace herald::notify::testing {
+namespace herald::net::testing {
 
 struct FakeRequest {
   std::string method;                                        // "GET", "POST", ...
@@ -67,10 +67,10 @@ struct FakeResponse {
 class FakeHttpServer {
  public:
   FakeHttpServer() : acceptor_(ioc_) {
-    namespace net = boost::asio;
-    const net::ip::tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+    namespace asio = boost::asio;
+    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
@@ -215,4 +215,4 @@ class FakeHttpServer {
   std::vector<FakeRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace herald::notify::testing
+}  // namespace herald::net::testing

@@ -15,7 +15,8 @@
 // http(s), a header with a line break, a non-positive timeout); DeadlineExceeded when the
 // request did not complete within its timeout (connecting included); Unavailable for any other
 // transport failure (refused or reset connection, DNS, TLS, an empty or oversized response),
-// with curl's message. An HTTP error status is not an error: it is a response.
+// with curl's message; PermissionDenied when allow_private_addresses is false and the host is
+// not public. An HTTP error status is not an error: it is a response.
 //
 // Thread-safe.
 
@@ -31,7 +32,7 @@
 #include "absl/time/time.h"
 #include "core/status.h"
 
-namespace herald::notify {
+namespace herald::net {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
@@ -60,6 +61,10 @@ struct HttpClientOptions {
   size_t max_response_bytes = 1024 * 1024;  // larger bodies fail with Unavailable
   std::string ca_file;                      // PEM bundle to trust instead of the system store
   std::string user_agent = "herald";
+  // False: refuse to connect to any address that is not public (net/ip_address.h), checked on
+  // the address actually connected to, after DNS; proxies from the environment are ignored.
+  // Such a refusal is PermissionDenied. For URLs that users supply (webhook endpoints).
+  bool allow_private_addresses = true;
 };
 
 class HttpClient {
@@ -108,4 +113,4 @@ std::string QueryEncode(const std::vector<std::pair<std::string, std::string>>& 
 // body over 1 MiB.
 Result<std::vector<std::pair<std::string, std::string>>> FormDecode(std::string_view body);
 
-}  // namespace herald::notify
+}  // namespace herald::net
