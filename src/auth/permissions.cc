@@ -20,9 +20,10 @@ constexpr std::string_view kOrganizer[] = {
 };
 
 constexpr std::string_view kOperationsManager[] = {
-    "bookings:read", "contacts:*",      "documents:*",  "events:read",  "jobs:*",
-    "metrics:read",  "notifications:*", "queues:*",     "reports:read", "scans:read",
-    "schedules:*",   "templates:*",     "tickets:read", "users:read",   "webhooks:*",
+    "bookings:read", "contacts:*",    "documents:*",  "events:read",
+    "jobs:*",        "maintenance:*", "metrics:read", "notifications:*",
+    "queues:*",      "reports:read",  "scans:read",   "schedules:*",
+    "templates:*",   "tickets:read",  "users:read",   "webhooks:*",
 };
 
 constexpr std::string_view kAccounting[] = {
@@ -42,21 +43,22 @@ constexpr std::string_view kService[] = {
 
 // Every concrete permission, sorted (checked by a test).
 constexpr std::string_view kKnown[] = {
-    "api_keys:create",  "api_keys:delete",      "api_keys:read",      "bookings:create",
-    "bookings:delete",  "bookings:read",        "bookings:update",    "contacts:create",
-    "contacts:delete",  "contacts:read",        "contacts:update",    "documents:create",
-    "documents:read",   "events:create",        "events:delete",      "events:read",
-    "events:update",    "guests:create",        "guests:delete",      "guests:read",
-    "guests:update",    "invoices:create",      "invoices:read",      "jobs:create",
-    "jobs:delete",      "jobs:manage",          "jobs:read",          "jobs:update",
-    "metrics:read",     "notifications:create", "notifications:read", "payments:create",
-    "payments:read",    "payments:update",      "queues:manage",      "queues:read",
-    "reports:create",   "reports:read",         "scans:create",       "scans:read",
-    "schedules:create", "schedules:delete",     "schedules:read",     "schedules:update",
-    "templates:create", "templates:delete",     "templates:read",     "templates:update",
-    "tickets:create",   "tickets:delete",       "tickets:read",       "tickets:update",
-    "users:create",     "users:delete",         "users:read",         "users:update",
-    "webhooks:create",  "webhooks:delete",      "webhooks:read",      "webhooks:update",
+    "api_keys:create",    "api_keys:delete",      "api_keys:read",      "bookings:create",
+    "bookings:delete",    "bookings:read",        "bookings:update",    "contacts:create",
+    "contacts:delete",    "contacts:read",        "contacts:update",    "documents:create",
+    "documents:read",     "events:create",        "events:delete",      "events:read",
+    "events:update",      "guests:create",        "guests:delete",      "guests:read",
+    "guests:update",      "invoices:create",      "invoices:read",      "jobs:create",
+    "jobs:delete",        "jobs:manage",          "jobs:read",          "jobs:update",
+    "maintenance:create", "maintenance:delete",   "maintenance:read",   "maintenance:update",
+    "metrics:read",       "notifications:create", "notifications:read", "payments:create",
+    "payments:read",      "payments:update",      "queues:manage",      "queues:read",
+    "reports:create",     "reports:read",         "scans:create",       "scans:read",
+    "schedules:create",   "schedules:delete",     "schedules:read",     "schedules:update",
+    "templates:create",   "templates:delete",     "templates:read",     "templates:update",
+    "tickets:create",     "tickets:delete",       "tickets:read",       "tickets:update",
+    "users:create",       "users:delete",         "users:read",         "users:update",
+    "webhooks:create",    "webhooks:delete",      "webhooks:read",      "webhooks:update",
 };
 
 constexpr size_t kMaxPermissionPart = 64;

@@ -31,9 +31,11 @@
 #include "engine/cron.h"
 #include "http/auth_routes.h"
 #include "http/engine_routes.h"
+#include "http/maintenance_routes.h"
 #include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/server.h"
+#include "http/webhook_routes.h"
 
 namespace herald::cli {
 namespace {
@@ -237,6 +239,14 @@ int Serve(const Common& common, bool demo) {
   http::AddAuthRoutes(router, *r.auth);
   http::AddEngineRoutes(router, *r.engine, *r.scheduler);
   http::AddNotifyRoutes(router, *r.notifier, *r.templates, *r.store);
+  http::WebhookRouteOptions webhook_routes;
+  for (absl::string_view s :
+       absl::StrSplit(ToAbsl(r.config.webhooks.stripe_secrets), ',', absl::SkipWhitespace())) {
+    webhook_routes.stripe_secrets.emplace_back(ToStd(absl::StripAsciiWhitespace(s)));
+  }
+  webhook_routes.stripe_tolerance = r.config.webhooks.stripe_tolerance;
+  http::AddWebhookRoutes(router, *r.webhooks, *r.inbox, std::move(webhook_routes));
+  http::AddMaintenanceRoutes(router, *r.maintenance, r.config.maintenance.cron_secret);
   auth::RateLimiter limiter(RateLimits(r.config));
   http::ServerOptions http_options = HttpOptions(r.config);
   auto created = http::Server::Create(

@@ -165,6 +165,9 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_RETURN_IF_ERROR(engine::Scheduler::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(auth::Authenticator::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(notify::Notifier::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(webhooks::Dispatcher::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(webhooks::Inbox::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(apps::maintenance::Maintenance::Migrate(*rt->store));
   auth::AuthOptions auth_options;
   HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret, JwtSecret(config));
   auth_options.token_ttl = config.auth.token_ttl;
@@ -190,9 +193,25 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
       rt->notifier,
       notify::Notifier::Create(*rt->store, *rt->engine, *rt->templates, core::Clock::Real(),
                                config.notify, std::move(providers)));
+  webhooks::DispatcherOptions webhook_options;
+  webhook_options.allow_private_addresses = config.webhooks.allow_private_addresses != 0;
+  webhook_options.disable_after = config.webhooks.disable_after;
+  HERALD_ASSIGN_OR_RETURN(rt->webhooks,
+                          webhooks::Dispatcher::Create(*rt->store, *rt->engine, core::Clock::Real(),
+                                                       std::move(webhook_options)));
+  HERALD_ASSIGN_OR_RETURN(
+      rt->inbox,
+      webhooks::Inbox::Create(*rt->store, *rt->engine, core::Clock::Real(), rt->webhooks.get()));
+  HERALD_ASSIGN_OR_RETURN(
+      rt->maintenance, apps::maintenance::Maintenance::Create(*rt->store, *rt->engine,
+                                                              *rt->webhooks, core::Clock::Real()));
   HERALD_ASSIGN_OR_RETURN(
       rt->scheduler,
       engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(), config.scheduler));
+  if (server && !config.maintenance.check_schedule.empty()) {
+    HERALD_RETURN_IF_ERROR(
+        apps::maintenance::EnsureSchedule(*rt->scheduler, config.maintenance.check_schedule));
+  }
   return rt;
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "apps/maintenance/maintenance.h"
 #include "auth/authenticator.h"
 #include "core/config.h"
 #include "engine/engine.h"
@@ -13,6 +14,8 @@
 #include "notify/notifier.h"
 #include "notify/template_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "webhooks/dispatcher.h"
+#include "webhooks/inbox.h"
 
 namespace herald::cli {
 
@@ -24,6 +27,9 @@ struct Runtime {
   std::unique_ptr<auth::Authenticator> auth;
   std::unique_ptr<notify::TemplateStore> templates;
   std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<webhooks::Dispatcher> webhooks;
+  std::unique_ptr<webhooks::Inbox> inbox;
+  std::unique_ptr<apps::maintenance::Maintenance> maintenance;
 };
 
 // Opens the store (creating its folder), applies every module's migrations, registers every

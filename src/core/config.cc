@@ -248,6 +248,13 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(notify, chat_providers, kString), .check = CheckChatProviders},
       {HERALD_CONFIG_FIELD(notify, chat_targets, kString)},
       {HERALD_CONFIG_FIELD(notify, provider_rates, kString), .check = CheckProviderRates},
+      {HERALD_CONFIG_FIELD(webhooks, stripe_secrets, kString)},
+      {HERALD_CONFIG_FIELD(webhooks, stripe_tolerance, kDuration),
+       .min_duration = absl::Seconds(1)},
+      {HERALD_CONFIG_FIELD(webhooks, allow_private_addresses, kInt), .min = 0, .max = 1},
+      {HERALD_CONFIG_FIELD(webhooks, disable_after, kDuration), .min_duration = absl::Minutes(1)},
+      {HERALD_CONFIG_FIELD(maintenance, cron_secret, kString)},
+      {HERALD_CONFIG_FIELD(maintenance, check_schedule, kString)},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -256,8 +263,8 @@ const std::vector<KeySpec>& Keys() {
 
 #undef HERALD_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 7> kSections = {"store", "engine", "scheduler", "http",
-                                                       "auth",  "notify", "log"};
+constexpr std::array<std::string_view, 9> kSections = {
+    "store", "engine", "scheduler", "http", "auth", "notify", "webhooks", "maintenance", "log"};
 
 const KeySpec* FindKey(std::string_view section, std::string_view name) {
   for (const KeySpec& spec : Keys()) {

@@ -132,6 +132,22 @@ struct Config {
     std::string provider_rates = "";
   } notify;
 
+  struct Webhooks {
+    // Stripe endpoint signing secrets ("whsec_..."), comma-separated: two during a rotation.
+    // Empty: POST /api/webhooks/stripe answers 503.
+    std::string stripe_secrets = "";
+    absl::Duration stripe_tolerance = absl::Seconds(300);  // either side of the clock
+    // 1: outbound endpoints may be loopback or private addresses (development only).
+    int allow_private_addresses = 0;
+    // An endpoint failing without a success for this long is disabled.
+    absl::Duration disable_after = absl::Hours(24 * 5);
+  } webhooks;
+
+  struct Maintenance {
+    std::string cron_secret = "";                // Bearer secret of POST /api/cron/check-overdue
+    std::string check_schedule = "*/5 * * * *";  // the overdue check; "" turns it off
+  } maintenance;
+
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text or json (one JSON object per line)

@@ -8,10 +8,12 @@
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "http/engine_routes.h"
+#include "http/maintenance_routes.h"
 #include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
+#include "http/webhook_routes.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::http {
@@ -39,6 +41,11 @@ class AuthHttpTest : public ::testing::Test {
     AddAuthRoutes(router_, *auth_);
     AddEngineRoutes(router_, *engine_, *scheduler_);
     AddNotifyRoutes(router_, *stack_->notifier, *stack_->templates, *store_);
+    WebhookRouteOptions wo;
+    wo.stripe_secrets = {testing::kStripeSecret};
+    wo.clock = &stack_->clock;
+    AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
+    AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
     auth::RateLimiterOptions lo;
     lo.default_limit = {100000, absl::Seconds(1)};
     lo.route_classes["auth"] = {12, absl::Minutes(1)};
@@ -123,11 +130,19 @@ TEST_F(AuthHttpTest, EveryRouteTimesEveryRoleIsAllowedOrForbiddenAndAnonymousIs4
     std::string body = r.method == "GET" || r.method == "DELETE" ? "" : "{}";
     if (r.pattern.rfind("/api/auth/", 0) == 0) continue;  // token routes: own tests
     auto anonymous = c.Send(r.method, target, body);
-    if (r.pattern.starts_with("/api/notifications/callbacks/") && r.method == "POST") {
-      // Public, authenticated by the provider's signature instead: none here, so 401 (or 404
-      // when that provider's callbacks are not configured).
+    const bool own_credentials =
+        (r.pattern.starts_with("/api/notifications/callbacks/") && r.method == "POST") ||
+        r.pattern == "/api/webhooks/stripe" || r.pattern == "/api/cron/check-overdue";
+    if (own_credentials) {
+      // Public, authenticated by the provider's signature or the cron secret instead: none
+      // here, so 401 (or 404 when that provider's callbacks are not configured), and a
+      // Herald token is no substitute.
       EXPECT_TRUE(anonymous.status == 401 || anonymous.status == 404)
           << r.pattern << " " << anonymous.status;
+      for (const auto& [role, token] : tokens) {
+        auto res = c.Send(r.method, target, body, {{"Authorization", "Bearer " + token}});
+        EXPECT_TRUE(res.status == 401 || res.status == 404) << r.pattern << " " << res.status;
+      }
       continue;
     }
     if (r.permission.empty()) {

@@ -12,9 +12,11 @@
 #include "boost/json/parse.hpp"
 #include "http/contact_routes.h"
 #include "http/engine_routes.h"
+#include "http/maintenance_routes.h"
 #include "http/message.h"
 #include "http/notify_routes.h"
 #include "http/router.h"
+#include "http/webhook_routes.h"
 
 namespace {
 
@@ -63,6 +65,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     auto contact = herald::http::ParseContact(v.as_object());
     if (!contact.ok() && herald::http::HttpStatus(contact.status()) != 400) std::abort();
+    // Webhook and maintenance bodies: any failure is a 400.
+    const boost::json::object& o = v.as_object();
+    auto is_400 = [](const auto& result) {
+      return result.ok() || herald::http::HttpStatus(result.status()) == 400;
+    };
+    const std::string raw(text);
+    if (!is_400(herald::http::ParseEndpoint(o)) || !is_400(herald::http::ParseOutboundEvent(o)) ||
+        !is_400(herald::http::ParsePaymentServiceEvent(o, raw)) ||
+        !is_400(herald::http::ParseTicketServiceEvent(o, raw)) ||
+        !is_400(herald::http::ParseStripeEvent(o, raw)) || !is_400(herald::http::ParseMachine(o)) ||
+        !is_400(herald::http::ParseUser(o)) || !is_400(herald::http::ParseTicket(o))) {
+      std::abort();
+    }
   }
   herald::http::Response r =
       herald::http::ErrorResponse(absl::InvalidArgumentError(std::string(text)));

@@ -1,17 +1,23 @@
 #include "http/server.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "http/engine_routes.h"
+#include "http/json_fields.h"
+#include "http/maintenance_routes.h"
 #include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
+#include "http/webhook_routes.h"
+#include "net/testing/fake_http_server.h"
 #include "notify/meta_webhook.h"
 #include "store/sqlite/sqlite_store.h"
+#include "webhooks/signatures.h"
 
 namespace herald::http {
 namespace {
@@ -31,6 +37,11 @@ class ServerTest : public ::testing::Test {
     scheduler_ = stack_->scheduler.get();
     AddEngineRoutes(router_, *engine_, *scheduler_);
     AddNotifyRoutes(router_, *stack_->notifier, *stack_->templates, *store_);
+    WebhookRouteOptions wo;
+    wo.stripe_secrets = {testing::kStripeSecret};
+    wo.clock = &stack_->clock;
+    AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
+    AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
     AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
                            [] { return true; }, "test"});
     ServerOptions options;
@@ -599,6 +610,299 @@ TEST_F(ServerTest, WhatsAppAndChatBodies) {
   EXPECT_EQ(by_channel["chat"].at("body"), "Nouvelle commande 12345 de ACME.");
   EXPECT_EQ(by_channel["chat"].at("subject"), "Commande");
   EXPECT_EQ(by_channel["chat"].at("recipient"), "ops");
+}
+
+// --- Webhooks (seeds 001, 002, 003) and the maintenance watchdog (seed 004) -------------------
+
+std::vector<std::pair<std::string, std::string>> StripeHeaders(const std::string& body,
+                                                               absl::Time at) {
+  return {{"Stripe-Signature", webhooks::StripeSignatureHeaderValue(
+                                   testing::kStripeSecret, absl::ToUnixSeconds(at), body)}};
+}
+
+std::string StripeEvent(const std::string& id, const std::string& type, const std::string& object,
+                        int64_t created = 1750000000) {
+  return StrCat(R"({"id":")", id, R"(","object":"event","type":")", type, R"(","created":)",
+                created, R"(,"data":{"object":)", object, "}}");
+}
+
+TEST_F(ServerTest, StripeWebhookIsVerifiedStoredOnceAndMovesThePaymentForward) {
+  Client c(server_->port());
+  const absl::Time now = stack_->clock.Now();
+  const std::string paid = StripeEvent(
+      "evt_1", "checkout.session.completed",
+      R"({"id":"cs_1","object":"checkout.session","payment_status":"paid","payment_intent":"pi_1",)"
+      R"("amount_total":9999,"currency":"eur","metadata":{"temporaryId":"tmp-42"}})");
+  auto r = c.Send("POST", "/api/webhooks/stripe", paid, StripeHeaders(paid, now));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("duplicate"), false);
+  // Stripe delivers again: 200, nothing more.
+  r = c.Send("POST", "/api/webhooks/stripe", paid, StripeHeaders(paid, now));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("duplicate"), true);
+
+  // Refused, with nothing stored: a changed byte, an old or a future timestamp, another
+  // secret, no header.
+  std::string tampered = paid;
+  tampered[tampered.find("9999")] = '1';
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/stripe", tampered, StripeHeaders(paid, now)).status, 401);
+  EXPECT_EQ(
+      c.Send("POST", "/api/webhooks/stripe", paid, StripeHeaders(paid, now - absl::Seconds(301)))
+          .status,
+      401);
+  EXPECT_EQ(
+      c.Send("POST", "/api/webhooks/stripe", paid, StripeHeaders(paid, now + absl::Seconds(301)))
+          .status,
+      401);
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/stripe", paid,
+                   {{"Stripe-Signature", webhooks::StripeSignatureHeaderValue(
+                                             "whsec_other", absl::ToUnixSeconds(now), paid)}})
+                .status,
+            401);
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/stripe", paid).status, 401);
+  const std::string other = StripeEvent("evt_x", "payment_intent.succeeded", R"({"id":"pi_x"})");
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/stripe", other, StripeHeaders(paid, now)).status, 401);
+
+  const auto reader = As("webhooks:read,payments:read");
+  EXPECT_EQ(c.Send("GET", "/api/webhooks/inbox", "", reader).Json().at("data").as_array().size(),
+            1u);
+  EXPECT_EQ(c.Send("GET", "/api/webhooks/payments/pi_1", "", reader).status, 404);  // not yet
+  stack_->engine->RunDue();
+  auto payment = c.Send("GET", "/api/webhooks/payments/pi_1", "", reader);
+  ASSERT_EQ(payment.status, 200) << payment.body;
+  EXPECT_EQ(payment.Json().at("data").at("state"), "paid");
+  EXPECT_EQ(payment.Json().at("data").at("amount"), 9999);
+
+  // A partial refund, then the full one; a late, older success changes nothing.
+  for (const auto& [id, refunded, amount_refunded] :
+       {std::tuple{"evt_2", "false", "2000"}, std::tuple{"evt_3", "true", "9999"}}) {
+    const std::string refund =
+        StripeEvent(id, "charge.refunded",
+                    StrCat(R"({"id":"ch_1","payment_intent":"pi_1","amount":9999,"refunded":)",
+                           refunded, R"(,"amount_refunded":)", amount_refunded, "}"));
+    ASSERT_EQ(c.Send("POST", "/api/webhooks/stripe", refund, StripeHeaders(refund, now)).status,
+              200);
+    stack_->engine->RunDue();
+    EXPECT_EQ(
+        c.Send("GET", "/api/webhooks/payments/pi_1", "", reader).Json().at("data").at("state"),
+        std::string(refunded) == "true" ? "refunded" : "partially_refunded");
+  }
+  stack_->clock.Advance(absl::Seconds(1));
+  const std::string late = StripeEvent("evt_0", "payment_intent.succeeded",
+                                       R"({"id":"pi_1","amount":9999,"currency":"eur"})");
+  ASSERT_EQ(c.Send("POST", "/api/webhooks/stripe", late, StripeHeaders(late, now)).status, 200);
+  stack_->engine->RunDue();
+  EXPECT_EQ(c.Send("GET", "/api/webhooks/payments/pi_1", "", reader).Json().at("data").at("state"),
+            "refunded");
+  auto inbox = c.Send("GET", "/api/webhooks/inbox?provider=stripe", "", reader).Json();
+  EXPECT_EQ(inbox.at("data").at(0).at("eventId"), "evt_0");
+  EXPECT_EQ(inbox.at("data").at(0).at("status"), "ignored");
+}
+
+TEST_F(ServerTest, StripeUnpaidCheckoutWaitsForTheAsynchronousPayment) {
+  Client c(server_->port());
+  const absl::Time now = stack_->clock.Now();
+  std::vector<std::string> seen;
+  stack_->inbox->Subscribe("*", [&seen](store::Txn&, const webhooks::DomainEvent& e) {
+    seen.push_back(StrCat(e.type, " ", e.entity_id));
+    return absl::OkStatus();
+  });
+  const std::string unpaid = StripeEvent(
+      "evt_a", "checkout.session.completed",
+      R"({"id":"cs_2","payment_status":"unpaid","payment_intent":"pi_2","amount_total":500})");
+  ASSERT_EQ(c.Send("POST", "/api/webhooks/stripe", unpaid, StripeHeaders(unpaid, now)).status, 200);
+  stack_->engine->RunDue();
+  EXPECT_TRUE(seen.empty());  // nothing to fulfil yet
+  const std::string settled = StripeEvent(
+      "evt_b", "checkout.session.async_payment_succeeded",
+      R"({"id":"cs_2","payment_status":"paid","payment_intent":"pi_2","amount_total":500})");
+  ASSERT_EQ(c.Send("POST", "/api/webhooks/stripe", settled, StripeHeaders(settled, now)).status,
+            200);
+  stack_->engine->RunDue();
+  EXPECT_EQ(seen, std::vector<std::string>{"payment.succeeded pi_2"});
+}
+
+TEST_F(ServerTest, SeedPaymentAndTicketServiceWebhooksReachTheInboxAndOutboundEndpoints) {
+  net::testing::FakeHttpServer receiver;
+  Client c(server_->port());
+  const auto admin = As("webhooks:create,webhooks:read,webhooks:update,payments:read");
+  auto ep = c.Send("POST", "/api/webhooks/endpoints",
+                   StrCat(R"({"url":")", receiver.url(), R"(/hooks","eventTypes":["payment.*"]})"),
+                   admin);
+  ASSERT_EQ(ep.status, 201) << ep.body;
+  const std::string secret(ep.Json().at("data").at("secret").as_string());
+  EXPECT_TRUE(secret.starts_with("whsec_"));
+
+  const auto service = As("payments:update,tickets:update");
+  // Seed 002, flow 2.
+  const std::string seed002 = R"({"event_type":"payment.completed","payment_id":"pay_1234567890",
+    "amount":9999,"currency":"EUR","status":"succeeded","timestamp":"2025-06-15T14:30:00Z",
+    "metadata":{"event_id":1,"user_id":123,"ticket_count":2,"template_id":1},
+    "customer":{"id":"cus_1","email":"customer@example.com","name":"John Doe"},
+    "payment_method":{"type":"card","brand":"visa","last4":"4242"},
+    "webhook_id":"wh_1234567890","created":1640995200})";
+  auto r = c.Send("POST", "/api/payment-webhook-routes/", seed002, service);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(c.Send("POST", "/api/payment-webhook-routes/", seed002, service).Json().at("duplicate"),
+            true);
+  // Seed 003, flow 2.
+  const std::string seed003 = R"({"eventType":"payment.completed","paymentIntentId":"pi_123",
+    "status":"completed","timestamp":"2026-01-30T03:00:00Z","data":{"payment_service_id":
+    "pay_1","gateway":"stripe","amount":99.99,"currency":"EUR","completed_at":
+    "2026-01-30T03:00:00Z"}})";
+  ASSERT_EQ(c.Send("POST", "/api/internal/payment-webhook", seed003, service).status, 200);
+  // Seed 002, flow 4.
+  const std::string ticket = R"({"event_type":"ticket.generated","ticket_id":"ticket-123456",
+    "template_id":1,"guest_id":1,"event_id":1,"generation_data":{"format":"pdf"},
+    "generated_at":"2025-06-15T10:25:00Z","processing_time_ms":1250})";
+  ASSERT_EQ(c.Send("POST", "/api/ticket-webhook-routes/", ticket, service).status, 200);
+  // Bad bodies: 400 and nothing stored; without the permission: 403.
+  EXPECT_EQ(c.Send("POST", "/api/payment-webhook-routes/", R"({"event_type":"payment.completed"})",
+                   service)
+                .status,
+            400);
+  EXPECT_EQ(c.Send("POST", "/api/internal/payment-webhook", "not json", service).status, 400);
+  EXPECT_EQ(c.Send("POST", "/api/ticket-webhook-routes/", ticket, As("payments:update")).status,
+            403);
+
+  stack_->engine->RunDue();  // the inbox jobs, and the first outbound delivery they published
+  stack_->clock.Advance(absl::Milliseconds(200));  // the endpoint's pace: one per 200 ms
+  stack_->engine->RunDue();
+  EXPECT_EQ(c.Send("GET", "/api/webhooks/payments/pay_1234567890", "", admin)
+                .Json()
+                .at("data")
+                .at("state"),
+            "paid");
+  auto intent = c.Send("GET", "/api/webhooks/payments/pi_123", "", admin).Json().at("data");
+  EXPECT_EQ(intent.at("amount"), 9999);  // 99.99 EUR in cents
+  // Two payment.succeeded events went out, signed; the ticket event was not subscribed.
+  ASSERT_EQ(receiver.request_count(), 2u);
+  for (const net::testing::FakeRequest& req : receiver.requests()) {
+    auto header = [&req](std::string_view name) {
+      for (const auto& [k, v] : req.headers) {
+        if (absl::AsciiStrToLower(ToAbsl(k)) == ToAbsl(name)) return v;
+      }
+      return std::string();
+    };
+    const std::string key = webhooks::DecodeStandardSecret(secret).value();
+    EXPECT_TRUE(
+        webhooks::VerifyStandardWebhook(
+            {header("webhook-id"), header("webhook-timestamp"), header("webhook-signature")},
+            req.body, std::vector<std::string>{key}, stack_->clock.Now(), absl::Minutes(5))
+            .ok());
+    EXPECT_NE(req.body.find(R"("type":"payment.succeeded")"), std::string::npos) << req.body;
+  }
+  auto deliveries = c.Send("GET", "/api/webhooks/deliveries?status=succeeded", "", admin).Json();
+  EXPECT_EQ(deliveries.at("data").as_array().size(), 2u);
+}
+
+TEST_F(ServerTest, WebhookEndpointsArePublishedToAndRedelivered) {
+  net::testing::FakeHttpServer receiver;
+  Client c(server_->port());
+  const auto admin = As("webhooks:create,webhooks:read,webhooks:update,webhooks:delete");
+  // Bad input: 400 naming the field.
+  for (const char* bad :
+       {R"({"url":"ftp://example.com/x"})", R"({"url":"https://example.com","eventTypes":["a b"]})",
+        R"({"url":"https://example.com","timeoutMs":5})", R"({"url":"https://example.com","x":1})",
+        R"({"eventTypes":[]})"}) {
+    EXPECT_EQ(c.Send("POST", "/api/webhooks/endpoints", bad, admin).status, 400) << bad;
+  }
+  auto ep =
+      c.Send("POST", "/api/webhooks/endpoints",
+             StrCat(R"({"url":")", receiver.url(), R"(/x","eventTypes":["order.*"]})"), admin);
+  ASSERT_EQ(ep.status, 201) << ep.body;
+  const std::string id(ep.Json().at("data").at("id").as_string());
+  auto listed = c.Send("GET", "/api/webhooks/endpoints", "", admin).Json();
+  EXPECT_FALSE(listed.at("data").at(0).as_object().contains("secret"));  // shown once only
+
+  const std::string event =
+      R"({"type":"order.received","data":{"order":"A-1"},"dedupeKey":"order:A-1","dedupeWindow":"24h"})";
+  auto pub = c.Send("POST", "/api/webhooks/events", event, admin);
+  ASSERT_EQ(pub.status, 202) << pub.body;
+  EXPECT_EQ(pub.Json().at("data").at("deliveries").as_array().size(), 1u);
+  auto again = c.Send("POST", "/api/webhooks/events", event, admin);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.Json().at("data").at("deduplicated"), true);
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/events", R"({"type":"order.received","data":[1]})", admin)
+                .status,
+            400);
+  stack_->engine->RunDue();
+  ASSERT_EQ(receiver.request_count(), 1u);
+  EXPECT_EQ(receiver.requests()[0].body.find(R"({"type":"order.received","timestamp":")"), 0u);
+
+  const std::string dlv(pub.Json().at("data").at("deliveries").at(0).as_string());
+  auto detail = c.Send("GET", StrCat("/api/webhooks/deliveries/", dlv), "", admin).Json();
+  EXPECT_EQ(detail.at("data").at("status"), "succeeded");
+  EXPECT_EQ(detail.at("data").at("attemptLog").at(0).at("statusCode"), 200);
+  ASSERT_EQ(
+      c.Send("POST", StrCat("/api/webhooks/deliveries/", dlv, "/redeliver"), "", admin).status,
+      202);
+  stack_->clock.Advance(absl::Milliseconds(200));
+  stack_->engine->RunDue();
+  EXPECT_EQ(receiver.request_count(), 2u);
+  auto rotated =
+      c.Send("POST", StrCat("/api/webhooks/endpoints/", id, "/rotate-secret"), "", admin);
+  EXPECT_NE(rotated.Json().at("data").at("secret"), ep.Json().at("data").at("secret"));
+  EXPECT_EQ(c.Send("DELETE", StrCat("/api/webhooks/endpoints/", id), "", admin).status, 200);
+  EXPECT_EQ(c.Send("GET", StrCat("/api/webhooks/endpoints/", id), "", admin).status, 404);
+}
+
+TEST_F(ServerTest, CronCheckOverdueNeedsItsSecretAndNotifiesOncePerDay) {
+  net::testing::FakeHttpServer receiver;
+  Client c(server_->port());
+  const auto admin = As("webhooks:create,maintenance:create,maintenance:read");
+  ASSERT_EQ(c.Send("POST", "/api/webhooks/endpoints",
+                   StrCat(R"({"url":")", receiver.url(),
+                          R"(/pabbly","eventTypes":["maintenance.ticket_overdue"]})"),
+                   admin)
+                .status,
+            201);
+  ASSERT_EQ(c.Send("POST", "/api/maintenance/machines",
+                   R"({"id":"m1","name":"Four","machine_type":"oven"})", admin)
+                .status,
+            201);
+  ASSERT_EQ(c.Send("POST", "/api/maintenance/users",
+                   R"({"id":"u1","name":"Ali","email":"ali@example.com"})", admin)
+                .status,
+            201);
+  const std::string past = Rfc3339(stack_->clock.Now() - absl::Hours(2));
+  const std::string future = Rfc3339(stack_->clock.Now() + absl::Hours(2));
+  for (const auto& [id, status, date] :
+       {std::tuple{"t1", "received", past}, std::tuple{"t2", "diagnostic", past},
+        std::tuple{"t3", "in_progress", past}, std::tuple{"t4", "received", future}}) {
+    auto t = c.Send("POST", "/api/maintenance/tickets",
+                    StrCat(R"({"id":")", id, R"(","title":"Panne","machine_id":"m1",)",
+                           R"("assigned_to":"u1","status":")", status, R"(","scheduled_date":")",
+                           date, R"("})"),
+                    admin);
+    ASSERT_EQ(t.status, 201) << t.body;
+  }
+  EXPECT_EQ(c.Send("POST", "/api/cron/check-overdue", "").status, 401);
+  EXPECT_EQ(
+      c.Send("POST", "/api/cron/check-overdue", "", {{"Authorization", "Bearer wrong"}}).status,
+      401);
+  const std::vector<std::pair<std::string, std::string>> cron = {
+      {"Authorization", StrCat("Bearer ", testing::kCronSecret)}};
+  auto first = c.Send("POST", "/api/cron/check-overdue", "", cron);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.Json().at("data").at("overdue"), 2);
+  EXPECT_EQ(first.Json().at("data").at("notified"), 2);
+  auto second = c.Send("POST", "/api/cron/check-overdue", "", cron).Json().at("data");
+  EXPECT_EQ(second.at("notified"), 0);
+  EXPECT_EQ(second.at("skipped"), 2);
+  // 200 ms apart (seed 004): one now, the other once the clock moved.
+  stack_->engine->RunDue();
+  EXPECT_EQ(receiver.request_count(), 1u);
+  stack_->clock.Advance(absl::Milliseconds(199));
+  stack_->engine->RunDue();
+  EXPECT_EQ(receiver.request_count(), 1u);
+  stack_->clock.Advance(absl::Milliseconds(1));
+  stack_->engine->RunDue();
+  EXPECT_EQ(receiver.request_count(), 2u);
+  // A day later: t1 and t2 again, and t4, whose date has passed meanwhile.
+  stack_->clock.Advance(absl::Hours(24));
+  EXPECT_EQ(c.Send("POST", "/api/cron/check-overdue", "", cron).Json().at("data").at("notified"),
+            3);
 }
 
 }  // namespace

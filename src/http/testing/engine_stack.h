@@ -1,11 +1,13 @@
 #pragma once
 // EngineStack: what the HTTP tests serve: a SQLite store in a fresh folder (migrated for the
-// engine, the scheduler, auth and notifications), an engine with the diagnostic job types, a
-// scheduler, and the notifier with the log provider on every channel, all on a manual clock
+// engine, the scheduler, auth, notifications, webhooks and maintenance), an engine with the
+// diagnostic job types, a scheduler, the notifier with the log provider on every channel, the
+// webhook dispatcher (loopback receivers allowed), inbox and maintenance, all on a manual clock
 // and driven by the test (no threads). Test-only.
 
 #include <memory>
 
+#include "apps/maintenance/maintenance.h"
 #include "auth/authenticator.h"
 #include "core/clock.h"
 #include "core/testing/temp_dir.h"
@@ -17,11 +19,15 @@
 #include "notify/notifier.h"
 #include "notify/template_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "webhooks/dispatcher.h"
+#include "webhooks/inbox.h"
 
 namespace herald::http::testing {
 
 inline constexpr char kWhatsAppAppSecret[] = "test-meta-app-secret";
 inline constexpr char kWhatsAppVerifyToken[] = "test-verify-token";
+inline constexpr char kStripeSecret[] = "whsec_test_secret";
+inline constexpr char kCronSecret[] = "test-cron-secret";
 
 struct EngineStack {
   EngineStack() {
@@ -32,6 +38,9 @@ struct EngineStack {
     EXPECT_TRUE(engine::Scheduler::Migrate(*store).ok());
     EXPECT_TRUE(auth::Authenticator::Migrate(*store).ok());
     EXPECT_TRUE(notify::Notifier::Migrate(*store).ok());
+    EXPECT_TRUE(webhooks::Dispatcher::Migrate(*store).ok());
+    EXPECT_TRUE(webhooks::Inbox::Migrate(*store).ok());
+    EXPECT_TRUE(apps::maintenance::Maintenance::Migrate(*store).ok());
     engine = std::move(engine::Engine::Create(*store, clock, core::Config::Engine{})).value();
     engine::RegisterBuiltinHandlers(*engine);
     templates = std::move(notify::TemplateStore::Create(*store, clock, "fr")).value();
@@ -46,6 +55,13 @@ struct EngineStack {
     notifier = std::move(notify::Notifier::Create(*store, *engine, *templates, clock, notify_config,
                                                   std::move(providers)))
                    .value();
+    webhooks::DispatcherOptions wo;
+    wo.allow_private_addresses = true;  // the receivers of the tests are on loopback
+    dispatcher = std::move(webhooks::Dispatcher::Create(*store, *engine, clock, wo)).value();
+    inbox = std::move(webhooks::Inbox::Create(*store, *engine, clock, dispatcher.get())).value();
+    maintenance =
+        std::move(apps::maintenance::Maintenance::Create(*store, *engine, *dispatcher, clock))
+            .value();
     EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
     scheduler =
         std::move(engine::Scheduler::Create(*store, *engine, clock, core::Config::Scheduler{}))
@@ -60,6 +76,9 @@ struct EngineStack {
   std::unique_ptr<engine::Scheduler> scheduler;
   std::unique_ptr<notify::TemplateStore> templates;
   std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher;
+  std::unique_ptr<webhooks::Inbox> inbox;
+  std::unique_ptr<apps::maintenance::Maintenance> maintenance;
 };
 
 }  // namespace herald::http::testing

@@ -148,7 +148,10 @@ class Connection {
             } else if constexpr (std::is_same_v<T, double>) {
               return sqlite3_bind_double(s, idx, v);
             } else {
-              return sqlite3_bind_text64(s, idx, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+              // A default string_view has no data pointer, which SQLite would bind as NULL:
+              // an empty string is text.
+              return sqlite3_bind_text64(s, idx, v.data() != nullptr ? v.data() : "", v.size(),
+                                         SQLITE_STATIC, SQLITE_UTF8);
             }
           },
           params[i]);
