@@ -245,6 +245,9 @@ int Serve(const Common& common, bool demo) {
     webhook_routes.stripe_secrets.emplace_back(ToStd(absl::StripAsciiWhitespace(s)));
   }
   webhook_routes.stripe_tolerance = r.config.webhooks.stripe_tolerance;
+  auto sources = http::ParseInboundSources(r.config.webhooks.inbound_sources);
+  if (!sources.ok()) return Fail(sources.status());
+  webhook_routes.inbound_sources = std::move(*sources);
   http::AddWebhookRoutes(router, *r.webhooks, *r.inbox, std::move(webhook_routes));
   http::AddMaintenanceRoutes(router, *r.maintenance, r.config.maintenance.cron_secret);
   auth::RateLimiter limiter(RateLimits(r.config));

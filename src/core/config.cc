@@ -251,6 +251,7 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(webhooks, stripe_secrets, kString)},
       {HERALD_CONFIG_FIELD(webhooks, stripe_tolerance, kDuration),
        .min_duration = absl::Seconds(1)},
+      {HERALD_CONFIG_FIELD(webhooks, inbound_sources, kString)},
       {HERALD_CONFIG_FIELD(webhooks, allow_private_addresses, kInt), .min = 0, .max = 1},
       {HERALD_CONFIG_FIELD(webhooks, disable_after, kDuration), .min_duration = absl::Minutes(1)},
       {HERALD_CONFIG_FIELD(maintenance, cron_secret, kString)},

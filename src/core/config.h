@@ -137,6 +137,8 @@ struct Config {
     // Empty: POST /api/webhooks/stripe answers 503.
     std::string stripe_secrets = "";
     absl::Duration stripe_tolerance = absl::Seconds(300);  // either side of the clock
+    // Standard Webhooks senders, "name=whsec_...,...": POST /api/webhooks/inbound/{name}.
+    std::string inbound_sources = "";
     // 1: outbound endpoints may be loopback or private addresses (development only).
     int allow_private_addresses = 0;
     // An endpoint failing without a success for this long is disabled.

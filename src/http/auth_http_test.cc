@@ -44,6 +44,7 @@ class AuthHttpTest : public ::testing::Test {
     WebhookRouteOptions wo;
     wo.stripe_secrets = {testing::kStripeSecret};
     wo.clock = &stack_->clock;
+    wo.inbound_sources["crm"] = {testing::kInboundSecret};
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
     AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
     auth::RateLimiterOptions lo;
@@ -132,7 +133,8 @@ TEST_F(AuthHttpTest, EveryRouteTimesEveryRoleIsAllowedOrForbiddenAndAnonymousIs4
     auto anonymous = c.Send(r.method, target, body);
     const bool own_credentials =
         (r.pattern.starts_with("/api/notifications/callbacks/") && r.method == "POST") ||
-        r.pattern == "/api/webhooks/stripe" || r.pattern == "/api/cron/check-overdue";
+        r.pattern == "/api/webhooks/stripe" || r.pattern == "/api/webhooks/inbound/{name}" ||
+        r.pattern == "/api/cron/check-overdue";
     if (own_credentials) {
       // Public, authenticated by the provider's signature or the cron secret instead: none
       // here, so 401 (or 404 when that provider's callbacks are not configured), and a

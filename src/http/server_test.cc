@@ -40,6 +40,7 @@ class ServerTest : public ::testing::Test {
     WebhookRouteOptions wo;
     wo.stripe_secrets = {testing::kStripeSecret};
     wo.clock = &stack_->clock;
+    wo.inbound_sources["crm"] = {testing::kInboundSecret};
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
     AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
     AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
@@ -903,6 +904,53 @@ TEST_F(ServerTest, CronCheckOverdueNeedsItsSecretAndNotifiesOncePerDay) {
   stack_->clock.Advance(absl::Hours(24));
   EXPECT_EQ(c.Send("POST", "/api/cron/check-overdue", "", cron).Json().at("data").at("notified"),
             3);
+}
+
+TEST_F(ServerTest, StandardWebhooksSourcesAreVerifiedStoredOnceAndRelayed) {
+  net::testing::FakeHttpServer receiver;
+  Client c(server_->port());
+  const auto admin = As("webhooks:create,webhooks:read");
+  ASSERT_EQ(
+      c.Send("POST", "/api/webhooks/endpoints",
+             StrCat(R"({"url":")", receiver.url(), R"(/relay","eventTypes":["contact.*"]})"), admin)
+          .status,
+      201);
+  const std::string body =
+      R"({"type":"contact.created","timestamp":"2026-12-03T08:00:00Z","data":{"id":"c_1"}})";
+  const int64_t ts = absl::ToUnixSeconds(stack_->clock.Now());
+  const std::string key = webhooks::DecodeStandardSecret(testing::kInboundSecret).value();
+  auto signed_headers = [&](const std::string& id, const std::string& payload, int64_t at) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"webhook-id", id},
+        {"webhook-timestamp", std::to_string(at)},
+        {"webhook-signature", webhooks::StandardSignature(key, id, at, payload)}};
+  };
+  auto r = c.Send("POST", "/api/webhooks/inbound/crm", body, signed_headers("msg_1", body, ts));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json().at("duplicate"), false);
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/inbound/crm", body, signed_headers("msg_1", body, ts))
+                .Json()
+                .at("duplicate"),
+            true);
+  // Another body under msg_1's signature, an old timestamp, an unknown source, no headers.
+  std::string other = body;
+  other.replace(other.find("c_1"), 3, "c_2");
+  EXPECT_EQ(
+      c.Send("POST", "/api/webhooks/inbound/crm", other, signed_headers("msg_1", body, ts)).status,
+      401);
+  EXPECT_EQ(
+      c.Send("POST", "/api/webhooks/inbound/crm", body, signed_headers("msg_2", body, ts - 301))
+          .status,
+      401);
+  EXPECT_EQ(
+      c.Send("POST", "/api/webhooks/inbound/erp", body, signed_headers("msg_3", body, ts)).status,
+      404);
+  EXPECT_EQ(c.Send("POST", "/api/webhooks/inbound/crm", body).status, 401);
+  stack_->engine->RunDue();  // the inbox job, then the relay
+  stack_->engine->RunDue();
+  ASSERT_EQ(receiver.request_count(), 1u);
+  EXPECT_NE(receiver.requests()[0].body.find(R"("type":"contact.created")"), std::string::npos);
+  EXPECT_NE(receiver.requests()[0].body.find(R"("data":{"id":"c_1"})"), std::string::npos);
 }
 
 }  // namespace

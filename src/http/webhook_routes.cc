@@ -1,6 +1,11 @@
 #include "http/webhook_routes.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 #include "boost/json/array.hpp"
 #include "boost/json/serialize.hpp"
@@ -203,6 +208,38 @@ Result<webhooks::InboundEvent> ParseStripeEvent(const json::object& body, std::s
   return e;
 }
 
+Result<std::map<std::string, std::vector<std::string>, std::less<>>> ParseInboundSources(
+    std::string_view spec) {
+  std::map<std::string, std::vector<std::string>, std::less<>> out;
+  int position = 0;
+  for (absl::string_view item : absl::StrSplit(ToAbsl(spec), ',', absl::SkipWhitespace())) {
+    ++position;
+    item = absl::StripAsciiWhitespace(item);
+    const size_t eq = item.find('=');
+    const std::string label = StrCat("webhooks.inbound_sources: item ", position);
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(StrCat(label, " is not name=whsec_..."));
+    }
+    const std::string name(ToStd(item.substr(0, eq)));
+    const std::string secret(ToStd(item.substr(eq + 1)));
+    const bool valid_name =
+        !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        });
+    if (!valid_name || name == webhooks::kStripe || name == webhooks::kPaymentService ||
+        name == webhooks::kTicketService) {
+      return absl::InvalidArgumentError(
+          StrCat(label, ": the name must be [a-z0-9_-]{1,64}, not a built-in provider"));
+    }
+    if (!webhooks::DecodeStandardSecret(secret).ok()) {
+      return absl::InvalidArgumentError(
+          StrCat(label, " (", name, "): not a whsec_ secret of 24 to 64 bytes"));
+    }
+    out[name].push_back(secret);
+  }
+  return out;
+}
+
 void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& inbox,
                       WebhookRouteOptions options) {
   const std::string tag = "webhooks";
@@ -382,6 +419,47 @@ void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& 
                 return accepted(r);
               },
               200, tag});
+  // Decoded once: the keys of each Standard Webhooks source.
+  std::map<std::string, std::vector<std::string>, std::less<>> source_keys;
+  for (const auto& [name, secrets] : options.inbound_sources) {
+    for (const std::string& secret : secrets) {
+      Result<std::string> key = webhooks::DecodeStandardSecret(secret);
+      if (key.ok()) source_keys[name].push_back(std::move(*key));
+    }
+  }
+  router.Add(
+      {"POST", "/api/webhooks/inbound/{name}", "",
+       "Standard Webhooks sender (webhook-id, webhook-timestamp, webhook-signature): the event "
+       "is stored once and relayed as a domain event of its type",
+       [&inbox, options, accepted,
+        keys = std::move(source_keys)](Request& req) -> Result<Response> {
+         const std::string& source = req.params.at("name");
+         auto it = keys.find(source);
+         if (it == keys.end()) return absl::NotFoundError("no inbound webhook source of this name");
+         const Status verified = webhooks::VerifyStandardWebhook(
+             {req.Header("webhook-id"), req.Header("webhook-timestamp"),
+              req.Header("webhook-signature")},
+             req.body, it->second, options.clock->Now(), options.inbound_tolerance);
+         if (!verified.ok()) {
+           core::LogWarn("inbound webhook refused", {{"request_id", req.request_id},
+                                                     {"source", source},
+                                                     {"reason", ToStd(verified.message())}});
+           return verified;
+         }
+         HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+         Fields f(body);
+         webhooks::InboundEvent e;
+         e.provider = source;
+         e.event_id = std::string(req.Header("webhook-id"));
+         HERALD_ASSIGN_OR_RETURN(e.type, RequiredString(f, "type"));
+         int64_t seconds = 0;
+         absl::SimpleAtoi(ToAbsl(req.Header("webhook-timestamp")), &seconds);  // verified above
+         e.created = absl::FromUnixSeconds(seconds);
+         e.payload = req.body;
+         HERALD_ASSIGN_OR_RETURN(webhooks::AcceptResult r, inbox.Accept(e));
+         return accepted(r);
+       },
+       200, tag});
   auto payment = [&inbox, accepted](Request& req) -> Result<Response> {
     HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
     HERALD_ASSIGN_OR_RETURN(webhooks::InboundEvent e, ParsePaymentServiceEvent(body, req.body));

@@ -31,6 +31,7 @@
 #include "net/testing/fake_http_server.h"
 #include "store/sqlite/sqlite_store.h"
 #include "webhooks/signatures.h"
+#include "webhooks/testing/sign_js.h"
 
 namespace herald::webhooks {
 namespace {
@@ -40,6 +41,10 @@ using net::testing::FakeHttpServer;
 using net::testing::FakeRequest;
 using net::testing::FakeResponse;
 using ::testing::HasSubstr;
+using testing::JsonLines;
+using testing::NodeRun;
+using testing::PeersInstalled;
+using testing::RunSignJs;
 using ::testing::StartsWith;
 
 constexpr absl::Duration kTolerance = absl::Minutes(5);
@@ -59,81 +64,6 @@ std::string HttpDate(absl::Time t) {
 // ---------------------------------------------------------------------------------------------
 // The official standardwebhooks package, through tests/peers/webhooks/sign.js (as in
 // signatures_test.cc). Fails, not skips, when Node or the package is missing.
-
-const std::filesystem::path& PeerDir() {
-  static const std::filesystem::path dir = std::filesystem::weakly_canonical(
-      std::filesystem::path(__FILE__).parent_path() / "../../tests/peers/webhooks");
-  return dir;
-}
-
-std::string ReadWholeFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct NodeRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-NodeRun RunSignJs(std::string_view mode, const std::vector<json::object>& cases) {
-  std::string dir_template =
-      (std::filesystem::path(::testing::TempDir()) / "dispatcher-peer-XXXXXX").string();
-  NodeRun run;
-  if (mkdtemp(dir_template.data()) == nullptr) {
-    run.err = "mkdtemp failed";
-    return run;
-  }
-  const std::filesystem::path dir(dir_template);
-  {
-    std::ofstream in(dir / "in.jsonl", std::ios::binary);
-    for (const json::object& c : cases) in << json::serialize(c) << "\n";
-  }
-  const std::string command = StrCat("node ", ShellQuote((PeerDir() / "sign.js").string()), " ",
-                                     mode, " < ", ShellQuote((dir / "in.jsonl").string()), " > ",
-                                     ShellQuote((dir / "out.jsonl").string()), " 2> ",
-                                     ShellQuote((dir / "err.txt").string()));
-  const int status = std::system(command.c_str());
-  run.exit_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = ReadWholeFile(dir / "out.jsonl");
-  run.err = ReadWholeFile(dir / "err.txt");
-  std::filesystem::remove_all(dir);
-  return run;
-}
-
-std::vector<json::object> JsonLines(const std::string& text) {
-  std::vector<json::object> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    EXPECT_FALSE(ec) << line;
-    if (!ec && v.is_object()) out.push_back(v.as_object());
-  }
-  return out;
-}
-
-::testing::AssertionResult PeerInstalled() {
-  if (std::system("node --version > /dev/null 2>&1") != 0) {
-    return ::testing::AssertionFailure()
-           << "`node` is not on PATH: install Node.js >= 20, then run `npm ci` in "
-           << PeerDir().string();
-  }
-  if (!std::filesystem::exists(PeerDir() / "node_modules" / "standardwebhooks" / "package.json")) {
-    return ::testing::AssertionFailure()
-           << "the npm package 'standardwebhooks' is not installed: run `npm ci` in "
-           << PeerDir().string();
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -712,7 +642,7 @@ TEST_F(DispatcherTest, ADeliveryIsOneSignedPostOfTheDocumentedBody) {
 }
 
 TEST_F(DispatcherTest, TheOfficialStandardWebhooksPackageAcceptsOurDeliveries) {
-  ASSERT_TRUE(PeerInstalled());
+  ASSERT_TRUE(PeersInstalled({"standardwebhooks"}));
   // The package checks the timestamp against the real clock.
   clock_.Set(absl::Now());
   const Endpoint e = Create(Spec("/hook"));

@@ -1,5 +1,6 @@
 #include "webhooks/inbox.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -248,6 +249,12 @@ std::string_view DomainType(Pay to) {
   }
 }
 
+bool IsValidProvider(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 bool IsValidId(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
   for (char c : s) {
@@ -268,8 +275,8 @@ class Inbox::Impl {
   }
 
   Result<AcceptResult> Accept(const InboundEvent& e) {
-    if (e.provider != kStripe && e.provider != kPaymentService && e.provider != kTicketService) {
-      return absl::InvalidArgumentError("provider: unknown");
+    if (!IsValidProvider(e.provider)) {
+      return absl::InvalidArgumentError("provider: 1 to 64 characters of [a-z0-9_-]");
     }
     if (!IsValidId(e.event_id)) return absl::InvalidArgumentError("event id: 1 to 255 bytes");
     if (!IsValidId(e.type)) return absl::InvalidArgumentError("event type: 1 to 255 bytes");
@@ -409,6 +416,19 @@ class Inbox::Impl {
       }
       HERALD_RETURN_IF_ERROR(Emit(txn, d));
       outcome = "emitted ticket.generated";
+      return true;
+    }
+    if (provider != kStripe && provider != kPaymentService) {
+      // A Standard Webhooks source: its event, relayed under its own type with its "data".
+      const json::value* data = body.if_contains("data");
+      DomainEvent d{std::string(type),
+                    provider,
+                    event_id,
+                    created,
+                    event_id,
+                    data != nullptr && data->is_object() ? json::serialize(*data) : payload};
+      HERALD_RETURN_IF_ERROR(Emit(txn, d));
+      outcome = StrCat("emitted ", type);
       return true;
     }
     std::optional<Transition> t = provider == kStripe

@@ -47,13 +47,15 @@ namespace herald::webhooks {
 
 inline constexpr std::string_view kInboundJobType = "webhook.inbound";
 
-// The providers Accept knows how to handle.
+// The providers whose events the inbox translates. Any other provider is a Standard Webhooks
+// source (POST /api/webhooks/inbound/{name}): its events are relayed as domain events of
+// their own type, with their "data".
 inline constexpr std::string_view kStripe = "stripe";
 inline constexpr std::string_view kPaymentService = "payment-service";
 inline constexpr std::string_view kTicketService = "ticket-service";
 
 struct InboundEvent {
-  std::string provider;  // kStripe, kPaymentService or kTicketService
+  std::string provider;  // kStripe, kPaymentService, kTicketService or a source: [a-z0-9_-]{1,64}
   std::string event_id;  // the provider's id; 1 to 255 bytes
   std::string type;      // "checkout.session.completed", "payment.completed", ...
   absl::Time created;    // when the provider says the event happened
@@ -104,8 +106,8 @@ class Inbox {
                                                const core::Clock& clock, Dispatcher* outbound);
   ~Inbox();
 
-  // InvalidArgument for an unknown provider, a bad id or type, or a payload that is not a
-  // JSON object (at most 1 MiB).
+  // InvalidArgument for a bad provider name, id or type, or a payload that is not a JSON
+  // object (at most 1 MiB).
   Result<AcceptResult> Accept(const InboundEvent& event);
 
   // `type` is a domain event type or "*".

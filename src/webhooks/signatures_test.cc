@@ -19,11 +19,16 @@
 #include "boost/json.hpp"
 #include "core/strings.h"
 #include "gtest/gtest.h"
+#include "webhooks/testing/sign_js.h"
 
 namespace herald::webhooks {
 namespace {
 
 namespace json = boost::json;
+using testing::JsonLines;
+using testing::NodeRun;
+using testing::PeersInstalled;
+using testing::RunSignJs;
 
 // research/ticketing.md section 2.1, computed there with Python hmac and Node crypto.
 constexpr std::string_view kStripeSecret = "whsec_test_secret";
@@ -443,89 +448,10 @@ TEST(VerifyStandardWebhook, RefusesCallerMistakesWithInvalidArgument) {
 // npm). These tests fail, not skip, when Node or the packages are missing: the install script
 // runs `npm ci` there.
 
-const std::filesystem::path& PeerDir() {
-  static const std::filesystem::path dir = std::filesystem::weakly_canonical(
-      std::filesystem::path(__FILE__).parent_path() / "../../tests/peers/webhooks");
-  return dir;
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Single-quoted for /bin/sh.
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct NodeRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs `node sign.js <mode>` with `cases` (JSON lines) on stdin.
-NodeRun RunSignJs(std::string_view mode, const std::vector<json::object>& cases) {
-  std::string dir_template = (std::filesystem::path(testing::TempDir()) / "peer-XXXXXX").string();
-  NodeRun run;
-  if (mkdtemp(dir_template.data()) == nullptr) {
-    run.err = "mkdtemp failed";
-    return run;
-  }
-  const std::filesystem::path dir(dir_template);
-  {
-    std::ofstream in(dir / "in.jsonl", std::ios::binary);
-    for (const json::object& c : cases) in << json::serialize(c) << "\n";
-  }
-  const std::string command =
-      StrCat("node ", Quote((PeerDir() / "sign.js").string()), " ", mode, " < ",
-             Quote((dir / "in.jsonl").string()), " > ", Quote((dir / "out.jsonl").string()), " 2> ",
-             Quote((dir / "err.txt").string()));
-  const int status = std::system(command.c_str());
-  run.exit_code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = ReadFile(dir / "out.jsonl");
-  run.err = ReadFile(dir / "err.txt");
-  std::filesystem::remove_all(dir);
-  return run;
-}
-
-std::vector<json::object> JsonLines(const std::string& text) {
-  std::vector<json::object> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    EXPECT_FALSE(ec) << line;
-    if (!ec && v.is_object()) out.push_back(v.as_object());
-  }
-  return out;
-}
-
 std::string Str(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || !v->is_string()) return std::string();
   return std::string(v->as_string().data(), v->as_string().size());
-}
-
-// Whether node and the two packages are there; otherwise a failure that says what to do.
-testing::AssertionResult PeersInstalled() {
-  if (std::system("node --version > /dev/null 2>&1") != 0) {
-    return testing::AssertionFailure()
-           << "`node` is not on PATH: install Node.js >= 20, then run `npm ci` in "
-           << PeerDir().string();
-  }
-  for (const char* package : {"stripe", "standardwebhooks"}) {
-    if (!std::filesystem::exists(PeerDir() / "node_modules" / package / "package.json")) {
-      return testing::AssertionFailure()
-             << "the npm package '" << package << "' is not installed: run `npm ci` in "
-             << PeerDir().string();
-    }
-  }
-  return testing::AssertionSuccess();
 }
 
 // Payloads that exercise the bytes: UTF-8 (é as 2 bytes, € as 3), a newline, pretty-printed

@@ -28,6 +28,8 @@ inline constexpr char kWhatsAppAppSecret[] = "test-meta-app-secret";
 inline constexpr char kWhatsAppVerifyToken[] = "test-verify-token";
 inline constexpr char kStripeSecret[] = "whsec_test_secret";
 inline constexpr char kCronSecret[] = "test-cron-secret";
+// The Standard Webhooks test vector's key (standard-webhooks spec), for the source "crm".
+inline constexpr char kInboundSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 struct EngineStack {
   EngineStack() {
