@@ -318,7 +318,7 @@ void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& 
        [&d](Request& req) -> Result<Response> {
          webhooks::DeliveryFilter f;
          if (auto v = req.Query("endpointId")) f.endpoint_id = std::string(*v);
-         if (auto v = req.Query("cursor")) f.after_id = std::string(*v);
+         if (auto v = req.Query("cursor")) f.before_id = std::string(*v);
          if (auto v = req.Query("status")) {
            if (*v == "pending") {
              f.status = webhooks::DeliveryStatus::kPending;

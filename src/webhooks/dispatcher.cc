@@ -496,7 +496,7 @@ class Dispatcher::Impl {
                  " WHERE (? = '' OR d.endpoint_id = ?) AND (? = '' OR d.status = ?)"
                  " AND (? = '' OR d.id < ?) ORDER BY d.id DESC LIMIT ?");
       const Value p[] = {f.endpoint_id, f.endpoint_id, status, status,
-                         f.after_id,    f.after_id,    limit};
+                         f.before_id,   f.before_id,   limit};
       HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<Delivery>(txn, sql, p, DeliveryFromRow));
       return absl::OkStatus();
     }));

@@ -119,7 +119,7 @@ struct Delivery {
 struct DeliveryFilter {
   std::string endpoint_id;
   std::optional<DeliveryStatus> status;
-  std::string after_id;  // cursor: deliveries created after this one
+  std::string before_id;  // cursor: the last id of the previous page (newest first)
   int limit = 50;
 };
 

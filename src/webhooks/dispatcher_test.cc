@@ -1545,7 +1545,7 @@ TEST_F(DispatcherTest, ListDeliveriesFiltersAndPages) {
   page.limit = 4;
   std::vector<Delivery> first = ListDeliveries(page);
   ASSERT_EQ(first.size(), 4u);
-  page.after_id = first.back().id;
+  page.before_id = first.back().id;
   std::vector<Delivery> second = ListDeliveries(page);
   EXPECT_EQ(second.size(), 2u);
   for (const auto* v : {&first, &second}) {
