@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -141,6 +142,31 @@ Status SeedDemo(Runtime& rt) {
     s.priority = priority;
     s.payload = StrCat(R"({"ms":100,"label":")", name, R"("})");
     jobs.push_back(s);
+  }
+  // Seed 004's watchdog has something to find: one overdue, assigned ticket and one that is
+  // not due yet (POST /api/cron/check-overdue, or the schedule, reports them).
+  auto keep = [](const Status& st) {
+    return st.ok() || st.code() == absl::StatusCode::kAlreadyExists ? absl::OkStatus() : st;
+  };
+  namespace mnt = apps::maintenance;
+  HERALD_RETURN_IF_ERROR(keep(rt.maintenance
+                                  ->CreateMachine({"demo-oven", "Four de trempe 3",
+                                                   "tempering_oven", "Atelier B", "TF-2291"})
+                                  .status()));
+  HERALD_RETURN_IF_ERROR(keep(
+      rt.maintenance->CreateUser({"demo-tech", "Marc Tremblay", "marc@example.com", "+15145550123"})
+          .status()));
+  const absl::Time now = core::Clock::Real().Now();
+  for (const auto& [id, title, due] :
+       {std::tuple{"demo-overdue", "Courroie à remplacer", now - absl::Hours(3)},
+        std::tuple{"demo-upcoming", "Inspection trimestrielle", now + absl::Hours(24 * 7)}}) {
+    mnt::Ticket t;
+    t.id = id;
+    t.title = title;
+    t.machine_id = "demo-oven";
+    t.assigned_to = "demo-tech";
+    t.scheduled_date = due;
+    HERALD_RETURN_IF_ERROR(keep(rt.maintenance->CreateTicket(t).status()));
   }
   engine::JobSpec delayed;
   delayed.type = "noop";
