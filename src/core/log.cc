@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "core/rfc3339.h"
 #include "core/strings.h"
 #include "core/utf8.h"
 #include "spdlog/logger.h"
@@ -220,9 +221,7 @@ void AppendTextKey(std::string& out, std::string_view key) {
   }
 }
 
-std::string FormatTimestamp(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
+std::string FormatTimestamp(absl::Time t) { return FormatRfc3339(t); }
 
 std::string FormatText(absl::Time now, spdlog::level::level_enum level, std::string_view message,
                        std::initializer_list<LogField> fields) {

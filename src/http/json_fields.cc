@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/config.h"
+#include "core/rfc3339.h"
 #include "core/strings.h"
 
 namespace herald::http {
@@ -93,9 +94,7 @@ Result<std::optional<absl::Time>> Fields::Time(std::string_view name) const {
   return std::optional<absl::Time>(t);
 }
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
+std::string Rfc3339(absl::Time t) { return core::FormatRfc3339(t); }
 
 Result<std::optional<absl::Time>> QueryTime(const Request& request, std::string_view name) {
   auto v = request.Query(name);

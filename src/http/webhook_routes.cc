@@ -66,7 +66,7 @@ json::object DeliveryJson(const Delivery& d) {
       log.push_back(json::object{{"number", a.number},
                                  {"at", Rfc3339(a.at)},
                                  {"statusCode", a.status_code},
-                                 {"latencyMs", absl::ToDoubleMilliseconds(a.latency)},
+                                 {"latencyMs", absl::ToInt64Microseconds(a.latency) / 1000.0},
                                  {"error", a.error},
                                  {"responseBody", a.response_body}});
     }
@@ -222,10 +222,7 @@ Result<std::map<std::string, std::vector<std::string>, std::less<>>> ParseInboun
     }
     const std::string name(ToStd(item.substr(0, eq)));
     const std::string secret(ToStd(item.substr(eq + 1)));
-    const bool valid_name =
-        !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        });
+    const bool valid_name = webhooks::IsValidSourceName(name);
     if (!valid_name || name == webhooks::kStripe || name == webhooks::kPaymentService ||
         name == webhooks::kTicketService) {
       return absl::InvalidArgumentError(

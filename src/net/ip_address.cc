@@ -70,6 +70,18 @@ bool IsPublic6(const uint8_t* a) {
 
 }  // namespace
 
+std::string_view UrlHost(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  if (authority.starts_with('[')) return authority.substr(0, authority.find(']') + 1);
+  return authority.substr(0, authority.find(':'));
+}
+
 bool IsPublicAddress(const sockaddr* address) {
   if (address == nullptr) return false;
   if (address->sa_family == AF_INET) {

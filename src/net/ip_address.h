@@ -14,6 +14,10 @@
 
 namespace herald::net {
 
+// The host of a URL ("scheme://[userinfo@]host[:port]/..."): a name, an IPv4 literal, or an
+// IPv6 literal with its brackets; "" when there is no "://" or no host.
+std::string_view UrlHost(std::string_view url);
+
 // Whether an IPv4 or IPv6 socket address is public; false for any other family.
 bool IsPublicAddress(const sockaddr* address);
 

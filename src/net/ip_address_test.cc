@@ -61,6 +61,14 @@ TEST(IpAddress, NamesAreNotLiterals) {
   }
 }
 
+TEST(IpAddress, UrlHost) {
+  EXPECT_EQ(UrlHost("https://hooks.slack.com/services/T/B/X"), "hooks.slack.com");
+  EXPECT_EQ(UrlHost("http://user:pw@10.0.0.1:8080/x?y#z"), "10.0.0.1");
+  EXPECT_EQ(UrlHost("http://[::1]:80/x"), "[::1]");
+  EXPECT_EQ(UrlHost("http://:80/x"), "");
+  EXPECT_EQ(UrlHost("no-scheme.example.com"), "");
+}
+
 TEST(IpAddress, SocketAddresses) {
   sockaddr_in v4{};
   v4.sin_family = AF_INET;

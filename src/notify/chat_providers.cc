@@ -12,6 +12,7 @@
 #include "boost/json/value.hpp"
 #include "core/strings.h"
 #include "core/utf8.h"
+#include "net/ip_address.h"
 #include "notify/http_provider.h"
 #include "notify/rate_pacer.h"
 
@@ -59,23 +60,12 @@ std::optional<ChatKind> ParseChatKind(std::string_view name) {
 
 // http:// or https://, a non-empty host, no space or control character. Never quoted in errors.
 bool IsValidWebhookUrl(std::string_view url) {
-  size_t scheme_length = 0;
-  if (url.starts_with("https://")) {
-    scheme_length = 8;
-  } else if (url.starts_with("http://")) {
-    scheme_length = 7;
-  } else {
-    return false;
-  }
+  if (!url.starts_with("https://") && !url.starts_with("http://")) return false;
   for (char c : url) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) return false;
   }
-  const std::string_view rest = url.substr(scheme_length);
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  const size_t at = authority.rfind('@');
-  const std::string_view host = at == std::string_view::npos ? authority : authority.substr(at + 1);
-  return !host.empty() && host.front() != ':';
+  return !net::UrlHost(url).empty();
 }
 
 constexpr std::string_view kUrlRule =

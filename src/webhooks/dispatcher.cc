@@ -12,6 +12,7 @@
 #include "boost/json/string.hpp"
 #include "boost/json/value.hpp"
 #include "core/log.h"
+#include "core/rfc3339.h"
 #include "core/strings.h"
 #include "engine/job_table.h"
 #include "net/http_client.h"
@@ -103,10 +104,6 @@ constexpr std::string_view kDeliveryColumns =
     "d.id, d.message_id, d.endpoint_id, m.event_type, d.status, d.attempts, d.next_attempt_at,"
     " d.last_status_code, d.last_error, d.created_at, d.updated_at";
 
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '.' || c == '-';
@@ -135,19 +132,6 @@ bool Subscribed(const std::vector<std::string>& subscriptions, std::string_view 
   return false;
 }
 
-// The host of an http(s) URL ("" if there is none); IPv6 literals keep their brackets.
-std::string_view UrlHost(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return {};
-  std::string_view authority = url.substr(scheme + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  if (authority.starts_with('[')) return authority.substr(0, authority.find(']') + 1);
-  return authority.substr(0, authority.find(':'));
-}
-
 Status ValidateUrl(std::string_view url, bool allow_private) {
   if (url.empty() || url.size() > kMaxUrlBytes) {
     return absl::InvalidArgumentError("url: 1 to 2048 characters");
@@ -159,7 +143,7 @@ Status ValidateUrl(std::string_view url, bool allow_private) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) return absl::InvalidArgumentError("url: no spaces or controls");
   }
-  const std::string_view host = UrlHost(url);
+  const std::string_view host = net::UrlHost(url);
   if (host.empty() || host == "[]") return absl::InvalidArgumentError("url: no host");
   if (allow_private) return absl::OkStatus();
   std::string lower(host);
@@ -712,8 +696,9 @@ class Dispatcher::Impl {
     net::HttpRequest request;
     request.url = e.url;
     request.content_type = "application/json";
-    request.body = StrCat(R"({"type":)", json::serialize(json::string(d.event_type)),
-                          R"(,"timestamp":")", Rfc3339(message_at), R"(","data":)", payload, "}");
+    request.body =
+        StrCat(R"({"type":)", json::serialize(json::string(d.event_type)), R"(,"timestamp":")",
+               core::FormatRfc3339(message_at), R"(","data":)", payload, "}");
     request.headers = {{"webhook-id", d.id},
                        {"webhook-timestamp", std::to_string(ts)},
                        {"webhook-signature", StandardSignature(*key, d.id, ts, request.body)}};
@@ -799,7 +784,7 @@ class Dispatcher::Impl {
       } else if (o.gone) {
         disable = "410 Gone: the receiver asked to stop";
       } else if (now - failing_since >= options_.disable_after) {
-        disable = StrCat("failing without a success since ", Rfc3339(failing_since));
+        disable = StrCat("failing without a success since ", core::FormatRfc3339(failing_since));
       }
       const int64_t since_us = ToMicros(failing_since);
       HERALD_RETURN_IF_ERROR(

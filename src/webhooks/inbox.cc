@@ -249,12 +249,6 @@ std::string_view DomainType(Pay to) {
   }
 }
 
-bool IsValidProvider(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
-
 bool IsValidId(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
   for (char c : s) {
@@ -266,6 +260,12 @@ bool IsValidId(std::string_view s) {
 
 }  // namespace
 
+bool IsValidSourceName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 class Inbox::Impl {
  public:
   Impl(store::Store& store, engine::Engine& engine, const core::Clock& clock, Dispatcher* outbound)
@@ -275,7 +275,7 @@ class Inbox::Impl {
   }
 
   Result<AcceptResult> Accept(const InboundEvent& e) {
-    if (!IsValidProvider(e.provider)) {
+    if (!IsValidSourceName(e.provider)) {
       return absl::InvalidArgumentError("provider: 1 to 64 characters of [a-z0-9_-]");
     }
     if (!IsValidId(e.event_id)) return absl::InvalidArgumentError("event id: 1 to 255 bytes");

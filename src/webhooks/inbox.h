@@ -54,6 +54,9 @@ inline constexpr std::string_view kStripe = "stripe";
 inline constexpr std::string_view kPaymentService = "payment-service";
 inline constexpr std::string_view kTicketService = "ticket-service";
 
+// A provider or source name: 1 to 64 characters of [a-z0-9_-].
+bool IsValidSourceName(std::string_view name);
+
 struct InboundEvent {
   std::string provider;  // kStripe, kPaymentService, kTicketService or a source: [a-z0-9_-]{1,64}
   std::string event_id;  // the provider's id; 1 to 255 bytes

@@ -1,6 +1,7 @@
 // The overdue watchdog of seed 004: CheckOverdue, its job handler and its schedule (declared
 // in maintenance.h).
 #include "apps/maintenance/maintenance.h"
+#include "core/rfc3339.h"
 
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
@@ -88,9 +89,7 @@ json::object OverduePayload(const OverdueRow& o, absl::Time now) {
 
 }  // namespace
 
-std::string Rfc3339Time(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
+std::string Rfc3339Time(absl::Time t) { return core::FormatRfc3339(t); }
 
 json::object OverdueReportJson(const OverdueReport& report) {
   json::array tickets;
