@@ -36,9 +36,9 @@ constexpr std::string_view kOperator[] = {"events:read", "scans:create", "ticket
 // What the other services of seeds 002/003 call Herald for: payment and ticket-generation
 // webhooks, scan validation, notifications, and enqueueing work.
 constexpr std::string_view kService[] = {
-    "documents:create",   "events:read",     "jobs:create",     "notifications:create",
-    "notifications:read", "payments:create", "payments:update", "scans:create",
-    "scans:read",         "tickets:read",    "tickets:update",
+    "documents:create",     "documents:read",     "events:read",     "jobs:create",
+    "notifications:create", "notifications:read", "payments:create", "payments:update",
+    "scans:create",         "scans:read",         "tickets:read",    "tickets:update",
 };
 
 // Every concrete permission, sorted (checked by a test).

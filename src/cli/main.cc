@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bench/docs_bench.h"
 #include "bench/jobs_bench.h"
 #include "bench/sms_bench.h"
 #include "bench/smtp_bench.h"
@@ -31,6 +32,7 @@
 #include "core/strings.h"
 #include "engine/cron.h"
 #include "http/auth_routes.h"
+#include "http/document_routes.h"
 #include "http/engine_routes.h"
 #include "http/maintenance_routes.h"
 #include "http/notify_routes.h"
@@ -276,6 +278,7 @@ int Serve(const Common& common, bool demo) {
   webhook_routes.inbound_sources = std::move(*sources);
   http::AddWebhookRoutes(router, *r.webhooks, *r.inbox, std::move(webhook_routes));
   http::AddMaintenanceRoutes(router, *r.maintenance, r.config.maintenance.cron_secret);
+  http::AddDocumentRoutes(router, *r.documents);
   auth::RateLimiter limiter(RateLimits(r.config));
   http::ServerOptions http_options = HttpOptions(r.config);
   auto created = http::Server::Create(
@@ -912,6 +915,21 @@ int Main(int argc, char** argv) {
   bsms->add_option("--dir", sms_bench.dir, "scratch folder");
   bsms->callback([&] {
     auto r = bench::RunSmsBench(sms_bench);
+    rc = r.ok() ? 0 : Fail(r.status());
+    if (r.ok()) std::cout << r->ToJson() << "\n";
+  });
+
+  bench::DocsBenchOptions docs_bench;
+  auto* bdocs = bench->add_subcommand(
+      "documents", "ticket PDFs with QR made by the engine in batches, and the parts alone");
+  bdocs->add_option("--tickets", docs_bench.tickets)
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}));
+  bdocs->add_option("--workers", docs_bench.workers)->check(CLI::Range(1, 256));
+  bdocs->add_option("--concurrency", docs_bench.concurrency, "documents jobs at once")
+      ->check(CLI::Range(1, 256));
+  bdocs->add_option("--dir", docs_bench.dir, "scratch folder");
+  bdocs->callback([&] {
+    auto r = bench::RunDocsBench(docs_bench);
     rc = r.ok() ? 0 : Fail(r.status());
     if (r.ok()) std::cout << r->ToJson() << "\n";
   });

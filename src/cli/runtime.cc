@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "absl/strings/str_split.h"
@@ -140,6 +141,30 @@ Result<std::string> JwtSecret(const core::Config& config) {
   return secret;
 }
 
+// [documents]: the root defaults to "documents" beside the store; the logo is read now, so a
+// wrong path stops start-up instead of every document.
+Result<docs::DocumentsOptions> DocumentOptions(const core::Config& config) {
+  docs::DocumentsOptions options;
+  options.root = config.documents.root.empty()
+                     ? std::filesystem::path(config.store.path).parent_path() / "documents"
+                     : std::filesystem::path(config.documents.root);
+  options.default_locale = config.documents.locale;
+  options.pdf.font_dir = config.documents.font_dir;
+  if (!config.documents.logo.empty()) {
+    std::ifstream in(config.documents.logo, std::ios::binary);
+    if (!in) {
+      return absl::FailedPreconditionError(
+          StrCat("documents.logo: cannot read ", config.documents.logo));
+    }
+    options.logo_png.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (options.logo_png.rfind("\x89PNG\r\n\x1a\n", 0) != 0) {
+      return absl::FailedPreconditionError(
+          StrCat("documents.logo: ", config.documents.logo, " is not a PNG file"));
+    }
+  }
+  return options;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool server) {
@@ -168,6 +193,7 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_RETURN_IF_ERROR(webhooks::Dispatcher::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(webhooks::Inbox::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(apps::maintenance::Maintenance::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(docs::Documents::Migrate(*rt->store));
   auth::AuthOptions auth_options;
   HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret, JwtSecret(config));
   auth_options.token_ttl = config.auth.token_ttl;
@@ -205,6 +231,10 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_ASSIGN_OR_RETURN(
       rt->maintenance, apps::maintenance::Maintenance::Create(*rt->store, *rt->engine,
                                                               *rt->webhooks, core::Clock::Real()));
+  HERALD_ASSIGN_OR_RETURN(docs::DocumentsOptions document_options, DocumentOptions(config));
+  HERALD_ASSIGN_OR_RETURN(rt->documents,
+                          docs::Documents::Create(*rt->store, *rt->engine, core::Clock::Real(),
+                                                  std::move(document_options)));
   HERALD_ASSIGN_OR_RETURN(
       rt->scheduler,
       engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(), config.scheduler));

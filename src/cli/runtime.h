@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "apps/maintenance/maintenance.h"
+#include "docs/documents.h"
 #include "auth/authenticator.h"
 #include "core/config.h"
 #include "engine/engine.h"
@@ -30,6 +31,7 @@ struct Runtime {
   std::unique_ptr<webhooks::Dispatcher> webhooks;
   std::unique_ptr<webhooks::Inbox> inbox;
   std::unique_ptr<apps::maintenance::Maintenance> maintenance;
+  std::unique_ptr<docs::Documents> documents;
 };
 
 // Opens the store (creating its folder), applies every module's migrations, registers every

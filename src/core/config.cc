@@ -99,6 +99,10 @@ std::string CheckSecret(std::string_view v) {
 std::string CheckSynchronous(std::string_view v) {
   return v == "normal" || v == "full" ? "" : "must be one of normal, full";
 }
+std::string CheckDocumentLocale(std::string_view v) {
+  return v == "fr" || v == "en" ? "" : "must be one of fr, en";
+}
+
 std::string CheckLogLevel(std::string_view v) {
   return ParseLogLevel(v).ok() ? "" : "must be one of trace, debug, info, warn, error";
 }
@@ -256,6 +260,10 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(webhooks, disable_after, kDuration), .min_duration = absl::Minutes(1)},
       {HERALD_CONFIG_FIELD(maintenance, cron_secret, kString)},
       {HERALD_CONFIG_FIELD(maintenance, check_schedule, kString)},
+      {HERALD_CONFIG_FIELD(documents, root, kString)},
+      {HERALD_CONFIG_FIELD(documents, logo, kString)},
+      {HERALD_CONFIG_FIELD(documents, locale, kString), .check = CheckDocumentLocale},
+      {HERALD_CONFIG_FIELD(documents, font_dir, kString)},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -264,8 +272,9 @@ const std::vector<KeySpec>& Keys() {
 
 #undef HERALD_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 9> kSections = {
-    "store", "engine", "scheduler", "http", "auth", "notify", "webhooks", "maintenance", "log"};
+constexpr std::array<std::string_view, 10> kSections = {
+    "store",  "engine",   "scheduler",   "http",      "auth",
+    "notify", "webhooks", "maintenance", "documents", "log"};
 
 const KeySpec* FindKey(std::string_view section, std::string_view name) {
   for (const KeySpec& spec : Keys()) {

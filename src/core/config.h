@@ -150,6 +150,13 @@ struct Config {
     std::string check_schedule = "*/5 * * * *";  // the overdue check; "" turns it off
   } maintenance;
 
+  struct Documents {
+    std::string root = "";      // where document files go; "" = "documents" beside store.path
+    std::string logo = "";      // a PNG drawn on documents whose template has a logo; "" = none
+    std::string locale = "fr";  // fr or en: labels, dates and money in documents
+    std::string font_dir = "/usr/share/fonts/truetype/dejavu";  // DejaVu Sans, beyond Latin-1
+  } documents;
+
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text or json (one JSON object per line)

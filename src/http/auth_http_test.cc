@@ -8,6 +8,7 @@
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
 #include "http/engine_routes.h"
+#include "http/document_routes.h"
 #include "http/maintenance_routes.h"
 #include "http/notify_routes.h"
 #include "http/ops_routes.h"
@@ -47,6 +48,7 @@ class AuthHttpTest : public ::testing::Test {
     wo.inbound_sources["crm"] = {testing::kInboundSecret};
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
     AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
+    AddDocumentRoutes(router_, *stack_->documents);
     auth::RateLimiterOptions lo;
     lo.default_limit = {100000, absl::Seconds(1)};
     lo.route_classes["auth"] = {12, absl::Minutes(1)};

@@ -6,6 +6,7 @@
 #include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
+#include "http/document_routes.h"
 #include "http/engine_routes.h"
 #include "http/json_fields.h"
 #include "http/maintenance_routes.h"
@@ -43,6 +44,7 @@ class ServerTest : public ::testing::Test {
     wo.inbound_sources["crm"] = {testing::kInboundSecret};
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
     AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
+    AddDocumentRoutes(router_, *stack_->documents);
     AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
                            [] { return true; }, "test"});
     ServerOptions options;
@@ -951,6 +953,114 @@ TEST_F(ServerTest, StandardWebhooksSourcesAreVerifiedStoredOnceAndRelayed) {
   ASSERT_EQ(receiver.request_count(), 1u);
   EXPECT_NE(receiver.requests()[0].body.find(R"("type":"contact.created")"), std::string::npos);
   EXPECT_NE(receiver.requests()[0].body.find(R"("data":{"id":"c_1"})"), std::string::npos);
+}
+
+// Seed 001's call: one data set, several kinds, for internal staff.
+constexpr char kBookingDocs[] = R"({
+  "trigger": "BOOKING_CONFIRMED", "target": "INTERNAL_STAFF",
+  "documentTypes": ["BOOKING_CONFIRMATION", "INVOICE"], "reference": "bookings/BK-42",
+  "data": {
+    "booking": {"reference": "BK-42", "serviceType": "Déménagement", "serviceDate": "2026-12-12"},
+    "customer": {"firstName": "Zoé", "lastName": "Moreau", "email": "zoe@example.org"},
+    "invoice": {"number": "F-2026-042", "status": "paid"},
+    "seller": {"name": "Herald Démo SAS"}, "buyer": {"name": "Zoé Moreau"},
+    "items": [{"description": "Forfait", "quantity": 2, "unitPrice": 100, "vatRate": 20}]
+  }})";
+
+TEST_F(ServerTest, DocumentsOneIsMadeAtOnceAndServedBack) {
+  Client c(server_->port());
+  auto r = c.Send("POST", "/api/documents/generate",
+                  R"({"target":"CUSTOMER","type":"TICKET","data":{"event":{"title":"Gala d'été"},)"
+                  R"("guest":{"name":"Zoé"},"ticket":{"code":"TKT-1","price":"25,50"}}})",
+                  As("documents:create"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto doc = r.Json().at("data").at("documents").at(0);
+  const std::string id(doc.at("id").as_string());
+  EXPECT_EQ(doc.at("type").as_string(), "TICKET");
+  EXPECT_EQ(doc.at("filename").as_string(), "ticket-TKT-1.pdf");
+  EXPECT_EQ(doc.at("url").as_string(), "/api/documents/" + id);
+
+  auto pdf = c.Send("GET", "/api/documents/" + id, "", As("documents:read"));
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.headers["content-type"], "application/pdf");
+  EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
+  EXPECT_EQ(pdf.headers["content-disposition"], "attachment; filename=\"ticket-TKT-1.pdf\"");
+  EXPECT_EQ(static_cast<int64_t>(pdf.body.size()), doc.at("size").as_int64());
+  auto meta = c.Send("GET", "/api/documents/" + id + "?meta=1", "", As("documents:read"));
+  EXPECT_EQ(meta.Json().at("data").at("sha256"), doc.at("sha256"));
+
+  // Reading needs documents:read; making needs documents:create; unknown ids are 404.
+  EXPECT_EQ(c.Send("GET", "/api/documents/" + id, "", As("documents:create")).status, 403);
+  EXPECT_EQ(c.Send("POST", "/api/documents/generate", "{}", As("documents:read")).status, 403);
+  EXPECT_EQ(c.Send("GET", "/api/documents/doc_nope", "", As("documents:read")).status, 404);
+  EXPECT_EQ(c.Send("GET", "/api/documents/" + id).status, 401);
+}
+
+TEST_F(ServerTest, DocumentsBadRequestsChangeNothing) {
+  Client c(server_->port());
+  const auto perms = As("documents:create,documents:read");
+  const std::pair<std::string, std::string> bad[] = {
+      {R"({"target":"CUSTOMER","type":"TICKET","data":{"ticket":{"code":"T"}}})",
+       "data.event.title: required"},
+      {R"({"target":"CUSTOMER","type":"PASSPORT","data":{}})", "unknown document type"},
+      {R"({"target":"NOBODY","type":"TICKET","data":{}})", "unknown target"},
+      {R"({"target":"CUSTOMER","type":"TICKET"})", "data: required object"},
+      {R"({"target":"CUSTOMER","documentTypes":[]})", "documentTypes"},
+      {R"({"target":"CUSTOMER","type":"TICKET","data":{},"colour":"red"})", "colour"},
+      {R"({"target":"CUSTOMER","type":"TICKET","data":{},"template":{"blocks":[{"type":"x"}]}})",
+       "unknown block type"},
+      {R"({"target":"CUSTOMER","documents":[{"type":"TICKET","data":{"event":{"title":"A"},)"
+       R"("ticket":{"code":"T1"}}},{"type":"TICKET","data":{}}]})",
+       "documents[1].data.event.title: required"},
+      {R"({"target":"EXTERNAL_PROVIDER","type":"INVOICE","data":{}})", "cannot be made"},
+      {"not json", ""},
+  };
+  for (const auto& [body, message] : bad) {
+    auto r = c.Send("POST", "/api/documents/generate", body, perms);
+    EXPECT_TRUE(r.status == 400 || r.status == 403) << body << " → " << r.status << r.body;
+    EXPECT_NE(ErrorMessage(r).find(message), std::string::npos) << body << " → " << r.body;
+  }
+  auto list = c.Send("GET", "/api/documents", "", perms);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_TRUE(list.Json().at("data").as_array().empty()) << list.body;
+  auto jobs = engine_->List({});
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_TRUE(jobs->empty());
+}
+
+TEST_F(ServerTest, DocumentsSeveralAreMadeByAJobWithPerDocumentResults) {
+  Client c(server_->port());
+  const auto perms = As("documents:create,documents:read,jobs:read");
+  auto r = c.Send("POST", "/api/documents/generate", kBookingDocs, perms);
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string job(r.Json().at("data").at("jobId").as_string());
+  EXPECT_EQ(r.Json().at("data").at("count").as_int64(), 2);
+  ASSERT_EQ(engine_->RunDue(), 1);
+  ASSERT_TRUE(engine_->Flush().ok());
+  auto status = c.Send("GET", "/api/jobs/" + job, "", perms);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_NE(status.body.find(R"("succeeded":2)"), std::string::npos) << status.body;
+  auto list = c.Send("GET", "/api/documents?reference=bookings/BK-42", "", perms);
+  ASSERT_EQ(list.status, 200);
+  const boost::json::value listed = list.Json();
+  const auto& docs = listed.at("data").as_array();
+  ASSERT_EQ(docs.size(), 2u) << list.body;
+  for (const auto& d : docs) {
+    EXPECT_EQ(d.at("jobId").as_string(), job);
+    auto pdf = c.Send("GET", std::string(d.at("url").as_string()), "", perms);
+    EXPECT_EQ(pdf.status, 200);
+    EXPECT_EQ(pdf.body.substr(0, 5), "%PDF-");
+  }
+  // The same two with "wait": made at once.
+  std::string waited(kBookingDocs);
+  waited.insert(waited.find("\"trigger\""), R"("wait": true, )");
+  auto now = c.Send("POST", "/api/documents/generate", waited, perms);
+  ASSERT_EQ(now.status, 201) << now.body;
+  EXPECT_EQ(now.Json().at("data").at("documents").as_array().size(), 2u);
+
+  auto templates = c.Send("GET", "/api/documents/templates", "", perms);
+  ASSERT_EQ(templates.status, 200);
+  EXPECT_EQ(templates.Json().at("data").at("TICKET").at("page").as_string(), "ticket");
 }
 
 }  // namespace

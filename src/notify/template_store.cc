@@ -261,7 +261,7 @@ Result<Rendered> TemplateStore::Render(std::string_view id, Channel channel,
   std::vector<std::shared_ptr<const Template>> keep;
   std::vector<std::pair<std::string, const Template*>> partials;
   Status partial_error;
-  PartialLookup lookup = [&](std::string_view name) -> const Template* {
+  core::PartialLookup lookup = [&](std::string_view name) -> const Template* {
     for (const auto& [n, t] : partials) {
       if (n == name) return t;
     }
@@ -281,9 +281,9 @@ Result<Rendered> TemplateStore::Render(std::string_view id, Channel channel,
                     std::string& dest) -> Status {
     if (source.empty()) return absl::OkStatus();
     HERALD_ASSIGN_OR_RETURN(std::shared_ptr<const Template> t, Compiled(v, part, source));
-    RenderOptions options;
+    core::RenderOptions options;
     options.html_escape = html;
-    HERALD_ASSIGN_OR_RETURN(RenderResult r, notify::Render(*t, data, lookup, options));
+    HERALD_ASSIGN_OR_RETURN(core::RenderResult r, core::Render(*t, data, lookup, options));
     HERALD_RETURN_IF_ERROR(partial_error);
     dest = std::move(r.text);
     for (std::string& m : r.missing) {

@@ -2,7 +2,7 @@
 // TemplateStore: the notification templates, stored and versioned in the store, per
 // (id, channel, locale). Saving a template adds a version; rendering uses the newest.
 //
-// Content is Mustache (mustache.h): an email has a subject, an HTML and a text body; the
+// Content is Mustache (core/mustache.h): an email has a subject, an HTML and a text body; the
 // other channels have a body. Partials ({{> name}}) are templates of the same channel and
 // locale chain, so layouts are shared: the built-in email templates use {{> header}} and
 // {{> footer}}.
@@ -22,12 +22,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "core/clock.h"
+#include "core/mustache.h"
 #include "core/status.h"
-#include "notify/mustache.h"
 #include "notify/provider.h"
 #include "store/store.h"
 
 namespace herald::notify {
+
+using core::Template;
 
 struct TemplateContent {
   std::string subject;  // email

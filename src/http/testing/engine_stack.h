@@ -1,9 +1,10 @@
 #pragma once
 // EngineStack: what the HTTP tests serve: a SQLite store in a fresh folder (migrated for the
-// engine, the scheduler, auth, notifications, webhooks and maintenance), an engine with the
-// diagnostic job types, a scheduler, the notifier with the log provider on every channel, the
-// webhook dispatcher (loopback receivers allowed), inbox and maintenance, all on a manual clock
-// and driven by the test (no threads). Test-only.
+// engine, the scheduler, auth, notifications, webhooks, maintenance and documents), an engine
+// with the diagnostic job types, a scheduler, the notifier with the log provider on every
+// channel, the webhook dispatcher (loopback receivers allowed), inbox, maintenance and
+// documents (files in the folder), all on a manual clock and driven by the test (no threads).
+// Test-only.
 
 #include <memory>
 
@@ -11,6 +12,7 @@
 #include "auth/authenticator.h"
 #include "core/clock.h"
 #include "core/testing/temp_dir.h"
+#include "docs/documents.h"
 #include "engine/builtin_handlers.h"
 #include "engine/engine.h"
 #include "engine/scheduler.h"
@@ -43,6 +45,7 @@ struct EngineStack {
     EXPECT_TRUE(webhooks::Dispatcher::Migrate(*store).ok());
     EXPECT_TRUE(webhooks::Inbox::Migrate(*store).ok());
     EXPECT_TRUE(apps::maintenance::Maintenance::Migrate(*store).ok());
+    EXPECT_TRUE(docs::Documents::Migrate(*store).ok());
     engine = std::move(engine::Engine::Create(*store, clock, core::Config::Engine{})).value();
     engine::RegisterBuiltinHandlers(*engine);
     templates = std::move(notify::TemplateStore::Create(*store, clock, "fr")).value();
@@ -64,6 +67,10 @@ struct EngineStack {
     maintenance =
         std::move(apps::maintenance::Maintenance::Create(*store, *engine, *dispatcher, clock))
             .value();
+    docs::DocumentsOptions doc_options;
+    doc_options.root = dir.path() / "documents";
+    documents =
+        std::move(docs::Documents::Create(*store, *engine, clock, std::move(doc_options))).value();
     EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
     scheduler =
         std::move(engine::Scheduler::Create(*store, *engine, clock, core::Config::Scheduler{}))
@@ -81,6 +88,7 @@ struct EngineStack {
   std::unique_ptr<webhooks::Dispatcher> dispatcher;
   std::unique_ptr<webhooks::Inbox> inbox;
   std::unique_ptr<apps::maintenance::Maintenance> maintenance;
+  std::unique_ptr<docs::Documents> documents;
 };
 
 }  // namespace herald::http::testing

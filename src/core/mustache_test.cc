@@ -1,4 +1,4 @@
-#include "notify/mustache.h"
+#include "core/mustache.h"
 
 #include <map>
 #include <string>
@@ -11,7 +11,7 @@
 #include "core/strings.h"
 #include "gtest/gtest.h"
 
-namespace herald::notify {
+namespace herald::core {
 namespace {
 
 using Partials = std::vector<std::pair<std::string, std::string>>;
@@ -617,4 +617,4 @@ TEST(Mustache, RendersOneTemplateFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace herald::notify
+}  // namespace herald::core

@@ -1,9 +1,9 @@
 #pragma once
-// A small, strict Mustache engine for notification bodies and subjects: templates are compiled
-// once (Template::Compile), then rendered against JSON data (Render). It implements the
-// mustache/spec modules "interpolation", "sections", "inverted", "comments", "partials" and
-// "delimiters"; lambdas, dynamic names and template inheritance ({{<parent}}, {{$block}}) are
-// not supported and are compile errors.
+// A small, strict Mustache engine for notification bodies and subjects and for document
+// templates: templates are compiled once (Template::Compile), then rendered against JSON data
+// (Render). It implements the mustache/spec modules "interpolation", "sections", "inverted",
+// "comments", "partials" and "delimiters"; lambdas, dynamic names and template inheritance
+// ({{<parent}}, {{$block}}) are not supported and are compile errors.
 //
 // Semantics (those of the spec):
 //   - {{name}} interpolates, HTML-escaping & < > " ' (unless RenderOptions::html_escape is
@@ -40,7 +40,7 @@
 #include "boost/json/value.hpp"
 #include "core/status.h"
 
-namespace herald::notify {
+namespace herald::core {
 
 inline constexpr size_t kMaxTemplateBytes = 256 * 1024;
 // Sections open at once within one template.
@@ -133,4 +133,4 @@ class Template {
 Result<RenderResult> Render(const Template& t, const boost::json::value& data,
                             const PartialLookup& partials = {}, const RenderOptions& options = {});
 
-}  // namespace herald::notify
+}  // namespace herald::core

@@ -13,14 +13,14 @@
 #include <vector>
 
 #include "boost/json/parse.hpp"
-#include "notify/mustache.h"
+#include "core/mustache.h"
 
 namespace {
 
 using herald::Result;
-using herald::notify::RenderOptions;
-using herald::notify::RenderResult;
-using herald::notify::Template;
+using herald::core::RenderOptions;
+using herald::core::RenderResult;
+using herald::core::Template;
 
 void Check(bool ok) {
   if (!ok) std::abort();
@@ -40,9 +40,9 @@ void CheckUnique(const std::vector<std::string>& names) {
 
 // Renders and checks what holds for any outcome; returns the result when it rendered.
 Result<RenderResult> RenderChecked(const Template& t, const boost::json::value& data,
-                                   const herald::notify::PartialLookup& partials,
+                                   const herald::core::PartialLookup& partials,
                                    const RenderOptions& options) {
-  Result<RenderResult> r = herald::notify::Render(t, data, partials, options);
+  Result<RenderResult> r = herald::core::Render(t, data, partials, options);
   if (!r.ok()) {
     Check(r.status().code() == absl::StatusCode::kResourceExhausted);
     Check(!r.status().message().empty());
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const boost::json::value& doc = ec ? kFallback : parsed;
 
   const Template& self = *t;
-  const herald::notify::PartialLookup partials = [&self](std::string_view name) {
+  const herald::core::PartialLookup partials = [&self](std::string_view name) {
     return name[0] < 'n' ? &self : nullptr;
   };
   RenderOptions options;

@@ -1,4 +1,4 @@
-#include "notify/mustache.h"
+#include "core/mustache.h"
 
 #include <algorithm>
 #include <charconv>
@@ -15,7 +15,7 @@
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
 
-namespace herald::notify {
+namespace herald::core {
 namespace {
 
 // Inside a tag, around the name.
@@ -662,4 +662,4 @@ Result<RenderResult> Render(const Template& t, const boost::json::value& data,
   return renderer.TakeResult();
 }
 
-}  // namespace herald::notify
+}  // namespace herald::core
