@@ -6,7 +6,7 @@ writer (src/docs/pdf.h) to embed in every document it makes.
 Why a subset: libharu 2.3.0 embeds the whole TrueType file minus unused glyph outlines, and scans
 the font's character map once per code point of the encoding; with the full DejaVu Sans (750 KB)
 a one-page ticket costs about 35 ms and 180 KB. With this subset and a single-byte encoding it
-costs well under 2 ms and about 12 KB. Text outside Windows-1252 still renders, through the full
+costs under 2 ms and about 37 KB (fonts left uncompressed, see pdf.h). Text outside Windows-1252 still renders, through the full
 font (see pdf.h).
 
 Usage: subset_fonts.py FONT_DIR OUTPUT.cc   (needs Debian's python3-fonttools)

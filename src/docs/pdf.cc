@@ -474,7 +474,8 @@ Result<std::string> PdfEngine::Render(const PdfInfo& info,
   c->page = nullptr;
   c->pages = 0;
   if (HPDF_NewDoc(c->doc) != HPDF_OK) return c->LastError("starting a document");
-  HPDF_SetCompressionMode(c->doc, options_.compress ? HPDF_COMP_ALL : HPDF_COMP_NONE);
+  HPDF_SetCompressionMode(c->doc,
+                          options_.compress ? HPDF_COMP_TEXT | HPDF_COMP_IMAGE : HPDF_COMP_NONE);
   std::string text;
   const auto set_info = [&](HPDF_InfoType type, const std::string& value) {
     if (value.empty()) return;

@@ -5,7 +5,7 @@
 // Text is UTF-8. Text that Windows-1252 can spell (all of French, German, Spanish, Italian,
 // Portuguese, Dutch and the Nordic languages: é è à ç « » € œ …) is drawn with DejaVu Sans cut
 // down to that repertoire (scripts/subset_fonts.py) in a single-byte encoding: fast and small
-// (a ticket is about 12 KB). Any other text (Polish, Czech, Greek, Cyrillic …) is drawn with the
+// (a ticket is about 37 KB). Any other text (Polish, Czech, Greek, Cyrillic …) is drawn with the
 // full DejaVu Sans from `font_dir` as a CID font in libharu's UTF-8 encoding, embedded only in
 // the documents that need it: slower (about 30 ms more) but correct. Invalid UTF-8 bytes become
 // U+FFFD; control characters are dropped.
@@ -95,7 +95,9 @@ struct PdfEngineOptions {
   // Where the full DejaVu Sans fonts are (Debian's fonts-dejavu-core), for text beyond
   // Windows-1252.
   std::filesystem::path font_dir = "/usr/share/fonts/truetype/dejavu";
-  // Compress page content and fonts (Flate). Off only to read raw PDFs while debugging.
+  // Compress page content and images (Flate). Off only to read raw PDFs while debugging. The
+  // embedded fonts are never compressed: libharu would deflate the same font again in every
+  // document, which made a ticket cost 2.5 ms instead of 1.9 ms for 17 KB instead of 37 KB.
   bool compress = true;
 };
 

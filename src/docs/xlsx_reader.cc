@@ -874,8 +874,9 @@ Status XlsxReader::ReadSheet(std::string_view name, XlsxSheet& sheet) {
     uint64_t r = last_row + 1;
     if (const pugi::xml_attribute a = row.attribute("r")) {
       const std::optional<uint64_t> parsed = ParseDigits(a.value());
-      if (!parsed || *parsed == 0)
+      if (!parsed || *parsed == 0) {
         return Invalid(StrCat(prefix, "bad row number ", Quote(a.value())));
+      }
       r = *parsed;
     }
     if (r > limits_.max_rows) {

@@ -94,6 +94,12 @@ std::string OneSheet(std::string_view rows, std::string_view more = "") {
   return Build(StrCat("package([('Orders', sheet(r'''", rows, "'''))]", more, ")\n"));
 }
 
+std::string Repeat(std::string_view s, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += s;
+  return out;
+}
+
 std::string Message(const Status& s) { return std::string(ToStd(s.message())); }
 
 // The message of a read that must fail with InvalidArgument.
@@ -580,6 +586,13 @@ TEST(XlsxReader, RefusesWhatExceedsTheLimits) {
             "sheet 'Orders': row 101 is beyond the limit of 100 rows");
   EXPECT_EQ(ReadError(OneSheet(R"(<row r="2"><c r="Z2"/><c/></row>)"), limits),
             "sheet 'Orders': cell AA2 is beyond the limit of 26 columns (Z)");
+
+  // Text between elements is a node of its own in pugixml's DOM, and counts.
+  limits = {};
+  limits.max_xml_nodes = 50;
+  EXPECT_EQ(ReadError(OneSheet(StrCat("<row>", Repeat("<b/>x", 30), "</row>")), limits),
+            "xl/worksheets/sheet1.xml has more than 50 XML nodes and attributes");
+  EXPECT_TRUE(ReadXlsx(OneSheet(StrCat("<row>", Repeat("<b/>x", 10), "</row>")), limits).ok());
 
   limits = {};
   limits.max_cells = 10;
