@@ -1,11 +1,11 @@
 #include "bench/docs_bench.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "bench/scratch_dir.h"
 #include "boost/json.hpp"
 #include "core/clock.h"
 #include "core/strings.h"
@@ -23,8 +23,7 @@ namespace json = boost::json;
 
 // A ticket as seed 002 describes it; the QR payload is a signed-ticket-sized string.
 json::object TicketData(int64_t i) {
-  const std::string code =
-      StrCat("TKT-2026-", std::string(6 - std::min<size_t>(6, StrCat(i).size()), '0'), i);
+  const std::string code = absl::StrFormat("TKT-2026-%06d", i);
   std::string qr = StrCat("HT1.", code, ".");
   for (int k = 0; k < 110; ++k) qr += "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(i * 7 + k * 13) % 32];
   return json::object{
@@ -61,18 +60,8 @@ std::string DocsBenchResult::ToJson() const {
 }
 
 Result<DocsBenchResult> RunDocsBench(const DocsBenchOptions& o) {
-  namespace fs = std::filesystem;
-  const fs::path dir = o.dir.empty()
-                           ? fs::temp_directory_path() / StrCat("herald-docs-bench-", getpid())
-                           : fs::path(o.dir);
-  fs::create_directories(dir);
-  struct Cleanup {
-    fs::path dir;
-    bool remove;
-    ~Cleanup() {
-      if (remove) fs::remove_all(dir);
-    }
-  } cleanup{dir, o.dir.empty()};
+  const ScratchDir scratch("docs", o.dir);
+  const std::filesystem::path& dir = scratch.path();
 
   store::SqliteOptions so;
   so.path = (dir / "bench.db").string();

@@ -1,12 +1,11 @@
 // Micro-benchmarks of the engine's hot small pieces (Google Benchmark):
 //   build/release/micro_bench
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 
 #include "absl/time/time.h"
 #include "auth/authenticator.h"
+#include "bench/scratch_dir.h"
 #include "benchmark/benchmark.h"
 #include "core/clock.h"
 #include "core/id.h"
@@ -62,13 +61,8 @@ BENCHMARK(BM_TokenBucket);
 // A bearer token check as the HTTP layer makes it on every request: signature, expiry and
 // the (cached) user behind the token.
 void BM_AuthenticateBearer(benchmark::State& state) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("herald-micro-bench-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  struct Cleanup {
-    std::filesystem::path dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{dir};
+  const herald::bench::ScratchDir scratch("micro");
+  const std::filesystem::path& dir = scratch.path();
   store::SqliteOptions so;
   so.path = dir / "auth.db";
   auto store = store::SqliteStore::Open(so);

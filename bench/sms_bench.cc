@@ -1,7 +1,5 @@
 #include "bench/sms_bench.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -11,13 +9,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/scratch_dir.h"
 #include "core/clock.h"
 #include "core/strings.h"
 #include "engine/engine.h"
+#include "net/testing/fake_http_server.h"
 #include "notify/notifier.h"
 #include "notify/sms_providers.h"
 #include "notify/template_store.h"
-#include "net/testing/fake_http_server.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace herald::bench {
@@ -30,18 +29,8 @@ std::string SmsBenchResult::ToJson() const {
 }
 
 Result<SmsBenchResult> RunSmsBench(const SmsBenchOptions& o) {
-  namespace fs = std::filesystem;
-  const fs::path dir = o.dir.empty()
-                           ? fs::temp_directory_path() / StrCat("herald-sms-bench-", getpid())
-                           : fs::path(o.dir);
-  fs::create_directories(dir);
-  struct Cleanup {
-    fs::path dir;
-    bool remove;
-    ~Cleanup() {
-      if (remove) fs::remove_all(dir);
-    }
-  } cleanup{dir, o.dir.empty()};
+  const ScratchDir scratch("sms", o.dir);
+  const std::filesystem::path& dir = scratch.path();
 
   // Twilio's documented 201 answer (twilio.com/docs/messaging/api/message-resource).
   net::testing::FakeHttpServer twilio;

@@ -108,6 +108,14 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return ok ? absl::OkStatus() : absl::InternalError(StrCat("cannot sync ", dir.string()));
 }
 
+// The request's own template, parsed, if it has one.
+Result<std::optional<DocTemplate>> CustomTemplate(const DocumentRequest& request) {
+  if (!request.custom_template) return std::optional<DocTemplate>();
+  Result<DocTemplate> t = DocTemplate::Parse(*request.custom_template);
+  if (!t.ok()) return absl::InvalidArgumentError(StrCat("template.", t.status().message()));
+  return std::optional<DocTemplate>(*std::move(t));
+}
+
 json::object RequestToJson(const DocumentRequest& r) {
   json::object o;
   o["type"] = DocumentTypeName(r.type);
@@ -218,42 +226,37 @@ std::filesystem::path Documents::PathOf(std::string_view sha256) const {
   return options_.root / std::string(sha256.substr(0, 2)) / StrCat(sha256, ".pdf");
 }
 
-Status Documents::Validate(const DocumentRequest& request) const {
-  if (request.custom_template) {
-    Result<DocTemplate> t = DocTemplate::Parse(*request.custom_template);
-    if (!t.ok()) return absl::InvalidArgumentError(StrCat("template.", t.status().message()));
-  }
+Result<PreparedDocument> Documents::Prepare(const DocumentRequest& request) const {
   const std::string& locale = request.locale.empty() ? options_.default_locale : request.locale;
-  return PrepareDocument(request.type, request.audience, request.data, locale).status();
+  return PrepareDocument(request.type, request.audience, request.data, locale);
+}
+
+Status Documents::Validate(const DocumentRequest& request) const {
+  HERALD_RETURN_IF_ERROR(CustomTemplate(request).status());
+  return Prepare(request).status();
 }
 
 Result<std::string> Documents::Render(const DocumentRequest& request) const {
-  const std::string& locale = request.locale.empty() ? options_.default_locale : request.locale;
-  HERALD_ASSIGN_OR_RETURN(PreparedDocument prepared,
-                          PrepareDocument(request.type, request.audience, request.data, locale));
-  return RenderPrepared(request, prepared);
+  PreparedDocument prepared;
+  return Render(request, prepared);
 }
 
-Result<std::string> Documents::RenderPrepared(const DocumentRequest& request,
-                                              const PreparedDocument& prepared) const {
-  PdfInfo info{.title = prepared.title,
-               .subject = std::string(DocumentTypeName(request.type)),
-               .created = clock_.Now()};
-  if (request.custom_template) {
-    Result<DocTemplate> t = DocTemplate::Parse(*request.custom_template);
-    if (!t.ok()) return absl::InvalidArgumentError(StrCat("template.", t.status().message()));
-    return t->Render(*pdf_, prepared.data, info, images_);
-  }
-  return BuiltinTemplate(request.type).Render(*pdf_, prepared.data, info, images_);
+Result<std::string> Documents::Render(const DocumentRequest& request,
+                                      PreparedDocument& prepared) const {
+  HERALD_ASSIGN_OR_RETURN(std::optional<DocTemplate> custom, CustomTemplate(request));
+  HERALD_ASSIGN_OR_RETURN(prepared, Prepare(request));
+  const PdfInfo info{.title = prepared.title,
+                     .subject = std::string(DocumentTypeName(request.type)),
+                     .created = clock_.Now()};
+  const DocTemplate& t = custom ? *custom : BuiltinTemplate(request.type);
+  return t.Render(*pdf_, prepared.data, info, images_);
 }
 
 Result<Documents::Made> Documents::Make(const DocumentRequest& request, std::string_view id,
                                         std::string_view created_by) const {
   Made m;
-  const std::string& locale = request.locale.empty() ? options_.default_locale : request.locale;
-  HERALD_ASSIGN_OR_RETURN(PreparedDocument prepared,
-                          PrepareDocument(request.type, request.audience, request.data, locale));
-  HERALD_ASSIGN_OR_RETURN(m.bytes, RenderPrepared(request, prepared));
+  PreparedDocument prepared;
+  HERALD_ASSIGN_OR_RETURN(m.bytes, Render(request, prepared));
   m.record.id = std::string(id);
   m.record.type = request.type;
   m.record.audience = request.audience;
@@ -316,16 +319,27 @@ Status Documents::Keep(std::vector<Made*> made) {
   });
 }
 
-Result<DocumentRecord> Documents::Generate(const DocumentRequest& request,
-                                           std::string_view created_by) {
-  HERALD_ASSIGN_OR_RETURN(Made m,
-                          Make(request, StrCat("doc_", ids_.Next().ToString()), created_by));
-  HERALD_RETURN_IF_ERROR(Keep({&m}));
-  return m.record;
+Result<std::vector<DocumentRecord>> Documents::Generate(std::span<const DocumentRequest> requests,
+                                                        std::string_view created_by) {
+  std::vector<Made> made(requests.size());
+  std::vector<Made*> keep;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Result<Made> m = Make(requests[i], StrCat("doc_", ids_.Next().ToString()), created_by);
+    if (!m.ok()) {
+      if (requests.size() == 1) return m.status();
+      return Status(m.status().code(), StrCat("documents[", i, "].", m.status().message()));
+    }
+    made[i] = *std::move(m);
+    keep.push_back(&made[i]);
+  }
+  HERALD_RETURN_IF_ERROR(Keep(std::move(keep)));
+  std::vector<DocumentRecord> records;
+  for (Made& m : made) records.push_back(std::move(m.record));
+  return records;
 }
 
-Result<std::string> Documents::EnqueueBatch(const std::vector<DocumentRequest>& requests,
-                                            std::string_view created_by, int priority) {
+Result<std::vector<std::string>> Documents::EnqueueBatch(
+    const std::vector<DocumentRequest>& requests, std::string_view created_by, int priority) {
   if (requests.empty()) return absl::InvalidArgumentError("documents: at least one");
   if (requests.size() > kMaxBatchDocuments) {
     return absl::InvalidArgumentError(
@@ -343,13 +357,12 @@ Result<std::string> Documents::EnqueueBatch(const std::vector<DocumentRequest>& 
     }
   }
   // Chunks of at most kMaxJobDocuments documents and kMaxJobPayload bytes, enqueued together.
-  const std::string batch = StrCat("bat_", ids_.Next().ToString());
   std::vector<engine::JobSpec> specs;
   size_t start = 0;
   while (start < items.size()) {
     std::string payload =
-        StrCat("{\"batch\":\"", batch, "\",\"first\":", start,
-               ",\"createdBy\":", json::serialize(json::value(created_by)), ",\"documents\":[");
+        StrCat("{\"first\":", start, ",\"createdBy\":", json::serialize(json::value(created_by)),
+               ",\"documents\":[");
     size_t i = start;
     for (; i < items.size() && i - start < kMaxJobDocuments; ++i) {
       if (i > start && payload.size() + items[i].size() + 2 > kMaxJobPayload) break;
@@ -367,18 +380,14 @@ Result<std::string> Documents::EnqueueBatch(const std::vector<DocumentRequest>& 
   }
   HERALD_ASSIGN_OR_RETURN(std::vector<engine::EnqueueResult> enqueued,
                           engine_->EnqueueBatch(specs));
-  std::string ids;
-  for (size_t i = 0; i < enqueued.size(); ++i) {
-    if (i > 0) ids += ',';
-    ids += enqueued[i].id.ToString();
-  }
+  std::vector<std::string> ids;
+  for (const engine::EnqueueResult& e : enqueued) ids.push_back(e.id.ToString());
   return ids;
 }
 
 Status Documents::HandleJob(engine::JobContext& job) {
-  json::value payload;
   boost::system::error_code ec;
-  payload = json::parse(job.payload(), ec);
+  const json::value payload = json::parse(job.payload(), ec);
   const json::object* o = ec ? nullptr : payload.if_object();
   const json::value* items = o == nullptr ? nullptr : o->if_contains("documents");
   if (items == nullptr || !items->is_array()) {

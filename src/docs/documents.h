@@ -5,11 +5,11 @@
 // made durable (written to a temporary name, synced, renamed) before its row commits, so a row
 // never points at a missing or partial file.
 //
-// One document is made on the caller's thread (Generate). A batch is one engine job
-// ("documents.generate" on queue "documents"): documents are made in order, their files
-// synced together, and their rows inserted in one transaction under ids derived from the job
-// id, so a job retried after a crash stores each document once. The job's result lists each
-// document's id or its error; its progress counts documents made.
+// A few documents are made on the caller's thread (Generate). A batch is engine jobs
+// ("documents.generate" on queue "documents"). Either way documents are made in order, their
+// files synced together, and their rows inserted in one transaction; a job's rows take ids
+// derived from the job id, so a job retried after a crash stores each document once. The job's
+// result lists each document's id or its error; its progress counts documents made.
 //
 // Thread-safe.
 
@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,12 +92,15 @@ class Documents {
   // Checks a request without making anything: what Generate and EnqueueBatch would refuse.
   Status Validate(const DocumentRequest& request) const;
 
-  // Makes and stores one document.
-  Result<DocumentRecord> Generate(const DocumentRequest& request, std::string_view created_by);
-  // Checks every request, then enqueues one job that makes them all; returns its id.
-  // InvalidArgument (naming the index) and nothing enqueued if any request is wrong.
-  Result<std::string> EnqueueBatch(const std::vector<DocumentRequest>& requests,
-                                   std::string_view created_by, int priority = 0);
+  // Makes and stores documents at once, all or none: the first that cannot be made is
+  // returned (prefixed "documents[i]." when there are several) and nothing is stored.
+  Result<std::vector<DocumentRecord>> Generate(std::span<const DocumentRequest> requests,
+                                               std::string_view created_by);
+  // Checks every request, then enqueues the jobs that make them all (one per chunk of at most
+  // 200 documents); returns their ids. InvalidArgument (naming the index) and nothing enqueued
+  // if any request is wrong.
+  Result<std::vector<std::string>> EnqueueBatch(const std::vector<DocumentRequest>& requests,
+                                                std::string_view created_by, int priority = 0);
 
   // Makes the PDF only (no storage): for benchmarks and previews.
   Result<std::string> Render(const DocumentRequest& request) const;
@@ -120,10 +124,11 @@ class Documents {
 
   Documents(store::Store& store, const core::Clock& clock, DocumentsOptions options,
             std::unique_ptr<PdfEngine> pdf);
+  Result<PreparedDocument> Prepare(const DocumentRequest& request) const;
+  // Parses the request's own template (if any), prepares the data into `prepared`, renders.
+  Result<std::string> Render(const DocumentRequest& request, PreparedDocument& prepared) const;
   Result<Made> Make(const DocumentRequest& request, std::string_view id,
                     std::string_view created_by) const;
-  Result<std::string> RenderPrepared(const DocumentRequest& request,
-                                     const PreparedDocument& prepared) const;
   // Writes the files, syncs them, then inserts the rows (ignoring ids already stored).
   Status Keep(std::vector<Made*> made);
   std::filesystem::path PathOf(std::string_view sha256) const;

@@ -15,8 +15,8 @@
 #include "boost/json.hpp"
 #include "core/strings.h"
 #include "core/testing/run_tool.h"
-#include "core/testing/temp_dir.h"
 #include "docs/pdf.h"
+#include "docs/testing/pdf_checks.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -24,8 +24,8 @@ namespace herald::docs {
 namespace {
 
 namespace json = boost::json;
+using ::herald::docs::testing::Count;
 using ::herald::testing::RunTool;
-using ::herald::testing::TempDir;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -35,15 +35,6 @@ std::string Message(const Status& s) { return std::string(ToStd(s.message())); }
 
 // U+00A0, the no-break space French puts between thousands and before the currency sign.
 constexpr std::string_view kNbsp = "\xC2\xA0";
-
-size_t Count(std::string_view haystack, std::string_view needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string_view::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
-}
 
 // The text with every no-break space made a plain space, for reading pdftotext output.
 std::string PlainSpaces(std::string_view s) {
@@ -57,13 +48,6 @@ std::string PlainSpaces(std::string_view s) {
     }
   }
   return out;
-}
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
 }
 
 // ---- Names and audiences --------------------------------------------------------------------
@@ -214,7 +198,7 @@ TEST(FormatMoneyTest, ExtremesDoNotOverflow) {
 
 // ---- Rendering ------------------------------------------------------------------------------
 
-class DocumentKindsRenderTest : public ::testing::Test {
+class DocumentKindsRenderTest : public ::testing::Test, protected testing::PdfChecks {
  protected:
   static void SetUpTestSuite() {
     auto engine = PdfEngine::Create();
@@ -236,43 +220,11 @@ class DocumentKindsRenderTest : public ::testing::Test {
     auto pdf = BuiltinTemplate(type).Render(*engine_, p.data, {.title = p.title});
     EXPECT_TRUE(pdf.ok()) << pdf.status();
     if (!pdf.ok()) return "";
-    auto run = RunTool({"qpdf", "--check", Save(*pdf)});
-    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-    EXPECT_THAT(run.out, HasSubstr("No syntax or stream encoding errors"));
+    ExpectQpdfClean(*pdf);
     return *pdf;
   }
 
-  std::string Save(const std::string& pdf, std::string_view name = "doc.pdf") {
-    const std::string path = dir_.File(name);
-    WriteBytes(path, pdf);
-    return path;
-  }
-
-  std::string Text(const std::string& pdf) {
-    auto run = RunTool({"pdftotext", "-layout", Save(pdf), "-"});
-    EXPECT_EQ(run.exit_code, 0) << run.err;
-    return run.out;
-  }
-
-  std::string Qdf(const std::string& pdf) {
-    auto run = RunTool({"qpdf", "--qdf", "--object-streams=disable", Save(pdf), "-"});
-    EXPECT_EQ(run.exit_code, 0) << run.err;
-    return run.out;
-  }
-
-  std::string DecodeQr(const std::string& pdf) {
-    const std::string path = Save(pdf, "qr.pdf");
-    auto raster = RunTool({"pdftoppm", "-r", "150", "-png", "-singlefile", path, dir_.File("qr")});
-    EXPECT_EQ(raster.exit_code, 0) << raster.err;
-    auto zbar = RunTool({"zbarimg", "--raw", "-q", dir_.File("qr.png")});
-    EXPECT_EQ(zbar.exit_code, 0) << zbar.err;
-    std::string out = zbar.out;
-    if (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
-
   static PdfEngine* engine_;
-  TempDir dir_;
 };
 
 PdfEngine* DocumentKindsRenderTest::engine_ = nullptr;

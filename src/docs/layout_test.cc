@@ -11,9 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "boost/json.hpp"
 #include "core/strings.h"
-#include "core/testing/run_tool.h"
-#include "core/testing/temp_dir.h"
 #include "docs/qr.h"
+#include "docs/testing/pdf_checks.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -21,8 +20,7 @@ namespace herald::docs {
 namespace {
 
 namespace json = boost::json;
-using ::herald::testing::RunTool;
-using ::herald::testing::TempDir;
+using ::herald::docs::testing::Count;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -40,15 +38,6 @@ std::string ParseError(std::string_view description) {
   return Message(t.status());
 }
 
-size_t Count(std::string_view haystack, std::string_view needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string_view::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
 std::string WithoutSpaces(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -57,14 +46,7 @@ std::string WithoutSpaces(std::string_view s) {
   return out;
 }
 
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
-}
-
-class DocTemplateTest : public ::testing::Test {
+class DocTemplateTest : public ::testing::Test, protected testing::PdfChecks {
  protected:
   static void SetUpTestSuite() {
     auto engine = PdfEngine::Create();
@@ -86,45 +68,7 @@ class DocTemplateTest : public ::testing::Test {
     return pdf;
   }
 
-  std::string Save(const std::string& pdf, std::string_view name = "doc.pdf") {
-    const std::string path = dir_.File(name);
-    WriteBytes(path, pdf);
-    return path;
-  }
-
-  std::string Text(const std::string& pdf) {
-    auto run = RunTool({"pdftotext", "-layout", Save(pdf), "-"});
-    EXPECT_EQ(run.exit_code, 0) << run.err;
-    return run.out;
-  }
-
-  // The PDF with every stream uncompressed and outside object streams.
-  std::string Qdf(const std::string& pdf) {
-    auto run = RunTool({"qpdf", "--qdf", "--object-streams=disable", Save(pdf), "-"});
-    EXPECT_EQ(run.exit_code, 0) << run.err;
-    return run.out;
-  }
-
-  void ExpectQpdfClean(const std::string& pdf) {
-    auto run = RunTool({"qpdf", "--check", Save(pdf, "check.pdf")});
-    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-    EXPECT_THAT(run.out, HasSubstr("No syntax or stream encoding errors"));
-  }
-
-  // What zbarimg reads on the first page at 150 dpi, without the trailing newline.
-  std::string DecodeQr(const std::string& pdf) {
-    const std::string path = Save(pdf, "qr.pdf");
-    auto raster = RunTool({"pdftoppm", "-r", "150", "-png", "-singlefile", path, dir_.File("qr")});
-    EXPECT_EQ(raster.exit_code, 0) << raster.err;
-    auto zbar = RunTool({"zbarimg", "--raw", "-q", dir_.File("qr.png")});
-    EXPECT_EQ(zbar.exit_code, 0) << zbar.err;
-    std::string out = zbar.out;
-    if (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
-
   static PdfEngine* engine_;
-  TempDir dir_;
 };
 
 PdfEngine* DocTemplateTest::engine_ = nullptr;

@@ -142,7 +142,7 @@ HPDF_Date ToHpdfDate(absl::Time t) {
 
 }  // namespace
 
-bool ToCp1252(std::string_view utf8, std::string& out) {
+bool ToCp1252(std::string_view utf8, std::string& out, char replacement) {
   out.clear();
   out.reserve(utf8.size());
   for (size_t i = 0; i < utf8.size();) {
@@ -153,7 +153,12 @@ bool ToCp1252(std::string_view utf8, std::string& out) {
       continue;
     }
     const size_t n = core::Utf8SequenceLength(utf8, i);
-    if (n == 0) return false;
+    if (n == 0) {
+      if (replacement == 0) return false;
+      out += replacement;
+      ++i;
+      continue;
+    }
     const uint32_t cp = DecodeAt(utf8, i, n);
     i += n;
     if (cp >= 0xA0 && cp <= 0xFF) {
@@ -162,6 +167,8 @@ bool ToCp1252(std::string_view utf8, std::string& out) {
       continue;  // C1 controls
     } else if (uint8_t b = Cp1252High(cp); b != 0) {
       out += static_cast<char>(b);
+    } else if (replacement != 0) {
+      out += replacement;
     } else {
       return false;
     }
@@ -199,6 +206,7 @@ struct PdfCanvas::Context {
   const char* subset[2] = {nullptr, nullptr};  // font definition names, by FontStyle
   const char* full[2] = {nullptr, nullptr};    // loaded on first use
   bool utf_encodings = false;
+  bool full_missing = false;  // font_dir lacks the full fonts
   std::filesystem::path font_dir;
   HPDF_Page page = nullptr;
   PageSize size;
@@ -227,11 +235,11 @@ struct PdfCanvas::Context {
   // The font for `text` in `style`; sets `bytes` to what libharu must be given.
   HPDF_Font FontFor(std::string_view text, FontStyle style, std::string& bytes) {
     const int i = style == FontStyle::kBold ? 1 : 0;
-    if (ToCp1252(text, scratch)) {
+    // Without the full fonts, draw what Windows-1252 can ('?' for the rest).
+    if (ToCp1252(text, scratch) || (full_missing && ToCp1252(text, scratch, '?'))) {
       bytes.swap(scratch);
       return HPDF_GetFont(doc, subset[i], "CP1252");
     }
-    bytes = CleanUtf8(text);
     if (full[i] == nullptr) {
       if (!utf_encodings) {
         HPDF_UseUTFEncodings(doc);
@@ -240,27 +248,28 @@ struct PdfCanvas::Context {
       const std::filesystem::path file =
           font_dir / (style == FontStyle::kBold ? "DejaVuSans-Bold.ttf" : "DejaVuSans.ttf");
       full[i] = HPDF_LoadTTFontFromFile(doc, file.c_str(), HPDF_TRUE);
-      if (full[i] == nullptr) {  // the full font is missing: draw what Windows-1252 can
-        std::string fallback;
-        for (size_t k = 0; k < text.size();) {
-          const size_t n = core::Utf8SequenceLength(text, k);
-          if (n == 0) {
-            fallback += '?';
-            ++k;
-            continue;
-          }
-          std::string one;
-          fallback += ToCp1252(text.substr(k, n), one) ? one : std::string("?");
-          k += n;
-        }
-        ToCp1252(fallback, bytes);
-        return HPDF_GetFont(doc, subset[i], "CP1252");
+      if (full[i] == nullptr) {  // not installed: not an error of this document
+        HPDF_ResetError(doc);
+        error = 0;
+        full_missing = true;
+        return FontFor(text, style, bytes);
       }
     }
+    bytes = CleanUtf8(text);
     return HPDF_GetFont(doc, full[i], "UTF-8");
   }
 
   double Y(double top) const { return size.height - top; }
+
+  void Fill(Rgb c) {
+    HPDF_Page_SetRGBFill(page, static_cast<HPDF_REAL>(c.r), static_cast<HPDF_REAL>(c.g),
+                         static_cast<HPDF_REAL>(c.b));
+  }
+  void Stroke(double line_width, Rgb c) {
+    HPDF_Page_SetLineWidth(page, static_cast<HPDF_REAL>(line_width));
+    HPDF_Page_SetRGBStroke(page, static_cast<HPDF_REAL>(c.r), static_cast<HPDF_REAL>(c.g),
+                           static_cast<HPDF_REAL>(c.b));
+  }
 };
 
 Status PdfCanvas::NewPage(PageSize size) {
@@ -294,8 +303,7 @@ void PdfCanvas::Text(double x, double y, std::string_view text, FontStyle style,
   std::string bytes;
   HPDF_Font font = c_.FontFor(text, style, bytes);
   if (font == nullptr || bytes.empty()) return;
-  HPDF_Page_SetRGBFill(c_.page, static_cast<HPDF_REAL>(color.r), static_cast<HPDF_REAL>(color.g),
-                       static_cast<HPDF_REAL>(color.b));
+  c_.Fill(color);
   HPDF_Page_BeginText(c_.page);
   HPDF_Page_SetFontAndSize(c_.page, font, static_cast<HPDF_REAL>(size));
   HPDF_Page_TextOut(c_.page, static_cast<HPDF_REAL>(x), static_cast<HPDF_REAL>(c_.Y(y)),
@@ -305,8 +313,7 @@ void PdfCanvas::Text(double x, double y, std::string_view text, FontStyle style,
 
 void PdfCanvas::FillRect(double x, double y, double w, double h, Rgb color) {
   if (c_.page == nullptr) return;
-  HPDF_Page_SetRGBFill(c_.page, static_cast<HPDF_REAL>(color.r), static_cast<HPDF_REAL>(color.g),
-                       static_cast<HPDF_REAL>(color.b));
+  c_.Fill(color);
   HPDF_Page_Rectangle(c_.page, static_cast<HPDF_REAL>(x), static_cast<HPDF_REAL>(c_.Y(y + h)),
                       static_cast<HPDF_REAL>(w), static_cast<HPDF_REAL>(h));
   HPDF_Page_Fill(c_.page);
@@ -314,9 +321,7 @@ void PdfCanvas::FillRect(double x, double y, double w, double h, Rgb color) {
 
 void PdfCanvas::StrokeRect(double x, double y, double w, double h, double line_width, Rgb color) {
   if (c_.page == nullptr) return;
-  HPDF_Page_SetLineWidth(c_.page, static_cast<HPDF_REAL>(line_width));
-  HPDF_Page_SetRGBStroke(c_.page, static_cast<HPDF_REAL>(color.r), static_cast<HPDF_REAL>(color.g),
-                         static_cast<HPDF_REAL>(color.b));
+  c_.Stroke(line_width, color);
   HPDF_Page_Rectangle(c_.page, static_cast<HPDF_REAL>(x), static_cast<HPDF_REAL>(c_.Y(y + h)),
                       static_cast<HPDF_REAL>(w), static_cast<HPDF_REAL>(h));
   HPDF_Page_Stroke(c_.page);
@@ -324,9 +329,7 @@ void PdfCanvas::StrokeRect(double x, double y, double w, double h, double line_w
 
 void PdfCanvas::Line(double x1, double y1, double x2, double y2, double line_width, Rgb color) {
   if (c_.page == nullptr) return;
-  HPDF_Page_SetLineWidth(c_.page, static_cast<HPDF_REAL>(line_width));
-  HPDF_Page_SetRGBStroke(c_.page, static_cast<HPDF_REAL>(color.r), static_cast<HPDF_REAL>(color.g),
-                         static_cast<HPDF_REAL>(color.b));
+  c_.Stroke(line_width, color);
   HPDF_Page_MoveTo(c_.page, static_cast<HPDF_REAL>(x1), static_cast<HPDF_REAL>(c_.Y(y1)));
   HPDF_Page_LineTo(c_.page, static_cast<HPDF_REAL>(x2), static_cast<HPDF_REAL>(c_.Y(y2)));
   HPDF_Page_Stroke(c_.page);
@@ -339,7 +342,7 @@ void PdfCanvas::Qr(const QrCode& code, double x, double y, double side) {
   const double m = side / (n + 2 * kQuiet);
   const double left = x + kQuiet * m;
   const double top = y + kQuiet * m;
-  HPDF_Page_SetRGBFill(c_.page, 0, 0, 0);
+  c_.Fill({0, 0, 0});
   // One rectangle per horizontal run of dark modules, all filled at once.
   for (int row = 0; row < n; ++row) {
     for (int col = 0; col < n;) {

@@ -128,8 +128,9 @@ class PdfEngine {
   std::vector<std::unique_ptr<Context>> pool_ ABSL_GUARDED_BY(mu_);
 };
 
-// Text as Windows-1252 bytes, or false if some character has no Windows-1252 form. Control
-// characters (below U+0020) are dropped; invalid UTF-8 makes it false. Exposed for tests.
-bool ToCp1252(std::string_view utf8, std::string& out);
+// Text as Windows-1252 bytes, or false if some character has no Windows-1252 form or the
+// UTF-8 is invalid; with a `replacement`, such characters and bytes become it instead (and the
+// result is always true). Control characters (below U+0020) are dropped. Exposed for tests.
+bool ToCp1252(std::string_view utf8, std::string& out, char replacement = 0);
 
 }  // namespace herald::docs

@@ -5,41 +5,15 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "core/testing/run_tool.h"
-#include "core/testing/temp_dir.h"
+#include "docs/testing/pdf_checks.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace herald::docs {
 namespace {
 
-using ::herald::testing::RunTool;
-using ::herald::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
-}
-
-std::string PdfText(const TempDir& dir, const std::string& pdf) {
-  const std::string path = dir.File("doc.pdf");
-  WriteBytes(path, pdf);
-  auto run = RunTool({"pdftotext", "-layout", path, "-"});
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  return run.out;
-}
-
-void ExpectQpdfClean(const TempDir& dir, const std::string& pdf) {
-  const std::string path = dir.File("check.pdf");
-  WriteBytes(path, pdf);
-  auto run = RunTool({"qpdf", "--check", path});
-  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_THAT(run.out, HasSubstr("No syntax or stream encoding errors"));
-}
 
 TEST(Cp1252Test, MapsFrenchAndRefusesTheRest) {
   std::string out;
@@ -62,7 +36,7 @@ TEST(ParseRgbTest, ParsesHexAndRefusesGarbage) {
   EXPECT_FALSE(ParseRgb("#gg0000").ok());
 }
 
-class PdfEngineTest : public ::testing::Test {
+class PdfEngineTest : public ::testing::Test, protected testing::PdfChecks {
  protected:
   void SetUp() override {
     auto engine = PdfEngine::Create();
@@ -70,7 +44,6 @@ class PdfEngineTest : public ::testing::Test {
     engine_ = std::move(*engine);
   }
   std::unique_ptr<PdfEngine> engine_;
-  TempDir dir_;
 };
 
 TEST_F(PdfEngineTest, FrenchTextComesBackOutAndTheFileIsSound) {
@@ -86,10 +59,10 @@ TEST_F(PdfEngineTest, FrenchTextComesBackOutAndTheFileIsSound) {
   });
   ASSERT_TRUE(pdf.ok()) << pdf.status();
   EXPECT_EQ(pdf->substr(0, 5), "%PDF-");
-  const std::string text = PdfText(dir_, *pdf);
+  const std::string text = Text(*pdf);
   EXPECT_THAT(text, HasSubstr("Festival d'été « Les Nuits » — Édition 2026"));
   EXPECT_THAT(text, HasSubstr("Théâtre du Châtelet, 89,00 € — Œuvre, façade, à bientôt"));
-  ExpectQpdfClean(dir_, *pdf);
+  ExpectQpdfClean(*pdf);
   EXPECT_LT(pdf->size(), 40'000u);
 }
 
@@ -102,11 +75,11 @@ TEST_F(PdfEngineTest, TextBeyondWindows1252UsesTheFullFont) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(pdf.ok()) << pdf.status();
-  const std::string text = PdfText(dir_, *pdf);
+  const std::string text = Text(*pdf);
   EXPECT_THAT(text, HasSubstr("Łódź — Zażółć gęślą jaźń"));
   EXPECT_THAT(text, HasSubstr("Ελληνικά и кириллица"));
   EXPECT_THAT(text, HasSubstr("plain line"));
-  ExpectQpdfClean(dir_, *pdf);
+  ExpectQpdfClean(*pdf);
 }
 
 TEST_F(PdfEngineTest, QrDrawnOnThePageDecodesWithZbar) {
@@ -119,13 +92,7 @@ TEST_F(PdfEngineTest, QrDrawnOnThePageDecodesWithZbar) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(pdf.ok()) << pdf.status();
-  WriteBytes(dir_.File("qr.pdf"), *pdf);
-  auto raster = RunTool(
-      {"pdftoppm", "-r", "150", "-png", "-singlefile", dir_.File("qr.pdf"), dir_.File("qr")});
-  ASSERT_EQ(raster.exit_code, 0) << raster.err;
-  auto zbar = RunTool({"zbarimg", "--raw", "-q", dir_.File("qr.png")});
-  ASSERT_EQ(zbar.exit_code, 0) << zbar.err;
-  EXPECT_EQ(zbar.out, payload + "\n");
+  EXPECT_EQ(DecodeQr(*pdf), payload);
 }
 
 TEST_F(PdfEngineTest, LinksImagesAndErrors) {
@@ -144,12 +111,11 @@ TEST_F(PdfEngineTest, LinksImagesAndErrors) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(pdf.ok()) << pdf.status();
-  ExpectQpdfClean(dir_, *pdf);
+  ExpectQpdfClean(*pdf);
   // The link annotation, read back by qpdf with every stream uncompressed.
-  auto qdf = RunTool({"qpdf", "--qdf", "--object-streams=disable", dir_.File("check.pdf"), "-"});
-  ASSERT_EQ(qdf.exit_code, 0) << qdf.err;
-  EXPECT_THAT(qdf.out, HasSubstr("/URI (https://example.com/accept?t=a&b=c)"));
-  EXPECT_THAT(qdf.out, HasSubstr("/Subtype /Image"));
+  const std::string qdf = Qdf(*pdf);
+  EXPECT_THAT(qdf, HasSubstr("/URI (https://example.com/accept?t=a&b=c)"));
+  EXPECT_THAT(qdf, HasSubstr("/Subtype /Image"));
 
   // A drawing error comes back as it is; an empty document is refused; the engine still works.
   auto failed = engine_->Render({}, [](PdfCanvas&) { return absl::InvalidArgumentError("no"); });
@@ -184,8 +150,7 @@ TEST_F(PdfEngineTest, ConcurrentRendersAreIndependent) {
   }
   for (auto& th : threads) th.join();
   for (int t = 0; t < 4; ++t) {
-    TempDir dir;
-    EXPECT_THAT(PdfText(dir, texts[t]), HasSubstr("Fil " + std::to_string(t) + " — n° 19"));
+    EXPECT_THAT(Text(texts[t]), HasSubstr("Fil " + std::to_string(t) + " — n° 19"));
   }
 }
 

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <string>
 #include <string_view>
@@ -13,16 +12,17 @@
 #include <vector>
 
 #include "core/strings.h"
-#include "core/testing/run_tool.h"
 #include "core/testing/temp_dir.h"
+#include "docs/testing/pdf_checks.h"
 #include "gtest/gtest.h"
 
 namespace herald::docs {
 namespace {
 
-using herald::testing::RunTool;
 using herald::testing::TempDir;
 using herald::testing::ToolRun;
+using testing::WriteBytes;
+using testing::Zbar;
 
 std::string Message(const Status& s) { return std::string(ToStd(s.message())); }
 
@@ -89,36 +89,12 @@ std::string MustPng(const QrCode& code, const QrRenderOptions& options = {}) {
   return png.ok() ? std::move(*png) : std::string();
 }
 
-void WriteFile(const std::string& path, std::string_view data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-// Decodes a PNG with zbarimg (Debian zbar-tools 0.23.92) and returns what it printed. The
-// flags, checked against that version:
-//   --raw        the data without the "QR-Code:" prefix;
-//   -Sbinary     the symbol's bytes as they are. Without it zbar guesses a charset for 8-bit
-//                segments and converts to UTF-8 (0xFF comes back as C3 BF). zbarimg also stops
-//                printing its newline after each symbol, but only when the setting is spelled
-//                exactly "binary": with -Sqrcode.binary the bytes are raw and a '\n' follows.
-//                So stdout is exactly the payload, and the comparisons are exact;
-//   -Sdisable -Sqrcode.enable   only the QR decoder, so no 1-D decoder adds a stray symbol;
-//   -q           no "scanned 1 barcode symbols" summary on stderr;
-//   --nodbus     no attempt to reach D-Bus (it complains on stderr in containers).
-// The settings apply to the images after them, so they come first.
-// Exit codes: 0 found, 4 nothing found, 127 zbarimg missing (a failure, never a skip).
-ToolRun Zbar(const std::string& png_path) {
-  return RunTool(
-      {"zbarimg", "--nodbus", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", "-Sbinary", png_path});
-}
-
 // Expects zbarimg to read exactly `payload` back from `code` drawn with `options`.
 void ExpectZbarReads(const QrCode& code, std::string_view payload,
                      const QrRenderOptions& options = {}) {
   TempDir dir;
   const std::string path = dir.File("qr.png");
-  WriteFile(path, MustPng(code, options));
+  WriteBytes(path, MustPng(code, options));
   const ToolRun run = Zbar(path);
   ASSERT_NE(run.exit_code, 127) << "zbarimg is required (Debian package zbar-tools): " << run.err;
   ASSERT_EQ(run.exit_code, 0) << "zbarimg found no QR code (module_px " << options.module_px

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_split.h"
 #include "boost/json.hpp"
 #include "core/strings.h"
 #include "http/json_fields.h"
@@ -100,43 +99,33 @@ void AddDocumentRoutes(Router& router, docs::Documents& documents) {
   const std::string tag = "documents";
   docs::Documents* d = &documents;
 
-  router.Add(
-      {"POST", "/api/documents/generate", "documents:create",
-       "Make documents (ticket, invoice, booking confirmation, mission proposal, delta "
-       "report) for an audience: one at once (201), a batch as jobs (202)",
-       [d](Request& req) -> Result<Response> {
-         HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
-         HERALD_ASSIGN_OR_RETURN(std::vector<docs::DocumentRequest> requests, ParseGenerate(body));
-         Fields f(body);
-         HERALD_ASSIGN_OR_RETURN(std::optional<bool> wait, f.Bool("wait"));
-         if (requests.size() == 1 ||
-             (wait.value_or(false) && requests.size() <= kMaxWaitDocuments)) {
-           // Check them all first: an invalid one refuses the request, nothing made.
-           for (size_t i = 0; i < requests.size(); ++i) {
-             if (Status s = d->Validate(requests[i]); !s.ok()) {
-               if (requests.size() == 1) return s;
-               return Status(s.code(), StrCat("documents[", i, "].", s.message()));
-             }
-           }
-           json::array made;
-           for (const docs::DocumentRequest& r : requests) {
-             HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, d->Generate(r, CreatedBy(req)));
-             made.push_back(docs::ToJson(record));
-           }
-           return Response::Json(201, Ok(json::object{{"documents", std::move(made)}}));
-         }
-         HERALD_ASSIGN_OR_RETURN(std::string ids, d->EnqueueBatch(requests, CreatedBy(req)));
-         json::array job_ids;
-         for (absl::string_view id : absl::StrSplit(ToAbsl(ids), ',')) {
-           job_ids.emplace_back(ToStd(id));
-         }
-         json::object data{{"jobId", job_ids.front()},
-                           {"jobIds", job_ids},
-                           {"status", "queued"},
-                           {"count", static_cast<int64_t>(requests.size())}};
-         return Response::Json(202, Ok(std::move(data)));
-       },
-       201, tag});
+  router.Add({"POST", "/api/documents/generate", "documents:create",
+              "Make documents (ticket, invoice, booking confirmation, mission proposal, delta "
+              "report) for an audience: one at once (201), a batch as jobs (202)",
+              [d](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(std::vector<docs::DocumentRequest> requests,
+                                        ParseGenerate(body));
+                Fields f(body);
+                HERALD_ASSIGN_OR_RETURN(std::optional<bool> wait, f.Bool("wait"));
+                if (requests.size() == 1 ||
+                    (wait.value_or(false) && requests.size() <= kMaxWaitDocuments)) {
+                  HERALD_ASSIGN_OR_RETURN(std::vector<docs::DocumentRecord> records,
+                                          d->Generate(requests, CreatedBy(req)));
+                  json::array made;
+                  for (const docs::DocumentRecord& r : records) made.push_back(docs::ToJson(r));
+                  return Response::Json(201, Ok(json::object{{"documents", std::move(made)}}));
+                }
+                HERALD_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                                        d->EnqueueBatch(requests, CreatedBy(req)));
+                json::array job_ids(ids.begin(), ids.end());
+                json::object data{{"jobId", job_ids.front()},
+                                  {"jobIds", job_ids},
+                                  {"status", "queued"},
+                                  {"count", static_cast<int64_t>(requests.size())}};
+                return Response::Json(202, Ok(std::move(data)));
+              },
+              201, tag});
 
   router.Add({"GET", "/api/documents", "documents:read",
               "Documents, newest first; reference, cursor (the last id seen), limit",
