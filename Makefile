@@ -45,16 +45,17 @@ bench: build
 	$(RELEASE)/herald bench sms --notifications 10000
 	$(RELEASE)/herald bench documents --tickets 10000
 	bench/pdfkit_bench.sh 10000
+	bench/scan_bench.sh $(RELEASE)/herald 10 16 64
 
 fuzz: deps
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \
 	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
 	@cmake --build build/fuzz -j $(JOBS) --target cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz \
 	  mustache_fuzz sms_segments_fuzz mime_fuzz twilio_callback_fuzz meta_webhook_fuzz webhook_signature_fuzz \
-	  xlsx_fuzz docs_fuzz
+	  xlsx_fuzz docs_fuzz ticket_code_fuzz guest_csv_fuzz
 	for f in cron_fuzz job_fuzz core_fuzz jwt_fuzz request_fuzz mustache_fuzz sms_segments_fuzz \
 	  mime_fuzz twilio_callback_fuzz meta_webhook_fuzz webhook_signature_fuzz xlsx_fuzz \
-	  docs_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
+	  docs_fuzz ticket_code_fuzz guest_csv_fuzz; do build/fuzz/$$f -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

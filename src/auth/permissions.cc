@@ -31,7 +31,8 @@ constexpr std::string_view kAccounting[] = {
     "payments:read", "reports:create", "reports:read", "tickets:read",
 };
 
-constexpr std::string_view kOperator[] = {"events:read", "scans:create", "tickets:read"};
+constexpr std::string_view kOperator[] = {"events:read", "scans:create", "scans:read",
+                                          "tickets:read"};
 
 // What the other services of seeds 002/003 call Herald for: payment and ticket-generation
 // webhooks, scan validation, notifications, and enqueueing work.

@@ -110,7 +110,8 @@ TEST(PermissionSet, DefaultRoleMatrix) {
       {Role::kOperator, "tickets:read", true},
       {Role::kOperator, "events:read", true},
       {Role::kOperator, "tickets:create", false},
-      {Role::kOperator, "scans:read", false},
+      {Role::kOperator, "scans:read", true},
+      {Role::kOperator, "scans:delete", false},
       {Role::kOperator, "guests:read", false},
       {Role::kService, "scans:create", true},
       {Role::kService, "payments:update", true},
@@ -144,7 +145,8 @@ TEST(PermissionSet, ExtraGrantsAddAndRevocationsWinOverWildcards) {
 
 TEST(PermissionSet, ListIsFlatSortedAndHonoursRevocations) {
   std::vector<std::string> op = PermissionSet::ForRole(Role::kOperator).List();
-  EXPECT_EQ(op, (std::vector<std::string>{"events:read", "scans:create", "tickets:read"}));
+  EXPECT_EQ(
+      op, (std::vector<std::string>{"events:read", "scans:create", "scans:read", "tickets:read"}));
 
   std::vector<std::string> admin = PermissionSet::ForRole(Role::kAdmin).List();
   EXPECT_TRUE(Contains(admin, "*"));

@@ -38,6 +38,7 @@
 #include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/server.h"
+#include "http/ticket_routes.h"
 #include "http/webhook_routes.h"
 
 namespace herald::cli {
@@ -279,6 +280,8 @@ int Serve(const Common& common, bool demo) {
   http::AddWebhookRoutes(router, *r.webhooks, *r.inbox, std::move(webhook_routes));
   http::AddMaintenanceRoutes(router, *r.maintenance, r.config.maintenance.cron_secret);
   http::AddDocumentRoutes(router, *r.documents);
+  http::AddTicketRoutes(router, *r.ticketing, *r.scanner);
+  http::AddPurchaseRoutes(router, *r.purchases);
   auth::RateLimiter limiter(RateLimits(r.config));
   http::ServerOptions http_options = HttpOptions(r.config);
   auto created = http::Server::Create(

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "absl/strings/str_split.h"
+#include "apps/tickets/ticket_code.h"
 #include "auth/crypto.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -120,11 +121,12 @@ Result<std::map<notify::Channel, std::vector<std::unique_ptr<notify::Provider>>>
 
 namespace {
 
-// The configured JWT key, or the one kept beside the store (created, mode 0600, on first use).
-Result<std::string> JwtSecret(const core::Config& config) {
-  if (!config.auth.jwt_secret.empty()) return config.auth.jwt_secret;
-  std::filesystem::path path =
-      std::filesystem::path(config.store.path).parent_path() / "jwt.secret";
+// A configured secret, or the one kept in `file` beside the store (created with 48 random
+// bytes, mode 0600, on first use).
+Result<std::string> SecretBesideStore(const core::Config& config, const std::string& configured,
+                                      std::string_view file) {
+  if (!configured.empty()) return configured;
+  std::filesystem::path path = std::filesystem::path(config.store.path).parent_path() / file;
   std::ifstream in(path);
   std::string secret;
   if (in && std::getline(in, secret) && secret.size() >= 32) return secret;
@@ -194,8 +196,11 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_RETURN_IF_ERROR(webhooks::Inbox::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(apps::maintenance::Maintenance::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(docs::Documents::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(apps::tickets::Ticketing::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(apps::tickets::Purchases::Migrate(*rt->store));
   auth::AuthOptions auth_options;
-  HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret, JwtSecret(config));
+  HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret,
+                          SecretBesideStore(config, config.auth.jwt_secret, "jwt.secret"));
   auth_options.token_ttl = config.auth.token_ttl;
   auth_options.remember_me_ttl = config.auth.remember_me_ttl;
   HERALD_ASSIGN_OR_RETURN(auto services, core::ParseServiceSecrets(config.auth.service_secrets));
@@ -235,6 +240,27 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_ASSIGN_OR_RETURN(rt->documents,
                           docs::Documents::Create(*rt->store, *rt->engine, core::Clock::Real(),
                                                   std::move(document_options)));
+  HERALD_ASSIGN_OR_RETURN(std::string tickets_secret,
+                          SecretBesideStore(config, config.tickets.secret, "tickets.secret"));
+  apps::tickets::TicketingOptions ticket_options;
+  ticket_options.master_key = apps::tickets::DeriveKey(tickets_secret, "herald ticket keys");
+  HERALD_ASSIGN_OR_RETURN(rt->ticketing, apps::tickets::Ticketing::Create(
+                                             *rt->store, core::Clock::Real(), ticket_options));
+  rt->scanner = std::make_unique<apps::tickets::Scanner>(
+      *rt->store, core::Clock::Real(),
+      apps::tickets::ScannerOptions{.repeat_window = config.tickets.scan_repeat_window});
+  if (config.tickets.gateway == "stripe") {
+    apps::tickets::StripeGatewayOptions stripe;
+    stripe.api_key = config.tickets.stripe_api_key;
+    stripe.base_url = config.tickets.stripe_api_url;
+    HERALD_ASSIGN_OR_RETURN(rt->payment_gateway,
+                            apps::tickets::StripeGateway::Create(std::move(stripe)));
+  } else {
+    HERALD_ASSIGN_OR_RETURN(rt->payment_gateway, apps::tickets::LocalGateway::Create());
+  }
+  HERALD_ASSIGN_OR_RETURN(rt->purchases, apps::tickets::Purchases::Create(
+                                             *rt->store, *rt->ticketing, *rt->payment_gateway,
+                                             *rt->inbox, core::Clock::Real()));
   HERALD_ASSIGN_OR_RETURN(
       rt->scheduler,
       engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(), config.scheduler));

@@ -7,9 +7,13 @@
 #include <memory>
 
 #include "apps/maintenance/maintenance.h"
-#include "docs/documents.h"
+#include "apps/tickets/payment_gateway.h"
+#include "apps/tickets/purchases.h"
+#include "apps/tickets/scanner.h"
+#include "apps/tickets/ticketing.h"
 #include "auth/authenticator.h"
 #include "core/config.h"
+#include "docs/documents.h"
 #include "engine/engine.h"
 #include "engine/scheduler.h"
 #include "notify/notifier.h"
@@ -32,6 +36,10 @@ struct Runtime {
   std::unique_ptr<webhooks::Inbox> inbox;
   std::unique_ptr<apps::maintenance::Maintenance> maintenance;
   std::unique_ptr<docs::Documents> documents;
+  std::unique_ptr<apps::tickets::Ticketing> ticketing;
+  std::unique_ptr<apps::tickets::Scanner> scanner;
+  std::unique_ptr<apps::tickets::PaymentGateway> payment_gateway;
+  std::unique_ptr<apps::tickets::Purchases> purchases;
 };
 
 // Opens the store (creating its folder), applies every module's migrations, registers every

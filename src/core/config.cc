@@ -93,6 +93,9 @@ std::string CheckServiceSecrets(std::string_view v) {
   auto parsed = ParseServiceSecrets(v);
   return parsed.ok() ? "" : std::string(parsed.status().message());
 }
+std::string CheckPaymentGateway(std::string_view v) {
+  return v == "local" || v == "stripe" ? "" : "must be one of local, stripe";
+}
 std::string CheckSecret(std::string_view v) {
   return v.empty() || v.size() >= 32 ? "" : "must be empty (generated) or at least 32 bytes";
 }
@@ -264,6 +267,11 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(documents, logo, kString)},
       {HERALD_CONFIG_FIELD(documents, locale, kString), .check = CheckDocumentLocale},
       {HERALD_CONFIG_FIELD(documents, font_dir, kString)},
+      {HERALD_CONFIG_FIELD(tickets, secret, kString), .check = CheckSecret},
+      {HERALD_CONFIG_FIELD(tickets, scan_repeat_window, kDuration)},
+      {HERALD_CONFIG_FIELD(tickets, gateway, kString), .check = CheckPaymentGateway},
+      {HERALD_CONFIG_FIELD(tickets, stripe_api_key, kString)},
+      {HERALD_CONFIG_FIELD(tickets, stripe_api_url, kString), .check = CheckHttpUrl},
       {HERALD_CONFIG_FIELD(log, level, kString), .check = CheckLogLevel},
       {HERALD_CONFIG_FIELD(log, format, kString), .check = CheckLogFormat},
   };
@@ -272,9 +280,9 @@ const std::vector<KeySpec>& Keys() {
 
 #undef HERALD_CONFIG_FIELD
 
-constexpr std::array<std::string_view, 10> kSections = {
-    "store",  "engine",   "scheduler",   "http",      "auth",
-    "notify", "webhooks", "maintenance", "documents", "log"};
+constexpr std::array<std::string_view, 11> kSections = {
+    "store",    "engine",      "scheduler", "http",    "auth", "notify",
+    "webhooks", "maintenance", "documents", "tickets", "log"};
 
 const KeySpec* FindKey(std::string_view section, std::string_view name) {
   for (const KeySpec& spec : Keys()) {

@@ -157,6 +157,19 @@ struct Config {
     std::string font_dir = "/usr/share/fonts/truetype/dejavu";  // DejaVu Sans, beyond Latin-1
   } documents;
 
+  struct Tickets {
+    // Seals the events' ticket-signing keys in the store (at least 32 bytes); "" = a random
+    // one kept in "<store folder>/tickets.secret" (mode 0600). Losing it loses the keys.
+    std::string secret = "";
+    // The same code from the same scanner within this window gets the same answer again.
+    absl::Duration scan_repeat_window = absl::Seconds(5);
+    // The payment gateway of POST /api/payments/process: "local" (in memory, development) or
+    // "stripe" (PaymentIntents API with stripe_api_key).
+    std::string gateway = "local";
+    std::string stripe_api_key = "";  // sk_... or rk_...; never logged
+    std::string stripe_api_url = "https://api.stripe.com";
+  } tickets;
+
   struct Log {
     std::string level = "info";   // trace, debug, info, warn, error
     std::string format = "text";  // text or json (one JSON object per line)

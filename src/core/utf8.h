@@ -4,6 +4,7 @@
 // U+10FFFF are invalid.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,11 @@ bool CountUtf8(std::string_view s, size_t& count);
 
 // `s` with every invalid byte replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view s);
+
+// The code point of the valid sequence s[i, i + len) (len from Utf8SequenceLength).
+uint32_t DecodeUtf8(std::string_view s, size_t i, size_t len);
+
+// Appends code point `cp` (at most U+10FFFF, not a surrogate) encoded as UTF-8.
+void AppendUtf8(uint32_t cp, std::string& out);
 
 }  // namespace herald::core

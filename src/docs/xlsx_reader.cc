@@ -118,36 +118,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(
 // ---------------------------------------------------------------------------------------------
 // UTF-8
 
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// The code point of the valid sequence of length n at s[i].
-uint32_t DecodeUtf8(std::string_view s, size_t i, size_t n) {
-  const auto byte = [&](size_t k) {
-    return static_cast<uint32_t>(static_cast<unsigned char>(s[k]));
-  };
-  if (n == 1) return byte(i);
-  if (n == 2) return ((byte(i) & 0x1F) << 6) | (byte(i + 1) & 0x3F);
-  if (n == 3) return ((byte(i) & 0x0F) << 12) | ((byte(i + 1) & 0x3F) << 6) | (byte(i + 2) & 0x3F);
-  return ((byte(i) & 0x07) << 18) | ((byte(i + 1) & 0x3F) << 12) | ((byte(i + 2) & 0x3F) << 6) |
-         (byte(i + 3) & 0x3F);
-}
-
 // Makes `text` valid UTF-8 and returns its length in code points.
 size_t SanitizeUtf8(std::string& text) {
   size_t chars = 0;
@@ -186,7 +156,7 @@ std::string FoldCase(std::string_view s) {
       out += s[i++];
       continue;
     }
-    AppendUtf8(FoldCodePoint(DecodeUtf8(s, i, n)), out);
+    core::AppendUtf8(FoldCodePoint(core::DecodeUtf8(s, i, n)), out);
     i += n;
   }
   return out;
@@ -253,12 +223,12 @@ void AppendUnescaped(std::string_view s, std::string& out) {
     uint32_t low = 0;
     if (unit >= 0xD800 && unit <= 0xDBFF && ParseHexUnit(s, pos, low) && low >= 0xDC00 &&
         low <= 0xDFFF) {
-      AppendUtf8(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), out);
+      core::AppendUtf8(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), out);
       pos += 7;
     } else if (unit >= 0xD800 && unit <= 0xDFFF) {
-      AppendUtf8(0xFFFD, out);  // a lone surrogate
+      core::AppendUtf8(0xFFFD, out);  // a lone surrogate
     } else {
-      AppendUtf8(unit, out);
+      core::AppendUtf8(unit, out);
     }
   }
 }

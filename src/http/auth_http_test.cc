@@ -7,13 +7,14 @@
 #include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
 #include "gtest/gtest.h"
-#include "http/engine_routes.h"
 #include "http/document_routes.h"
+#include "http/engine_routes.h"
 #include "http/maintenance_routes.h"
 #include "http/notify_routes.h"
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
+#include "http/ticket_routes.h"
 #include "http/webhook_routes.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -49,6 +50,8 @@ class AuthHttpTest : public ::testing::Test {
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
     AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
     AddDocumentRoutes(router_, *stack_->documents);
+    AddTicketRoutes(router_, *stack_->ticketing, *stack_->scanner);
+    AddPurchaseRoutes(router_, *stack_->purchases);
     auth::RateLimiterOptions lo;
     lo.default_limit = {100000, absl::Seconds(1)};
     lo.route_classes["auth"] = {12, absl::Minutes(1)};
@@ -91,8 +94,10 @@ class AuthHttpTest : public ::testing::Test {
 
   static std::string Target(const Route& r) {
     std::string out = r.pattern;
-    for (auto [param, value] : {std::pair{"{id}", "01890a5d-ac96-774b-bcce-b302099a8057"},
-                                std::pair{"{name}", "nothing-here"}}) {
+    for (auto [param, value] :
+         {std::pair{"{id}", "01890a5d-ac96-774b-bcce-b302099a8057"},
+          std::pair{"{name}", "nothing-here"}, std::pair{"{gate}", "nothing-here"},
+          std::pair{"{operator}", "nothing-here"}, std::pair{"{key}", "nothing-here"}}) {
       for (size_t i = out.find(param); i != std::string::npos; i = out.find(param)) {
         out.replace(i, std::string_view(param).size(), value);
       }

@@ -1,6 +1,7 @@
 // Fuzz target for what a client controls in a request: the raw HTTP/1.1 bytes (Beast's
 // parser, as the server configures it), the path matched against the router's patterns, and
-// the JSON bodies of the job, schedule, notification and contact routes. Must never crash; errors
+// the JSON bodies of the job, schedule, notification, contact, webhook, maintenance,
+// ticketing (events, scans, purchases) routes. Must never crash; errors
 // must be 4xx.
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "http/message.h"
 #include "http/notify_routes.h"
 #include "http/router.h"
+#include "http/ticket_routes.h"
 #include "http/webhook_routes.h"
 
 namespace {
@@ -75,7 +77,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         !is_400(herald::http::ParsePaymentServiceEvent(o, raw)) ||
         !is_400(herald::http::ParseTicketServiceEvent(o, raw)) ||
         !is_400(herald::http::ParseStripeEvent(o, raw)) || !is_400(herald::http::ParseMachine(o)) ||
-        !is_400(herald::http::ParseUser(o)) || !is_400(herald::http::ParseTicket(o))) {
+        !is_400(herald::http::ParseUser(o)) || !is_400(herald::http::ParseTicket(o)) ||
+        !is_400(herald::http::ParseEvent(o)) || !is_400(herald::http::ParseScan(o)) ||
+        !is_400(herald::http::ParseInternalScan(o)) ||
+        !is_400(herald::http::ParseScanConfirmation(o)) ||
+        !is_400(herald::http::ParsePurchase(o))) {
       std::abort();
     }
   }

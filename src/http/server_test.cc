@@ -14,6 +14,7 @@
 #include "http/ops_routes.h"
 #include "http/testing/client.h"
 #include "http/testing/engine_stack.h"
+#include "http/ticket_routes.h"
 #include "http/webhook_routes.h"
 #include "net/testing/fake_http_server.h"
 #include "notify/meta_webhook.h"
@@ -45,6 +46,8 @@ class ServerTest : public ::testing::Test {
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
     AddMaintenanceRoutes(router_, *stack_->maintenance, testing::kCronSecret);
     AddDocumentRoutes(router_, *stack_->documents);
+    AddTicketRoutes(router_, *stack_->ticketing, *stack_->scanner);
+    AddPurchaseRoutes(router_, *stack_->purchases);
     AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
                            [] { return true; }, "test"});
     ServerOptions options;

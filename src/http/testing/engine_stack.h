@@ -2,13 +2,17 @@
 // EngineStack: what the HTTP tests serve: a SQLite store in a fresh folder (migrated for the
 // engine, the scheduler, auth, notifications, webhooks, maintenance and documents), an engine
 // with the diagnostic job types, a scheduler, the notifier with the log provider on every
-// channel, the webhook dispatcher (loopback receivers allowed), inbox, maintenance and
-// documents (files in the folder), all on a manual clock and driven by the test (no threads).
-// Test-only.
+// channel, the webhook dispatcher (loopback receivers allowed), inbox, maintenance,
+// documents (files in the folder) and ticketing, all on a manual clock and driven by the test (no
+// threads). Test-only.
 
 #include <memory>
 
 #include "apps/maintenance/maintenance.h"
+#include "apps/tickets/payment_gateway.h"
+#include "apps/tickets/purchases.h"
+#include "apps/tickets/scanner.h"
+#include "apps/tickets/ticketing.h"
 #include "auth/authenticator.h"
 #include "core/clock.h"
 #include "core/testing/temp_dir.h"
@@ -46,6 +50,8 @@ struct EngineStack {
     EXPECT_TRUE(webhooks::Inbox::Migrate(*store).ok());
     EXPECT_TRUE(apps::maintenance::Maintenance::Migrate(*store).ok());
     EXPECT_TRUE(docs::Documents::Migrate(*store).ok());
+    EXPECT_TRUE(apps::tickets::Ticketing::Migrate(*store).ok());
+    EXPECT_TRUE(apps::tickets::Purchases::Migrate(*store).ok());
     engine = std::move(engine::Engine::Create(*store, clock, core::Config::Engine{})).value();
     engine::RegisterBuiltinHandlers(*engine);
     templates = std::move(notify::TemplateStore::Create(*store, clock, "fr")).value();
@@ -71,6 +77,14 @@ struct EngineStack {
     doc_options.root = dir.path() / "documents";
     documents =
         std::move(docs::Documents::Create(*store, *engine, clock, std::move(doc_options))).value();
+    apps::tickets::TicketingOptions ticket_options;
+    ticket_options.master_key.fill(0x5a);
+    ticketing = std::move(apps::tickets::Ticketing::Create(*store, clock, ticket_options)).value();
+    scanner = std::make_unique<apps::tickets::Scanner>(*store, clock);
+    payment_gateway = std::move(apps::tickets::LocalGateway::Create()).value();
+    purchases = std::move(apps::tickets::Purchases::Create(*store, *ticketing, *payment_gateway,
+                                                           *inbox, clock))
+                    .value();
     EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
     scheduler =
         std::move(engine::Scheduler::Create(*store, *engine, clock, core::Config::Scheduler{}))
@@ -89,6 +103,10 @@ struct EngineStack {
   std::unique_ptr<webhooks::Inbox> inbox;
   std::unique_ptr<apps::maintenance::Maintenance> maintenance;
   std::unique_ptr<docs::Documents> documents;
+  std::unique_ptr<apps::tickets::Ticketing> ticketing;
+  std::unique_ptr<apps::tickets::Scanner> scanner;
+  std::unique_ptr<apps::tickets::LocalGateway> payment_gateway;
+  std::unique_ptr<apps::tickets::Purchases> purchases;
 };
 
 }  // namespace herald::http::testing

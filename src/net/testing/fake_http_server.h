@@ -1,8 +1,9 @@
 #pragma once
 // FakeHttpServer: a tiny HTTP/1.1 server on 127.0.0.1 (a free port) for tests of HTTP clients.
 // It records every request (method, target, headers, body) and answers each from a queue of
-// scripted responses, or with the default response (200, "{}") when the queue is empty. A
-// response can be delayed (to test client timeouts) or replaced by closing the connection.
+// scripted responses; when the queue is empty, from the handler function if one is set (a fake
+// of a whole API), else with the default response (200, "{}"). A response can be delayed (to
+// test client timeouts) or replaced by closing the connection.
 // Keep-alive and concurrent connections are supported. Test-only, header-only.
 //
 // Everything runs on one thread of its own (Boost.Beast, asynchronous); the destructor stops it
@@ -14,6 +15,7 @@
 #include <cctype>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -101,6 +103,15 @@ class FakeHttpServer {
     default_ = std::move(response);
   }
 
+  // Answers every request the queue does not with `handler(request)` (instead of the default
+  // response); an empty function removes it. The handler runs on the server's thread, one
+  // request at a time, without any lock of this class held: it may call requests().
+  using Handler = std::function<FakeResponse(const FakeRequest&)>;
+  void SetHandler(Handler handler) {
+    absl::MutexLock l(&mu_);
+    handler_ = std::make_shared<const Handler>(std::move(handler));
+  }
+
   std::vector<FakeRequest> requests() const {
     absl::MutexLock l(&mu_);
     return requests_;
@@ -115,12 +126,19 @@ class FakeHttpServer {
  private:
   FakeResponse Record(FakeRequest request) {
     request.received_at = absl::Now();
-    absl::MutexLock l(&mu_);
-    requests_.push_back(std::move(request));
-    if (script_.empty()) return default_;
-    FakeResponse r = std::move(script_.front());
-    script_.pop_front();
-    return r;
+    std::shared_ptr<const Handler> handler;
+    {
+      absl::MutexLock l(&mu_);
+      requests_.push_back(request);
+      if (!script_.empty()) {
+        FakeResponse r = std::move(script_.front());
+        script_.pop_front();
+        return r;
+      }
+      if (handler_ == nullptr || !*handler_) return default_;
+      handler = handler_;  // shared: SetHandler may replace it while this one runs
+    }
+    return (*handler)(request);
   }
 
   // One connection. Owned through shared_ptr by its pending asynchronous operations: it lives
@@ -212,6 +230,7 @@ class FakeHttpServer {
   mutable absl::Mutex mu_;
   std::deque<FakeResponse> script_ ABSL_GUARDED_BY(mu_);
   FakeResponse default_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Handler> handler_ ABSL_GUARDED_BY(mu_);
   std::vector<FakeRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,0 +1,468 @@
+#include "apps/tickets/purchases.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "auth/crypto.h"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "core/strings.h"
+#include "engine/job_table.h"
+
+namespace herald::apps::tickets {
+namespace {
+
+namespace json = boost::json;
+using engine::table::FromMicros;
+using engine::table::OptTime;
+using engine::table::RowTime;
+using engine::table::ToMicros;
+using store::Row;
+using store::Txn;
+using store::Value;
+
+constexpr store::Migration kMigrations[] = {
+    {1, "purchases", R"sql(
+CREATE TABLE ticket_purchases (
+  id                INTEGER PRIMARY KEY,
+  event_id          INTEGER NOT NULL,
+  guest_id          INTEGER NOT NULL,
+  customer_email    TEXT NOT NULL,
+  customer_name     TEXT NOT NULL,
+  amount            INTEGER NOT NULL,
+  currency          TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  gateway           TEXT NOT NULL,
+  payment_intent_id TEXT NOT NULL,
+  amount_refunded   INTEGER NOT NULL,
+  client_amount     INTEGER,
+  last_error        TEXT NOT NULL,
+  idempotency_key   TEXT,
+  fingerprint       TEXT NOT NULL,
+  description       TEXT NOT NULL,
+  return_url        TEXT NOT NULL,
+  paid_at           INTEGER,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX ticket_purchases_key ON ticket_purchases (idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX ticket_purchases_intent ON ticket_purchases (payment_intent_id)
+  WHERE payment_intent_id <> '';
+CREATE INDEX ticket_purchases_event ON ticket_purchases (event_id, id);
+)sql"},
+};
+
+constexpr std::string_view kStatusNames[] = {"pending", "paid", "failed", "partially_refunded",
+                                             "refunded"};
+
+constexpr std::string_view kColumns =
+    "id, event_id, guest_id, customer_email, customer_name, amount, currency, status, gateway,"
+    " payment_intent_id, amount_refunded, client_amount, last_error, paid_at, created_at,"
+    " updated_at";
+
+constexpr int64_t kMaxQuantity = 100;
+constexpr size_t kMaxLines = 50;
+
+Result<Purchase> PurchaseFromRow(const Row& r) {
+  Purchase p;
+  p.id = r.Int(0);
+  p.event_id = r.Int(1);
+  p.guest_id = r.Int(2);
+  p.customer_email = r.Text(3);
+  p.customer_name = r.Text(4);
+  p.amount = r.Int(5);
+  p.currency = r.Text(6);
+  HERALD_ASSIGN_OR_RETURN(p.status, ParsePurchaseStatus(r.Text(7)));
+  p.gateway = r.Text(8);
+  p.payment_intent_id = r.Text(9);
+  p.amount_refunded = r.Int(10);
+  if (!r.IsNull(11)) p.client_amount = r.Int(11);
+  p.last_error = r.Text(12);
+  p.paid_at = RowTime(r, 13);
+  p.created_at = FromMicros(r.Int(14));
+  p.updated_at = FromMicros(r.Int(15));
+  return p;
+}
+
+Result<std::optional<Purchase>> LoadPurchase(Txn& txn, std::string_view where, Value key) {
+  static const std::string kById =
+      StrCat("SELECT ", kColumns, " FROM ticket_purchases WHERE id = ?");
+  static const std::string kByIntent =
+      StrCat("SELECT ", kColumns, " FROM ticket_purchases WHERE payment_intent_id = ?");
+  std::optional<Purchase> out;
+  const Value p[] = {key};
+  HERALD_RETURN_IF_ERROR(store::QueryEach(txn, where == "id" ? kById : kByIntent, p,
+                                          PurchaseFromRow, [&](Purchase&& v) {
+                                            out = std::move(v);
+                                            return false;
+                                          }));
+  if (out) {
+    HERALD_RETURN_IF_ERROR(txn.Query("SELECT id FROM tickets WHERE purchase_id = ? ORDER BY id",
+                                     {out->id}, [&](const Row& r) {
+                                       out->ticket_ids.push_back(r.Int(0));
+                                       return true;
+                                     }));
+  }
+  return out;
+}
+
+bool IsIdempotencyKey(std::string_view k) {
+  return !k.empty() && k.size() <= 255 &&
+         std::all_of(k.begin(), k.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+Status Validate(const PurchaseRequest& r) {
+  if (r.event_id <= 0) return absl::InvalidArgumentError("eventId: required");
+  if (r.lines.empty() == r.ticket_ids.empty()) {
+    return absl::InvalidArgumentError(
+        "items: give either items (ticket types and quantities) or metadata.ticketIds");
+  }
+  if (r.lines.size() > kMaxLines || r.ticket_ids.size() > kMaxLines * kMaxQuantity) {
+    return absl::InvalidArgumentError("items: too many tickets in one purchase");
+  }
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    if (r.lines[i].ticket_type_id <= 0) {
+      return absl::InvalidArgumentError(StrCat("items[", i, "].ticketTypeId: required"));
+    }
+    if (r.lines[i].quantity < 1 || r.lines[i].quantity > kMaxQuantity) {
+      return absl::InvalidArgumentError(
+          StrCat("items[", i, "].quantity: expected 1 to ", kMaxQuantity));
+    }
+  }
+  if (r.customer_email.empty()) return absl::InvalidArgumentError("customerEmail: required");
+  if (!r.idempotency_key.empty() && !IsIdempotencyKey(r.idempotency_key)) {
+    return absl::InvalidArgumentError(
+        "Idempotency-Key: expected 1 to 255 visible ASCII characters");
+  }
+  if (r.description.size() > 1000 || r.return_url.size() > 2000 || r.customer_name.size() > 200) {
+    return absl::InvalidArgumentError("description, returnUrl or customerName: too long");
+  }
+  return absl::OkStatus();
+}
+
+// What makes two requests "the same purchase" for an idempotency key.
+std::string Fingerprint(const PurchaseRequest& r) {
+  std::vector<std::pair<int64_t, int64_t>> lines;
+  for (const PurchaseLine& l : r.lines) lines.emplace_back(l.ticket_type_id, l.quantity);
+  std::sort(lines.begin(), lines.end());
+  std::vector<int64_t> ids = r.ticket_ids;
+  std::sort(ids.begin(), ids.end());
+  std::string text = StrCat(r.event_id, "|", absl::AsciiStrToLower(ToAbsl(r.customer_email)), "|");
+  for (const auto& [type, n] : lines) text += StrCat(type, "x", n, ",");
+  text += "|";
+  for (int64_t id : ids) text += StrCat(id, ",");
+  return auth::Sha256Hex(text);
+}
+
+int64_t JsonInt(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
+  if (v == nullptr) return 0;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(v->as_uint64());
+  }
+  if (v->is_string()) {
+    int64_t n = 0;
+    for (char c : v->as_string()) {
+      if (c < '0' || c > '9' || n > INT64_MAX / 10 - 10) return 0;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+  return 0;
+}
+
+std::string JsonString(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace
+
+std::string_view PurchaseStatusName(PurchaseStatus s) { return kStatusNames[static_cast<int>(s)]; }
+
+Result<PurchaseStatus> ParsePurchaseStatus(std::string_view name) {
+  for (size_t i = 0; i < std::size(kStatusNames); ++i) {
+    if (kStatusNames[i] == name) return static_cast<PurchaseStatus>(i);
+  }
+  return absl::InvalidArgumentError(
+      "status: expected pending, paid, failed, partially_refunded or refunded");
+}
+
+Status Purchases::Migrate(store::Store& store) {
+  return store.Migrate("tickets-purchases", kMigrations);
+}
+
+Purchases::Purchases(store::Store& store, Ticketing& ticketing, PaymentGateway& gateway,
+                     const core::Clock& clock)
+    : store_(store), ticketing_(ticketing), gateway_(gateway), clock_(clock) {}
+
+Result<std::unique_ptr<Purchases>> Purchases::Create(store::Store& store, Ticketing& ticketing,
+                                                     PaymentGateway& gateway,
+                                                     webhooks::Inbox& inbox,
+                                                     const core::Clock& clock) {
+  std::unique_ptr<Purchases> p(new Purchases(store, ticketing, gateway, clock));
+  Purchases* self = p.get();
+  for (const char* type : {"payment.succeeded", "payment.failed", "payment.refunded"}) {
+    inbox.Subscribe(
+        type, [self](Txn& txn, const webhooks::DomainEvent& e) { return self->OnPayment(txn, e); });
+  }
+  return p;
+}
+
+Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
+  HERALD_RETURN_IF_ERROR(Validate(req));
+  const std::string fingerprint = Fingerprint(req);
+  const absl::Time now = clock_.Now();
+  ProcessResult out;
+  int64_t id = 0;
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    id = 0;
+    out.replayed = false;
+    if (!req.idempotency_key.empty()) {
+      std::string seen;
+      HERALD_RETURN_IF_ERROR(
+          txn.Query("SELECT id, fingerprint FROM ticket_purchases WHERE idempotency_key = ?",
+                    {req.idempotency_key}, [&](const Row& r) {
+                      id = r.Int(0);
+                      seen = r.Text(1);
+                      return false;
+                    }));
+      if (id != 0) {
+        if (seen != fingerprint) {
+          return absl::AlreadyExistsError(StrCat("Idempotency-Key: purchase ", id,
+                                                 " was made with this key for another request"));
+        }
+        out.replayed = true;
+        return absl::OkStatus();
+      }
+    }
+    HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn, req.event_id));
+    if (!event) return absl::NotFoundError(StrCat("no event ", req.event_id));
+    if (event->status != EventStatus::kActive) {
+      return absl::FailedPreconditionError(
+          StrCat("event ", event->id, " is ", EventStatusName(event->status), ": not on sale"));
+    }
+    if (!req.currency.empty() && absl::AsciiStrToUpper(ToAbsl(req.currency)) != event->currency) {
+      return absl::InvalidArgumentError(
+          StrCat("currency: event ", event->id, " sells in ", event->currency));
+    }
+    int64_t amount = 0;
+    for (size_t i = 0; i < req.lines.size(); ++i) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> type,
+                              LoadTicketType(txn, req.lines[i].ticket_type_id));
+      if (!type || type->event_id != event->id) {
+        return absl::InvalidArgumentError(StrCat("items[", i, "].ticketTypeId: no ticket type ",
+                                                 req.lines[i].ticket_type_id, " in event ",
+                                                 event->id));
+      }
+      amount += type->price * req.lines[i].quantity;
+    }
+    for (size_t i = 0; i < req.ticket_ids.size(); ++i) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, req.ticket_ids[i]));
+      if (!t || t->event_id != event->id) {
+        return absl::InvalidArgumentError(StrCat("metadata.ticketIds[", i, "]: no ticket ",
+                                                 req.ticket_ids[i], " in event ", event->id));
+      }
+      if (t->status != TicketStatus::kPending || t->purchase_id != 0) {
+        return absl::FailedPreconditionError(
+            StrCat("ticket ", t->id, " is not a pending ticket awaiting purchase"));
+      }
+      if (t->ticket_type_id != 0) {
+        HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> type,
+                                LoadTicketType(txn, t->ticket_type_id));
+        if (type) amount += type->price;
+      }
+    }
+    if (amount <= 0) {
+      return absl::FailedPreconditionError(
+          "these tickets are free: issue them with POST /api/events/{id}/tickets");
+    }
+    if (amount > kMaxAmount) {
+      return absl::FailedPreconditionError(
+          StrCat("the amount ", amount, " is above the payment gateway's limit"));
+    }
+    Guest g;
+    g.event_id = event->id;
+    g.email = req.customer_email;
+    const size_t space = req.customer_name.rfind(' ');
+    if (space == std::string::npos) {
+      g.last_name =
+          req.customer_name.empty() ? req.customer_email.substr(0, 100) : req.customer_name;
+    } else {
+      g.first_name = req.customer_name.substr(0, space);
+      g.last_name = req.customer_name.substr(space + 1);
+    }
+    HERALD_ASSIGN_OR_RETURN(Guest guest, ticketing_.EnsureGuest(txn, std::move(g)));
+    HERALD_RETURN_IF_ERROR(
+        txn.Query("INSERT INTO ticket_purchases (event_id, guest_id, customer_email, customer_name,"
+                  " amount, currency, status, gateway, payment_intent_id, amount_refunded,"
+                  " client_amount, last_error, idempotency_key, fingerprint, description,"
+                  " return_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, '',"
+                  " 0, ?, '', ?, ?, ?, ?, ?, ?) RETURNING id",
+                  {event->id, guest.id, guest.email, req.customer_name, amount, event->currency,
+                   gateway_.name(), req.client_amount ? Value(*req.client_amount) : Value(),
+                   req.idempotency_key.empty() ? Value() : Value(req.idempotency_key), fingerprint,
+                   req.description, req.return_url, ToMicros(now), ToMicros(now)},
+                  [&](const Row& r) {
+                    id = r.Int(0);
+                    return true;
+                  }));
+    std::vector<IssueRequest> issue;
+    for (const PurchaseLine& l : req.lines) {
+      for (int64_t n = 0; n < l.quantity; ++n) {
+        IssueRequest r;
+        r.guest_id = guest.id;
+        r.ticket_type_id = l.ticket_type_id;
+        r.purchase_id = id;
+        r.status = TicketStatus::kPending;
+        issue.push_back(std::move(r));
+      }
+    }
+    if (!issue.empty())
+      HERALD_RETURN_IF_ERROR(ticketing_.IssueTickets(txn, event->id, issue).status());
+    for (int64_t ticket : req.ticket_ids) {
+      HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE tickets SET purchase_id = ?, guest_id ="
+                                      " CASE WHEN guest_id = 0 THEN ? ELSE guest_id END,"
+                                      " updated_at = ? WHERE id = ?",
+                                      {id, guest.id, ToMicros(now), ticket})
+                                 .status());
+    }
+    return absl::OkStatus();
+  }));
+  HERALD_ASSIGN_OR_RETURN(out.purchase, Get(id));
+  // The gateway's key is the purchase's: a retry (same client key) gets the same intent.
+  IntentRequest ir;
+  ir.amount = out.purchase.amount;
+  ir.currency = out.purchase.currency;
+  ir.description =
+      req.description.empty() ? StrCat("Tickets, event ", out.purchase.event_id) : req.description;
+  ir.customer_email = out.purchase.customer_email;
+  ir.customer_name = out.purchase.customer_name;
+  ir.metadata = {{"purchase_id", StrCat(id)},
+                 {"event_id", StrCat(out.purchase.event_id)},
+                 {"source", "herald"}};
+  ir.idempotency_key = StrCat("herald-purchase-", id);
+  HERALD_ASSIGN_OR_RETURN(PaymentIntent intent, gateway_.CreateIntent(ir));
+  if (intent.amount != out.purchase.amount) {
+    return absl::InternalError(
+        StrCat("the gateway's intent ", intent.id, " is for another amount"));
+  }
+  if (out.purchase.payment_intent_id != intent.id) {
+    HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+      return txn
+          .Exec(
+              "UPDATE ticket_purchases SET payment_intent_id = ?, gateway = ?, updated_at = ?"
+              " WHERE id = ?",
+              {intent.id, intent.gateway, ToMicros(clock_.Now()), id})
+          .status();
+    }));
+    out.purchase.payment_intent_id = intent.id;
+    out.purchase.gateway = intent.gateway;
+  }
+  out.client_secret = std::move(intent.client_secret);
+  return out;
+}
+
+Result<Purchase> Purchases::Get(int64_t id) {
+  std::optional<Purchase> p;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(p, LoadPurchase(txn, "id", id));
+    return absl::OkStatus();
+  }));
+  if (!p) return absl::NotFoundError(StrCat("no purchase ", id));
+  return *std::move(p);
+}
+
+Result<std::vector<Purchase>> Purchases::List(int64_t event_id, const PageFilter& page) {
+  std::vector<int64_t> ids;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    return txn.Query(
+        "SELECT id FROM ticket_purchases WHERE event_id = ? AND id > ? ORDER BY id LIMIT ?",
+        {event_id, page.after_id, int64_t{std::clamp(page.limit, 1, 1000)}}, [&](const Row& r) {
+          ids.push_back(r.Int(0));
+          return true;
+        });
+  }));
+  std::vector<Purchase> out;
+  for (int64_t id : ids) {
+    HERALD_ASSIGN_OR_RETURN(Purchase p, Get(id));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
+  boost::system::error_code ec;
+  json::value data = json::parse(e.data_json, ec);
+  if (ec || !data.is_object()) return absl::OkStatus();  // not ours to judge
+  const json::object& d = data.as_object();
+  HERALD_ASSIGN_OR_RETURN(std::optional<Purchase> p, LoadPurchase(txn, "intent", e.entity_id));
+  if (!p) {
+    const json::value* md = d.if_contains("metadata");
+    const int64_t id =
+        md != nullptr && md->is_object() ? JsonInt(md->as_object(), "purchase_id") : 0;
+    if (id != 0) {
+      HERALD_ASSIGN_OR_RETURN(p, LoadPurchase(txn, "id", id));
+      // A purchase already tied to another payment is not this payment's.
+      if (p && !p->payment_intent_id.empty() && p->payment_intent_id != e.entity_id) p.reset();
+    }
+  }
+  if (!p) return absl::OkStatus();  // a payment of something else
+  const int64_t now = ToMicros(clock_.Now());
+  auto set = [&](PurchaseStatus s, std::string_view error) {
+    return txn
+        .Exec(
+            "UPDATE ticket_purchases SET status = ?, last_error = ?, updated_at = ?,"
+            " payment_intent_id = CASE WHEN payment_intent_id = '' THEN ? ELSE"
+            " payment_intent_id END WHERE id = ?",
+            {PurchaseStatusName(s), error, now, e.entity_id, p->id})
+        .status();
+  };
+  if (e.type == "payment.succeeded") {
+    if (p->status != PurchaseStatus::kPending && p->status != PurchaseStatus::kFailed) {
+      return absl::OkStatus();
+    }
+    const int64_t paid = JsonInt(d, "amount");
+    const std::string currency = JsonString(d, "currency");
+    if (paid > 0 &&
+        (paid < p->amount ||
+         (!currency.empty() && absl::AsciiStrToUpper(ToAbsl(currency)) != p->currency))) {
+      return set(p->status, StrCat("paid ", paid, " ", currency, " for ", p->amount, " ",
+                                   p->currency, ": tickets not issued"));
+    }
+    HERALD_RETURN_IF_ERROR(set(PurchaseStatus::kPaid, ""));
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("UPDATE ticket_purchases SET paid_at = ? WHERE id = ?", {now, p->id}).status());
+    for (int64_t ticket : p->ticket_ids) {
+      HERALD_RETURN_IF_ERROR(ticketing_.MarkIssued(txn, ticket));
+    }
+    return absl::OkStatus();
+  }
+  if (e.type == "payment.failed") {
+    if (p->status != PurchaseStatus::kPending) return absl::OkStatus();
+    return set(PurchaseStatus::kFailed, "the payment failed");
+  }
+  if (e.type == "payment.refunded") {
+    const bool full = d.contains("full") && d.at("full").is_bool() && d.at("full").as_bool();
+    const int64_t refunded = JsonInt(d, "amountRefunded");
+    if (p->status == PurchaseStatus::kRefunded) return absl::OkStatus();
+    HERALD_RETURN_IF_ERROR(
+        set(full ? PurchaseStatus::kRefunded : PurchaseStatus::kPartiallyRefunded, ""));
+    HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_purchases SET amount_refunded = ? WHERE id = ?",
+                                    {std::max(refunded, p->amount_refunded), p->id})
+                               .status());
+    if (!full) return absl::OkStatus();
+    for (int64_t ticket : p->ticket_ids) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket));
+      // A ticket already used at the door stays used; the others are revoked.
+      if (t && t->status != TicketStatus::kUsed) {
+        HERALD_RETURN_IF_ERROR(ticketing_.CancelTicket(txn, ticket, "refunded"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace herald::apps::tickets

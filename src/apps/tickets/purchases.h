@@ -1,0 +1,121 @@
+#pragma once
+// Purchases: ticket sales and their payments (seed 003 flow 2, seed 002 flow 2).
+//
+// Process creates a purchase for tickets of one event (new tickets of given types, or
+// existing pending tickets), its tickets in the "pending" state, and a payment intent through
+// the PaymentGateway; it answers the intent's id and client secret. The amount is always
+// computed here from the ticket types' prices in the store; an amount the client sends is
+// never used. A request with an idempotency key that was already processed returns the same
+// purchase and intent (a retry after a timeout or a double click buys nothing twice); the
+// gateway's own idempotency key is derived from the purchase, so a retry after a gateway
+// failure resumes the same purchase.
+//
+// The payment's outcome arrives as the inbox's domain events (webhooks/inbox.h), which move
+// the purchase one way only:
+//   pending -> paid | failed;  failed -> paid;  paid -> partially_refunded | refunded;
+//   partially_refunded -> refunded
+// payment.succeeded issues the purchase's pending tickets (in the inbox handler's transaction)
+// unless the amount paid is below the purchase's or in another currency (the purchase then
+// stays pending, with the reason in last_error). payment.refunded (full) cancels the
+// purchase's unused tickets, which revokes their codes. A payment event is matched to its
+// purchase by the payment intent id, else by metadata.purchase_id (which Process sets on the
+// intent); events for other payments are ignored.
+//
+// Thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "apps/tickets/payment_gateway.h"
+#include "apps/tickets/ticketing.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+#include "webhooks/inbox.h"
+
+namespace herald::apps::tickets {
+
+enum class PurchaseStatus { kPending, kPaid, kFailed, kPartiallyRefunded, kRefunded };
+// "pending", "paid", "failed", "partially_refunded", "refunded".
+std::string_view PurchaseStatusName(PurchaseStatus s);
+Result<PurchaseStatus> ParsePurchaseStatus(std::string_view name);
+
+struct PurchaseLine {
+  int64_t ticket_type_id = 0;
+  int64_t quantity = 1;  // 1 to 100
+};
+
+struct PurchaseRequest {
+  int64_t event_id = 0;
+  std::vector<PurchaseLine> lines;  // new tickets of these types; or
+  std::vector<int64_t> ticket_ids;  // existing pending tickets of the event, not yet bought
+  std::string currency;             // optional: must be the event's currency when given
+  std::string customer_email;       // required: the guest who holds the tickets
+  std::string customer_name;
+  std::string description;
+  std::string return_url;
+  // The client's key (Idempotency-Key header): 1 to 255 visible ASCII characters, or empty.
+  std::string idempotency_key;
+  std::optional<int64_t> client_amount;  // what the client said it costs: recorded, not used
+};
+
+struct Purchase {
+  int64_t id = 0;
+  int64_t event_id = 0;
+  int64_t guest_id = 0;
+  std::string customer_email;
+  std::string customer_name;
+  int64_t amount = 0;  // minor units, computed from the store's prices
+  std::string currency;
+  PurchaseStatus status = PurchaseStatus::kPending;
+  std::string gateway;  // "stripe" or "local"
+  std::string payment_intent_id;
+  int64_t amount_refunded = 0;
+  std::optional<int64_t> client_amount;
+  std::string last_error;  // why a payment event did not apply
+  std::vector<int64_t> ticket_ids;
+  std::optional<absl::Time> paid_at;
+  absl::Time created_at;
+  absl::Time updated_at;
+};
+
+struct ProcessResult {
+  Purchase purchase;
+  std::string client_secret;  // hand to the paying customer only; never logged
+  bool replayed = false;      // the idempotency key was seen before
+};
+
+class Purchases {
+ public:
+  static Status Migrate(store::Store& store);
+  // Subscribes to the inbox's payment events. Everything must outlive this object; create it
+  // before the engine starts.
+  static Result<std::unique_ptr<Purchases>> Create(store::Store& store, Ticketing& ticketing,
+                                                   PaymentGateway& gateway, webhooks::Inbox& inbox,
+                                                   const core::Clock& clock);
+
+  // InvalidArgument naming the field; NotFound for the event; FailedPrecondition for an event
+  // that does not sell (not active), a sold-out type, a free purchase or an amount above the
+  // gateway's limit; AlreadyExists for an idempotency key used with another request; the
+  // gateway's errors (the purchase is kept: retry with the same key).
+  Result<ProcessResult> Process(const PurchaseRequest& request);
+  Result<Purchase> Get(int64_t id);
+  Result<std::vector<Purchase>> List(int64_t event_id, const PageFilter& page);
+
+ private:
+  Purchases(store::Store& store, Ticketing& ticketing, PaymentGateway& gateway,
+            const core::Clock& clock);
+  Status OnPayment(store::Txn& txn, const webhooks::DomainEvent& event);
+
+  store::Store& store_;
+  Ticketing& ticketing_;
+  PaymentGateway& gateway_;
+  const core::Clock& clock_;
+};
+
+}  // namespace herald::apps::tickets

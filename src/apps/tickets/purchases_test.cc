@@ -1,0 +1,211 @@
+#include "apps/tickets/purchases.h"
+
+#include "apps/tickets/scanner.h"
+#include "core/strings.h"
+#include "core/testing/temp_dir.h"
+#include "engine/engine.h"
+#include "gtest/gtest.h"
+#include "store/sqlite/sqlite_store.h"
+#include "webhooks/inbox.h"
+
+namespace herald::apps::tickets {
+namespace {
+
+class PurchasesTest : public ::testing::Test {
+ protected:
+  PurchasesTest() {
+    store::SqliteOptions so;
+    so.path = dir_.File("herald.db");
+    store_ = std::move(store::SqliteStore::Open(so)).value();
+    EXPECT_TRUE(engine::Engine::Migrate(*store_).ok());
+    EXPECT_TRUE(webhooks::Inbox::Migrate(*store_).ok());
+    EXPECT_TRUE(Ticketing::Migrate(*store_).ok());
+    EXPECT_TRUE(Purchases::Migrate(*store_).ok());
+    engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
+    inbox_ = std::move(webhooks::Inbox::Create(*store_, *engine_, clock_, nullptr)).value();
+    TicketingOptions options;
+    options.master_key.fill(3);
+    ticketing_ = std::move(Ticketing::Create(*store_, clock_, options)).value();
+    gateway_ = std::move(LocalGateway::Create()).value();
+    purchases_ =
+        std::move(Purchases::Create(*store_, *ticketing_, *gateway_, *inbox_, clock_)).value();
+    scanner_ = std::make_unique<Scanner>(*store_, clock_);
+    EXPECT_TRUE(engine_->Start(/*threads=*/false).ok());
+
+    Event e;
+    e.title = "Tech Conference 2026";
+    e.event_date = clock_.Now() + absl::Hours(2);
+    event_ = ticketing_->CreateEvent(e).value();
+    TicketType vip;
+    vip.event_id = event_.id;
+    vip.name = "VIP";
+    vip.price = 4999;
+    vip.quantity = 3;
+    vip_ = ticketing_->CreateTicketType(vip).value();
+  }
+  ~PurchasesTest() override { engine_->Stop(absl::ZeroDuration()); }
+
+  PurchaseRequest Request(int64_t quantity, std::string key = "") {
+    PurchaseRequest r;
+    r.event_id = event_.id;
+    r.lines = {{vip_.id, quantity}};
+    r.customer_email = "John@Example.com";
+    r.customer_name = "John Doe";
+    r.idempotency_key = std::move(key);
+    r.client_amount = 1;  // a client that claims the tickets cost one cent
+    return r;
+  }
+
+  // Seed 003's payment webhook for `intent`, as the payment service posts it.
+  void PaymentEvent(std::string_view id, std::string_view type, std::string_view intent,
+                    std::string_view amount) {
+    webhooks::InboundEvent in;
+    in.provider = std::string(webhooks::kPaymentService);
+    in.event_id = std::string(id);
+    in.type = std::string(type);
+    in.created = clock_.Now();
+    in.payload = StrCat(R"({"eventType":")", type, R"(","paymentIntentId":")", intent,
+                        R"(","status":"completed","timestamp":"2026-01-30T03:00:00Z","data":{)",
+                        R"("payment_service_id":"pay_1","gateway":"stripe","amount":)", amount,
+                        R"(,"currency":"EUR","completed_at":"2026-01-30T03:00:00Z"}})");
+    ASSERT_TRUE(inbox_->Accept(in).ok());
+    engine_->RunDue();
+  }
+
+  std::string Scan(int64_t ticket_id) {
+    Ticket t = ticketing_->GetTicket(ticket_id).value();
+    ScanRequest r;
+    r.code = t.qr_code_data;
+    r.event_id = event_.id;
+    r.scanner_id = StrCat("s", ++scans_);
+    return scanner_->Validate(r).value().reason;
+  }
+
+  herald::testing::TempDir dir_;
+  core::ManualClock clock_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<webhooks::Inbox> inbox_;
+  std::unique_ptr<Ticketing> ticketing_;
+  std::unique_ptr<LocalGateway> gateway_;
+  std::unique_ptr<Purchases> purchases_;
+  std::unique_ptr<Scanner> scanner_;
+  Event event_;
+  TicketType vip_;
+  int scans_ = 0;
+};
+
+TEST_F(PurchasesTest, AmountComesFromTheStoreAndTicketsWaitForThePayment) {
+  ProcessResult r = purchases_->Process(Request(2)).value();
+  EXPECT_EQ(r.purchase.amount, 2 * 4999);
+  EXPECT_EQ(r.purchase.client_amount, 1);
+  EXPECT_EQ(r.purchase.currency, "EUR");
+  EXPECT_EQ(r.purchase.status, PurchaseStatus::kPending);
+  EXPECT_EQ(r.purchase.gateway, "local");
+  EXPECT_TRUE(r.purchase.payment_intent_id.starts_with("pi_local_"));
+  EXPECT_TRUE(r.client_secret.starts_with(r.purchase.payment_intent_id + "_secret_"));
+  EXPECT_EQ(gateway_->GetIntent(r.purchase.payment_intent_id).value().amount, 2 * 4999);
+  ASSERT_EQ(r.purchase.ticket_ids.size(), 2u);
+  Guest g = ticketing_->GetGuest(r.purchase.guest_id).value();
+  EXPECT_EQ(g.email, "john@example.com");
+  EXPECT_EQ(g.first_name, "John");
+  for (int64_t id : r.purchase.ticket_ids) {
+    Ticket t = ticketing_->GetTicket(id).value();
+    EXPECT_EQ(t.status, TicketStatus::kPending);
+    EXPECT_EQ(t.purchase_id, r.purchase.id);
+    EXPECT_EQ(Scan(id), "unpaid");
+  }
+
+  PaymentEvent("evt_1", "payment.completed", r.purchase.payment_intent_id, "99.98");
+  Purchase paid = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(paid.status, PurchaseStatus::kPaid);
+  EXPECT_EQ(paid.paid_at, clock_.Now());
+  for (int64_t id : r.purchase.ticket_ids) {
+    EXPECT_EQ(ticketing_->GetTicket(id).value().status, TicketStatus::kIssued);
+    EXPECT_EQ(Scan(id), "ok");
+  }
+  // The same webhook delivered again changes nothing.
+  PaymentEvent("evt_1", "payment.completed", r.purchase.payment_intent_id, "99.98");
+  EXPECT_EQ(purchases_->Get(r.purchase.id).value().status, PurchaseStatus::kPaid);
+}
+
+TEST_F(PurchasesTest, IdempotencyKeyReturnsTheSamePurchase) {
+  ProcessResult a = purchases_->Process(Request(1, "order-42")).value();
+  ProcessResult b = purchases_->Process(Request(1, "order-42")).value();
+  EXPECT_FALSE(a.replayed);
+  EXPECT_TRUE(b.replayed);
+  EXPECT_EQ(a.purchase.id, b.purchase.id);
+  EXPECT_EQ(a.purchase.payment_intent_id, b.purchase.payment_intent_id);
+  EXPECT_EQ(a.client_secret, b.client_secret);
+  EXPECT_EQ(ticketing_->ListTickets({.event_id = event_.id}).value().size(), 1u);
+  EXPECT_EQ(purchases_->Process(Request(2, "order-42")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(PurchasesTest, UnderpaidPurchaseIssuesNothing) {
+  ProcessResult r = purchases_->Process(Request(1)).value();
+  PaymentEvent("evt_2", "payment.completed", r.purchase.payment_intent_id, "0.50");
+  Purchase p = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(p.status, PurchaseStatus::kPending);
+  EXPECT_NE(p.last_error.find("tickets not issued"), std::string::npos) << p.last_error;
+  EXPECT_EQ(ticketing_->GetTicket(r.purchase.ticket_ids[0]).value().status, TicketStatus::kPending);
+}
+
+TEST_F(PurchasesTest, FullRefundRevokesTheUnusedTickets) {
+  ProcessResult r = purchases_->Process(Request(2)).value();
+  PaymentEvent("evt_3", "payment.completed", r.purchase.payment_intent_id, "99.98");
+  ASSERT_EQ(Scan(r.purchase.ticket_ids[0]), "ok");
+  PaymentEvent("evt_4", "payment.refunded", r.purchase.payment_intent_id, "99.98");
+  Purchase p = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(p.status, PurchaseStatus::kRefunded);
+  EXPECT_EQ(p.amount_refunded, 9998);
+  EXPECT_EQ(ticketing_->GetTicket(r.purchase.ticket_ids[0]).value().status, TicketStatus::kUsed);
+  EXPECT_EQ(ticketing_->GetTicket(r.purchase.ticket_ids[1]).value().status,
+            TicketStatus::kCancelled);
+  EXPECT_EQ(Scan(r.purchase.ticket_ids[1]), "cancelled");
+}
+
+TEST_F(PurchasesTest, ExistingPendingTickets) {
+  IssueRequest pending;
+  pending.ticket_type_id = vip_.id;
+  pending.status = TicketStatus::kPending;
+  std::vector<Ticket> t = ticketing_->IssueTickets(event_.id, {&pending, 1}).value();
+  PurchaseRequest req;
+  req.event_id = event_.id;
+  req.ticket_ids = {t[0].id};
+  req.customer_email = "jane@example.com";
+  ProcessResult r = purchases_->Process(req).value();
+  EXPECT_EQ(r.purchase.amount, 4999);
+  EXPECT_EQ(r.purchase.ticket_ids, std::vector<int64_t>{t[0].id});
+  EXPECT_EQ(ticketing_->GetTicket(t[0].id).value().guest_id, r.purchase.guest_id);
+  // Bought once only.
+  req.customer_email = "thief@example.com";
+  EXPECT_EQ(purchases_->Process(req).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PurchasesTest, RefusedRequests) {
+  EXPECT_EQ(purchases_->Process(Request(4)).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // 3 on sale
+  PurchaseRequest r = Request(1);
+  r.customer_email = "";
+  EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kInvalidArgument);
+  r = Request(1);
+  r.lines[0].ticket_type_id = 999;
+  EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kInvalidArgument);
+  r = Request(0);
+  EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kInvalidArgument);
+  TicketType free;
+  free.event_id = event_.id;
+  free.name = "Invitation";
+  free = ticketing_->CreateTicketType(free).value();
+  r = Request(1);
+  r.lines[0].ticket_type_id = free.id;
+  EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kFailedPrecondition);
+  event_.status = EventStatus::kCancelled;
+  ASSERT_TRUE(ticketing_->UpdateEvent(event_).ok());
+  EXPECT_EQ(purchases_->Process(Request(1)).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ticketing_->ListTickets({.event_id = event_.id}).value().empty());
+}
+
+}  // namespace
+}  // namespace herald::apps::tickets

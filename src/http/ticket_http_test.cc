@@ -1,0 +1,525 @@
+// The ticketing routes over real sockets: seed bodies posted verbatim, the door under
+// concurrent gates, and the error shapes.
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "boost/json/serialize.hpp"
+#include "core/strings.h"
+#include "gtest/gtest.h"
+#include "http/json_fields.h"
+#include "http/server.h"
+#include "http/testing/client.h"
+#include "http/testing/engine_stack.h"
+#include "http/ticket_routes.h"
+#include "http/webhook_routes.h"
+
+namespace herald::http {
+namespace {
+
+using testing::Client;
+using testing::ClientResponse;
+namespace json = boost::json;
+
+// "Bearer perm1,perm2" grants those permissions; "Bearer operator:<user id>" is a user with
+// the operator role and its default permissions.
+class TicketHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    stack_ = std::make_unique<testing::EngineStack>();
+    AddTicketRoutes(router_, *stack_->ticketing, *stack_->scanner);
+    AddPurchaseRoutes(router_, *stack_->purchases);
+    WebhookRouteOptions wo;
+    wo.clock = &stack_->clock;
+    AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 4;
+    options.access_log = false;
+    auto authenticate = [](Request& req, const Route&) -> Status {
+      std::string_view auth = req.Header("authorization");
+      if (auth.empty()) return absl::OkStatus();
+      std::string_view token = auth.substr(7);
+      auth::Principal p;
+      if (token.starts_with("operator:")) {
+        p.role = auth::Role::kOperator;
+        p.id = std::string(token.substr(9));
+        p.name = StrCat("door-", p.id);
+        p.permissions = auth::PermissionSet::ForRole(auth::Role::kOperator);
+      } else {
+        std::vector<std::string> allow;
+        for (auto x : absl::StrSplit(ToAbsl(token), ',')) allow.emplace_back(x);
+        p.role = auth::Role::kAdmin;
+        p.name = "tester";
+        p.permissions = auth::PermissionSet(std::move(allow), {});
+      }
+      req.principal = std::move(p);
+      return absl::OkStatus();
+    };
+    server_ =
+        std::move(Server::Create(options, router_, authenticate, core::Clock::Real())).value();
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_->Stop(absl::Seconds(1));
+    server_.reset();
+    stack_.reset();
+  }
+
+  ClientResponse Send(const std::string& method, const std::string& target,
+                      const std::string& body = "", const std::string& token = "*") {
+    Client c(server_->port());
+    return c.Send(method, target, body, {{"Authorization", "Bearer " + token}});
+  }
+
+  json::value Data(const ClientResponse& r) {
+    EXPECT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.body;
+    json::value v = r.Json();
+    if (!v.is_object() || !v.as_object().contains("data")) return nullptr;
+    return v.at("data");
+  }
+
+  // Event `id` starting in 2 hours (doors open), `n` issued tickets for one guest.
+  std::vector<json::value> EventWithTickets(int64_t id, int n, std::string mode = "signed") {
+    std::string start = Rfc3339(stack_->clock.Now() + absl::Hours(2));
+    EXPECT_EQ(Send("POST", "/api/events",
+                   StrCat(R"({"id":)", id, R"(,"title":"Tech Conference 2025","event_date":")",
+                          start, R"(","location":"Paris Expo","max_attendees":5000,)",
+                          R"("status":"active","code_mode":")", mode, R"("})"))
+                  .status,
+              201);
+    json::value guest = Data(Send("POST", StrCat("/api/events/", id, "/guests"),
+                                  R"({"first_name":"Jean","last_name":"Dupont",)"
+                                  R"("email":"jean.dupont@example.com","phone":"+33612345678"})"));
+    json::array tickets;
+    for (int i = 0; i < n; ++i) {
+      tickets.push_back(json::object{{"guest_id", guest.at("id")}, {"seat", StrCat("A", i)}});
+    }
+    json::value issued = Data(Send("POST", StrCat("/api/events/", id, "/tickets"),
+                                   json::serialize(json::object{{"tickets", tickets}})));
+    std::vector<json::value> out;
+    for (const json::value& t : issued.as_array()) out.push_back(t);
+    return out;
+  }
+
+  static std::string Str(const json::value& v, std::string_view key) {
+    return std::string(v.at(key).as_string());
+  }
+
+  std::unique_ptr<testing::EngineStack> stack_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(TicketHttpTest, Seed002ScanBodyVerbatim) {
+  // Event 1 with a ticket brought from another system under the seed's number.
+  EventWithTickets(1, 1);
+  ClientResponse issued =
+      Send("POST", "/api/events/1/tickets", R"({"ticket_code":"TKT-001-ABC123"})");
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string body = R"({
+  "ticket_code": "TKT-001-ABC123",
+  "event_id": 1,
+  "scanner_id": "scanner-uuid-12345",
+  "validation_result": "valid",
+  "scan_location": {
+    "gate": "A",
+    "section": "VIP",
+    "coordinates": {
+      "lat": 48.8566,
+      "lng": 2.3522
+    }
+  },
+  "scan_metadata": {
+    "device_type": "mobile_scanner",
+    "os_version": "iOS 15.0",
+    "app_version": "2.1.0",
+    "battery_level": 85,
+    "network_type": "wifi"
+  },
+  "timestamp": "2025-06-15T10:30:00Z",
+  "operator_id": "operator-123"
+})";
+  ClientResponse r = Send("POST", "/api/scans/validate", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::value v = r.Json();
+  EXPECT_TRUE(v.at("valid").as_bool()) << r.body;
+  EXPECT_EQ(Str(v, "reason"), "ok");
+  EXPECT_EQ(Str(v, "ticketCode"), "TKT-001-ABC123");
+  EXPECT_EQ(v.at("scanCount").as_int64(), 1);
+  // Another scanner: already used, with the first scan's gate and operator.
+  std::string other = body;
+  other.replace(other.find("scanner-uuid-12345"), 18, "scanner-uuid-99999");
+  v = Send("POST", "/api/scans/validate", other, "operator:u1").Json();
+  EXPECT_EQ(Str(v, "reason"), "operator_not_allowed");  // u1 is not door staff of event 1
+  v = Send("POST", "/api/scans/validate", other).Json();
+  EXPECT_FALSE(v.at("valid").as_bool());
+  EXPECT_EQ(Str(v, "reason"), "already_used");
+  EXPECT_EQ(Str(v.at("firstScan"), "gate"), "A");
+  EXPECT_EQ(Str(v.at("firstScan"), "operatorId"), "operator-123");
+  EXPECT_EQ(Str(v.at("firstScan"), "scannerId"), "scanner-uuid-12345");
+  // The log keeps the device details and what the client claimed.
+  json::value log = Data(Send("GET", "/api/scans?event_id=1"));
+  ASSERT_GE(log.as_array().size(), 2u);
+  const json::value& first = log.as_array().back();
+  EXPECT_EQ(first.at("metadata").at("device").at("battery_level").as_int64(), 85);
+  EXPECT_EQ(Str(first.at("metadata"), "client_result"), "valid");
+  EXPECT_EQ(Str(first, "device_time"), "2025-06-15T10:30:00.000Z");
+}
+
+TEST_F(TicketHttpTest, Seed003ScanBodiesVerbatim) {
+  std::vector<json::value> t = EventWithTickets(456, 2);
+  // As printed in the seed (its QR data is a placeholder): answered, refused.
+  ClientResponse r = Send("POST", "/api/scans/validate",
+                          R"({"qrCodeData": "encrypted_qr_data", "eventId": 456,)"
+                          R"( "operatorId": 123, "location": "Entrée principale"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Json(), "reason"), "invalid_code");
+  // The same body with a real code, answered in French.
+  std::string body =
+      StrCat(R"({"qrCodeData": ")", Str(t[0], "qr_code_data"),
+             R"(", "eventId": 456, "operatorId": 123, "location": "Entrée principale"})");
+  Client c(server_->port());
+  r = c.Send("POST", "/api/scans/validate", body,
+             {{"Authorization", "Bearer *"}, {"Accept-Language", "fr-FR,fr;q=0.9"}});
+  json::value v = r.Json();
+  EXPECT_TRUE(v.at("valid").as_bool()) << r.body;
+  EXPECT_EQ(v.at("ticketId").as_int64(), t[0].at("id").as_int64());
+  EXPECT_EQ(v.at("guestId").as_int64(), t[0].at("guest_id").as_int64());
+  EXPECT_EQ(v.at("scanCount").as_int64(), 1);
+  EXPECT_FALSE(v.at("lastScanAt").is_null());
+  EXPECT_EQ(Str(v, "message"), "Billet valide : entrée autorisée");
+  EXPECT_EQ(Str(v.at("messages"), "en"), "Valid ticket: entry allowed");
+
+  // validate-ticket checks without recording; scan-confirmation records, once per scanId.
+  const int64_t id = t[1].at("id").as_int64();
+  std::string check =
+      StrCat(R"({"qrCodeData": ")", Str(t[1], "qr_code_data"),
+             R"(", "eventId": 456, "operatorId": 123, "location": "Entrée principale"})");
+  v = Send("POST", "/api/internal/validation/validate-ticket", check).Json();
+  EXPECT_TRUE(v.at("valid").as_bool());
+  EXPECT_TRUE(v.at("scanId").is_null());
+  std::string confirm =
+      StrCat(R"({"ticketId": )", id,
+             R"(, "scanId": "scan-123", "status": "validated", "operatorId": 123,)"
+             R"( "location": "Entrée principale", "scannedAt": "2026-01-30T03:00:00Z"})");
+  v = Send("POST", "/api/internal/scan-confirmation", confirm).Json();
+  EXPECT_EQ(Str(v, "status"), "validated");
+  const int64_t scan_id = v.at("scanId").as_int64();
+  v = Send("POST", "/api/internal/scan-confirmation", confirm).Json();
+  EXPECT_EQ(Str(v, "status"), "validated");  // the same confirmation again: same answer
+  EXPECT_TRUE(v.at("repeat").as_bool());
+  EXPECT_EQ(v.at("scanId").as_int64(), scan_id);
+  v = Send("POST", "/api/internal/validation/validate-ticket", check).Json();
+  EXPECT_EQ(Str(v, "reason"), "already_used");
+  // The seed's own confirmation (ticket 789 does not exist): answered, refused.
+  r = Send("POST", "/api/internal/scan-confirmation",
+           R"({"ticketId": 789, "scanId": "scan-123b", "status": "validated", "operatorId": 123,)"
+           R"( "location": "Entrée principale", "scannedAt": "2026-01-30T03:00:00Z"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.Json(), "status"), "refused");
+  EXPECT_EQ(Str(r.Json(), "reason"), "invalid_code");
+}
+
+TEST_F(TicketHttpTest, Seed002InternalScanValidationVerbatim) {
+  EventWithTickets(1, 1);  // ticket 1 of event 1, as the seed's body names
+  const std::string body = R"({
+  "ticketId": 1,
+  "eventId": 1,
+  "ticketType": "standard",
+  "userId": 123,
+  "scanContext": {
+    "operatorId": "operator-123",
+    "location": {
+      "gate": "A",
+      "section": "VIP",
+      "coordinates": {
+        "lat": 48.8566,
+        "lng": 2.3522
+      }
+    },
+    "deviceId": "scanner-uuid-12345",
+    "checkpointId": "checkpoint-A"
+  },
+  "validationMetadata": {
+    "qr_decoded": true,
+    "signature_valid": true,
+    "timestamp_valid": true,
+    "scan_source": "mobile_app"
+  }
+})";
+  json::value v = Send("POST", "/api/internal/scan-validation", body).Json();
+  EXPECT_TRUE(v.at("valid").as_bool()) << json::serialize(v);
+  EXPECT_EQ(v.at("ticketId").as_int64(), 1);
+  v = Send("POST", "/api/internal/scan-validation", body).Json();
+  EXPECT_TRUE(v.at("repeat").as_bool());  // the same device again within seconds
+  json::value stats = Data(Send("GET", "/api/events/1/scan-stats"));
+  EXPECT_EQ(stats.at("admitted").as_int64(), 1);
+  EXPECT_EQ(stats.at("by_gate").as_array()[0].at("gate").as_string(), "A");
+}
+
+TEST_F(TicketHttpTest, EightGatesScanTheSameThousandTicketsExactlyOnce) {
+  std::vector<json::value> tickets = EventWithTickets(7, 1000);
+  ASSERT_EQ(tickets.size(), 1000u);
+  std::vector<std::string> bodies;
+  for (const json::value& t : tickets) {
+    bodies.push_back(StrCat(R"({"ticket_code":")", Str(t, "qr_code_data"), R"(","event_id":7})"));
+  }
+  std::atomic<int> admitted{0}, already{0}, other{0};
+  std::vector<std::thread> gates;
+  for (int g = 0; g < 8; ++g) {
+    gates.emplace_back([&, g] {
+      Client c(server_->port());
+      for (size_t i = 0; i < bodies.size(); ++i) {
+        std::string body = bodies[(i + g * 125) % bodies.size()];  // gates start apart
+        body.insert(body.size() - 1,
+                    StrCat(R"(,"scanner_id":"gate-)", g, R"(","gate":"G)", g, "\""));
+        ClientResponse r =
+            c.Send("POST", "/api/scans/validate", body, {{"Authorization", "Bearer scans:create"}});
+        json::value v = r.Json();
+        if (r.status != 200 || !v.is_object()) {
+          ++other;
+        } else if (v.at("valid").as_bool()) {
+          ++admitted;
+        } else if (v.at("reason").as_string() == "already_used") {
+          ++already;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (std::thread& t : gates) t.join();
+  EXPECT_EQ(admitted.load(), 1000);
+  EXPECT_EQ(already.load(), 7000);
+  EXPECT_EQ(other.load(), 0);
+  json::value stats = Data(Send("GET", "/api/events/7/scan-stats"));
+  EXPECT_EQ(stats.at("admitted").as_int64(), 1000);
+  EXPECT_EQ(stats.at("scans").as_int64(), 8000);
+  int64_t entries = 0;
+  for (const json::value& g : stats.at("by_gate").as_array()) entries += g.at("entries").as_int64();
+  EXPECT_EQ(entries, 1000);
+}
+
+TEST_F(TicketHttpTest, OfflineBundleAndUpload) {
+  std::vector<json::value> t = EventWithTickets(3, 3);
+  ASSERT_EQ(Send("POST", StrCat("/api/tickets/", t[2].at("id").as_int64(), "/cancel")).status, 200);
+  json::value bundle = Data(Send("GET", "/api/events/3/scan-bundle"));
+  ASSERT_EQ(bundle.at("keys").as_array().size(), 1u);
+  EXPECT_EQ(Str(bundle.at("keys").as_array()[0], "algorithm"), "Ed25519");
+  ASSERT_EQ(bundle.at("revoked").as_array().size(), 1u);
+  EXPECT_EQ(bundle.at("revoked").as_array()[0].at("ticket_id"), t[2].at("id"));
+  const int64_t cursor = bundle.at("revoked_cursor").as_int64();
+  EXPECT_TRUE(Data(Send("GET", StrCat("/api/events/3/scan-bundle?since=", cursor)))
+                  .at("revoked")
+                  .as_array()
+                  .empty());
+  // An operator gets the bundle only for an event where they are door staff.
+  EXPECT_EQ(Send("GET", "/api/events/3/scan-bundle", "", "operator:u9").status, 403);
+  ASSERT_EQ(
+      Send("PUT", "/api/events/3/operators/door-9", R"({"user_id":"u9","name":"Marc"})").status,
+      200);
+  EXPECT_EQ(Send("GET", "/api/events/3/scan-bundle", "", "operator:u9").status, 200);
+
+  std::string now = Rfc3339(stack_->clock.Now() - absl::Minutes(3));
+  std::string code = Str(t[0], "qr_code_data");
+  std::string up =
+      StrCat(R"({"scanner_id":"tablet-1","scans":[)", R"({"ticket_code":")", code,
+             R"(","event_id":3,"timestamp":")", now, R"(","nonce":"a1","admitted":true},)",
+             R"({"ticket_code":")", code, R"(","event_id":3,"timestamp":")", now,
+             R"(","nonce":"a2","admitted":true,"scanner_id":"tablet-2"},)", R"({"ticket_code":")",
+             Str(t[2], "qr_code_data"), R"(","event_id":3,"timestamp":")", now,
+             R"(","nonce":"a3","admitted":true}]})");
+  json::value res = Data(Send("POST", "/api/scans/offline", up, "operator:u9"));
+  EXPECT_EQ(res.at("recorded").as_int64(), 3);
+  EXPECT_EQ(res.at("conflicts").as_int64(), 2);  // the double entry and the cancelled ticket
+  const json::array& results = res.at("results").as_array();
+  EXPECT_EQ(Str(results[0], "reason"), "ok");
+  EXPECT_EQ(Str(results[1], "reason"), "already_used");
+  EXPECT_TRUE(results[1].at("conflict").as_bool());
+  EXPECT_EQ(Str(results[2], "reason"), "cancelled");
+  json::value conflicts = Data(Send("GET", "/api/scans?event_id=3&conflicts=true"));
+  EXPECT_EQ(conflicts.as_array().size(), 2u);
+}
+
+TEST_F(TicketHttpTest, ClientMistakesAre4xxWithTheErrorShape) {
+  EventWithTickets(5, 1);
+  struct Case {
+    std::string method, target, body;
+    int status;
+  } cases[] = {
+      {"POST", "/api/scans/validate", "{", 400},
+      {"POST", "/api/scans/validate", "[]", 400},
+      {"POST", "/api/scans/validate", R"({"event_id":5})", 400},
+      {"POST", "/api/scans/validate", R"({"ticket_code":5})", 400},
+      {"POST", "/api/scans/validate", R"({"ticket_code":"x","event_id":"abc"})", 400},
+      {"POST", "/api/scans/validate", R"({"ticket_code":"x","surprise":1})", 400},
+      {"POST", "/api/scans/validate", R"({"ticket_code":"x","direction":"sideways"})", 400},
+      {"POST", "/api/scans/offline", R"({"scans":[]})", 400},
+      {"POST", "/api/scans/offline", R"({"scans":[{"ticket_code":"x"}]})", 400},  // no time
+      {"POST", "/api/internal/scan-confirmation", R"({"ticketId":1})", 400},
+      {"POST", "/api/internal/scan-confirmation", R"({"ticketId":1,"scanId":"s","status":"maybe"})",
+       400},
+      {"POST", "/api/events", R"({"title":"No date"})", 400},
+      {"POST", "/api/events", R"({"title":"x","event_date":"tomorrow"})", 400},
+      {"POST", "/api/events",
+       R"({"title":"x","event_date":"2026-06-20T09:00:00Z","timezone":"Mars/Olympus"})", 400},
+      {"POST", "/api/events", R"({"id":5,"title":"x","event_date":"2026-06-20T09:00:00Z"})", 409},
+      {"GET", "/api/events/abc", "", 400},
+      {"GET", "/api/events/999", "", 404},
+      {"POST", "/api/events/5/guests", R"({"email":"nobody"})", 400},
+      {"POST", "/api/events/5/guests", R"({"first_name":"A","email":"jean.dupont@example.com"})",
+       409},
+      {"POST", "/api/events/5/tickets", R"({"guest_id":999})", 400},
+      {"POST", "/api/events/5/tickets", R"({"tickets":[]})", 400},
+      {"DELETE", "/api/events/5", "", 409},
+      {"POST", "/api/tickets/999/cancel", "", 404},
+  };
+  for (const Case& c : cases) {
+    ClientResponse r = Send(c.method, c.target, c.body);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.target << " " << c.body << " " << r.body;
+    json::value v = r.Json();
+    ASSERT_TRUE(v.is_object() && v.as_object().contains("error")) << r.body;
+    EXPECT_FALSE(v.at("error").at("message").as_string().empty());
+  }
+  // Nothing changed: event 5 still has its one ticket and one guest.
+  EXPECT_EQ(Data(Send("GET", "/api/events/5/tickets")).as_array().size(), 1u);
+  EXPECT_EQ(Data(Send("GET", "/api/events/5/guests")).as_array().size(), 1u);
+  EXPECT_TRUE(Data(Send("GET", "/api/scans?event_id=5")).as_array().empty());
+}
+
+TEST_F(TicketHttpTest, GuestCsvImportReportsBadRowsByLine) {
+  EventWithTickets(8, 1);  // jean.dupont@example.com is already a guest
+  const std::string csv =
+      "Prénom;Nom;Courriel;Téléphone;Notes\r\n"
+      "Marie;Curie;marie@example.com;06 12 34 56 78;VIP\r\n"
+      "Jean;Dupont;jean.dupont@example.com;;\r\n"
+      "Pierre;;not-an-email;;\r\n"
+      "\"Anne, Sophie\";Martin;anne@example.com;+33 7 00 00 00 01;\r\n";
+  Client c(server_->port());
+  ClientResponse dry = c.Send("POST", "/api/events/8/guests/import?dry_run=true", csv,
+                              {{"Authorization", "Bearer *"}, {"Content-Type", "text/csv"}});
+  json::value d = Data(dry);
+  EXPECT_EQ(d.at("valid").as_int64(), 2);
+  EXPECT_EQ(d.at("imported").as_int64(), 0);
+  EXPECT_EQ(Data(Send("GET", "/api/events/8/guests")).as_array().size(), 1u);
+  ClientResponse r = c.Send("POST", "/api/events/8/guests/import", csv,
+                            {{"Authorization", "Bearer *"}, {"Content-Type", "text/csv"}});
+  json::value v = Data(r);
+  EXPECT_EQ(v.at("records").as_int64(), 4);
+  EXPECT_EQ(v.at("imported").as_int64(), 2);
+  ASSERT_EQ(v.at("errors").as_array().size(), 2u) << r.body;
+  std::vector<int64_t> lines;
+  for (const json::value& e : v.at("errors").as_array()) lines.push_back(e.at("line").as_int64());
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(v.at("ignored_columns").as_array().size(), 1u);
+  const json::array& guests = v.at("guests").as_array();
+  EXPECT_EQ(Str(guests[0], "phone"), "+33612345678");
+  EXPECT_EQ(Str(guests[1], "first_name"), "Anne, Sophie");
+  EXPECT_EQ(Data(Send("GET", "/api/events/8/guests")).as_array().size(), 3u);
+}
+
+TEST_F(TicketHttpTest, EventsTicketsAndKeysRoundTrip) {
+  std::vector<json::value> t = EventWithTickets(9, 1);
+  json::value e = Data(Send("GET", "/api/events/9"));
+  EXPECT_EQ(Str(e, "title"), "Tech Conference 2025");
+  EXPECT_EQ(Str(e, "code_mode"), "signed");
+  json::value type = Data(
+      Send("POST", "/api/events/9/ticket-types", R"({"name":"VIP","price":9999,"quantity":1})"));
+  EXPECT_EQ(type.at("price").as_int64(), 9999);
+  std::string issue = StrCat(R"({"ticket_type_id":)", type.at("id").as_int64(), "}");
+  ASSERT_EQ(Send("POST", "/api/events/9/tickets", issue).status, 201);
+  EXPECT_EQ(Send("POST", "/api/events/9/tickets", issue).status, 409);  // sold out
+  json::value re =
+      Data(Send("POST", StrCat("/api/tickets/", t[0].at("id").as_int64(), "/reissue")));
+  EXPECT_EQ(re.at("generation").as_int64(), 1);
+  EXPECT_NE(Str(re, "qr_code_data"), Str(t[0], "qr_code_data"));
+  json::value k2 = Data(Send("POST", "/api/events/9/keys/rotate"));
+  EXPECT_EQ(k2.at("key_id").as_int64(), 2);
+  json::value revoked = Data(Send("POST", "/api/events/9/keys/1/revoke"));
+  EXPECT_FALSE(revoked.at("revoked_at").is_null());
+  json::value scan =
+      Send("POST", "/api/scans/validate",
+           StrCat(R"({"ticket_code":")", Str(re, "qr_code_data"), R"(","event_id":9})"))
+          .Json();
+  EXPECT_EQ(Str(scan, "reason"), "key_revoked");
+  json::value tmpl = Data(
+      Send("POST", "/api/ticket-templates", R"({"name":"Premium Template","design":"modern"})"));
+  EXPECT_EQ(Str(tmpl, "design"), "modern");
+  EXPECT_EQ(Data(Send("GET", "/api/ticket-templates")).as_array().size(), 1u);
+}
+
+TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
+  // Event 456 whose tickets 789 and 790 await payment, as the seed's body names them.
+  std::vector<json::value> issued = EventWithTickets(456, 788);
+  ASSERT_EQ(issued.back().at("id").as_int64(), 788);
+  json::value type =
+      Data(Send("POST", "/api/events/456/ticket-types", R"({"name":"standard","price":4999})"));
+  std::string pending = StrCat(R"({"tickets":[{"ticket_type_id":)", type.at("id").as_int64(),
+                               R"(,"status":"pending"},{"ticket_type_id":)",
+                               type.at("id").as_int64(), R"(,"status":"pending"}]})");
+  json::value two = Data(Send("POST", "/api/events/456/tickets", pending));
+  ASSERT_EQ(two.as_array()[0].at("id").as_int64(), 789);
+  const std::string body = R"({
+  "amount": 99.99,
+  "currency": "EUR",
+  "description": "Event tickets purchase",
+  "customerEmail": "user@example.com",
+  "customerName": "John Doe",
+  "returnUrl": "https://app.eventplanner.com/payment/return",
+  "preferredGateways": ["stripe"],
+  "metadata": {
+    "eventId": 456,
+    "ticketIds": [789, 790],
+    "source": "event-planner-core"
+  }
+})";
+  ClientResponse r = Send("POST", "/api/payments/process", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  json::value p = r.Json().at("data");
+  EXPECT_EQ(p.at("amountMinor").as_int64(), 9998);  // the store's prices, not the client's 99.99
+  EXPECT_EQ(Str(p, "currency"), "EUR");
+  EXPECT_EQ(Str(p, "status"), "pending");
+  const std::string intent = Str(p, "paymentIntentId");
+  EXPECT_TRUE(Str(p, "clientSecret").starts_with(intent + "_secret_"));
+  EXPECT_EQ(Str(Send("POST", "/api/scans/validate",
+                     StrCat(R"({"ticket_code":")", Str(two.as_array()[0], "ticket_code"),
+                            R"(","event_id":456})"))
+                    .Json(),
+                "reason"),
+            "unpaid");
+
+  // Seed 003's payment webhook, with the intent Herald created.
+  std::string hook = R"({
+  "eventType": "payment.completed",
+  "paymentIntentId": "pi_1234567890",
+  "status": "completed",
+  "timestamp": "2026-01-30T03:00:00Z",
+  "data": {
+    "payment_service_id": "pay_1234567890",
+    "gateway": "stripe",
+    "amount": 99.98,
+    "currency": "EUR",
+    "completed_at": "2026-01-30T03:00:00Z"
+  }
+})";
+  hook.replace(hook.find("pi_1234567890"), 13, intent);
+  ClientResponse w = Send("POST", "/api/internal/payment-webhook", hook);
+  ASSERT_EQ(w.status, 200) << w.body;
+  stack_->engine->RunDue();
+  json::value purchase =
+      Data(Send("GET", StrCat("/api/purchases/", p.at("purchaseId").as_int64())));
+  EXPECT_EQ(Str(purchase, "status"), "paid");
+  EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/790")), "status"), "issued");
+  json::value scan = Send("POST", "/api/scans/validate",
+                          StrCat(R"({"ticket_code":")", Str(two.as_array()[1], "qr_code_data"),
+                                 R"(","event_id":456})"))
+                         .Json();
+  EXPECT_TRUE(scan.at("valid").as_bool()) << json::serialize(scan);
+  EXPECT_EQ(Str(scan, "guestName"), "John Doe");
+}
+
+}  // namespace
+}  // namespace herald::http

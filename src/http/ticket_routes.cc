@@ -1,0 +1,1297 @@
+#include "http/ticket_routes.h"
+
+#include <charconv>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "apps/tickets/guest_csv.h"
+#include "auth/crypto.h"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "core/strings.h"
+#include "http/json_fields.h"
+
+namespace herald::http {
+namespace {
+
+namespace json = boost::json;
+namespace tk = apps::tickets;
+
+constexpr int64_t kMaxId = int64_t{1} << 53;  // exact in every JSON client
+
+json::object Ok(json::value data) {
+  return json::object{{"success", true}, {"data", std::move(data)}};
+}
+
+json::value OptTime(const std::optional<absl::Time>& t) {
+  return t ? json::value(Rfc3339(*t)) : json::value(nullptr);
+}
+
+json::value OptInt(const std::optional<int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::value IdOrNull(int64_t id) { return id == 0 ? json::value(nullptr) : json::value(id); }
+
+Result<int64_t> ParseId(std::string_view field, std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1 || v > kMaxId) {
+    return absl::InvalidArgumentError(StrCat(field, ": expected a positive integer id"));
+  }
+  return v;
+}
+
+Result<int64_t> PathId(const Request& req, std::string_view name = "id") {
+  return ParseId(name, req.params.at(std::string(name)));
+}
+
+// An id the seeds' clients send as a JSON integer or a numeric string.
+Result<std::optional<int64_t>> IdField(const Fields& f, std::string_view name) {
+  const json::value* v = f.Get(name);
+  if (v == nullptr) return std::optional<int64_t>();
+  if (v->is_string()) {
+    HERALD_ASSIGN_OR_RETURN(
+        int64_t id,
+        ParseId(f.Name(name), std::string_view(v->as_string().data(), v->as_string().size())));
+    return std::optional<int64_t>(id);
+  }
+  return f.Int(name, 1, kMaxId);
+}
+
+// A free identifier sent as a string or an integer ("operator-123" or 123).
+Status TextOrIntInto(const Fields& f, std::string_view name, std::string& dest) {
+  const json::value* v = f.Get(name);
+  if (v == nullptr) return absl::OkStatus();
+  if (v->is_int64() || v->is_uint64()) {
+    dest = json::serialize(*v);
+    return absl::OkStatus();
+  }
+  return f.StringInto(name, dest);
+}
+
+Result<tk::PageFilter> ParsePage(const Request& req) {
+  tk::PageFilter f;
+  if (auto c = req.Query("cursor"); c && !c->empty()) {
+    HERALD_ASSIGN_OR_RETURN(f.after_id, ParseId("cursor", *c));
+  }
+  HERALD_ASSIGN_OR_RETURN(auto limit, QueryInt(req, "limit", 1, 1000));
+  if (limit) f.limit = static_cast<int>(*limit);
+  return f;
+}
+
+template <typename T, typename ToJson>
+json::object Page(const std::vector<T>& list, int limit, ToJson to_json) {
+  json::array data;
+  for (const T& x : list) data.push_back(to_json(x));
+  json::value next = nullptr;
+  if (static_cast<int>(list.size()) == limit && !list.empty()) next = list.back().id;
+  return json::object{{"success", true}, {"data", std::move(data)}, {"next_cursor", next}};
+}
+
+std::string Lang(const Request& req) {
+  std::string_view al = req.Header("accept-language");
+  return al.size() >= 2 && absl::AsciiStrToLower(ToAbsl(al.substr(0, 2))) == "fr" ? "fr" : "en";
+}
+
+// The JSON object a field holds, serialised (device details are stored as given).
+Result<std::string> ObjectText(const Fields& f, std::string_view name) {
+  const json::value* v = f.Get(name);
+  if (v == nullptr) return std::string();
+  if (!v->is_object())
+    return absl::InvalidArgumentError(StrCat(f.Name(name), ": expected an object"));
+  return json::serialize(*v);
+}
+
+// ---- JSON of the entities
+
+json::object EventJson(const tk::Event& e) {
+  return json::object{{"id", e.id},
+                      {"title", e.title},
+                      {"description", e.description},
+                      {"event_date", Rfc3339(e.event_date)},
+                      {"end_date", OptTime(e.end_date)},
+                      {"location", e.location},
+                      {"timezone", e.timezone},
+                      {"max_attendees", OptInt(e.max_attendees)},
+                      {"status", tk::EventStatusName(e.status)},
+                      {"code_mode", tk::CodeModeName(e.code_mode)},
+                      {"reentry", e.reentry},
+                      {"doors_open", Rfc3339(e.ValidFrom())},
+                      {"doors_close", Rfc3339(e.ValidUntil())},
+                      {"currency", e.currency},
+                      {"created_at", Rfc3339(e.created_at)},
+                      {"updated_at", Rfc3339(e.updated_at)}};
+}
+
+json::object TypeJson(const tk::TicketType& t) {
+  return json::object{{"id", t.id},
+                      {"event_id", t.event_id},
+                      {"name", t.name},
+                      {"price", t.price},
+                      {"quantity", OptInt(t.quantity)},
+                      {"description", t.description},
+                      {"created_at", Rfc3339(t.created_at)}};
+}
+
+json::object TemplateJson(const tk::TicketTemplate& t) {
+  json::value layout = nullptr;
+  if (!t.layout_json.empty()) {
+    boost::system::error_code ec;
+    layout = json::parse(t.layout_json, ec);
+    if (ec) layout = nullptr;
+  }
+  return json::object{{"id", t.id},
+                      {"name", t.name},
+                      {"design", t.design},
+                      {"layout", std::move(layout)},
+                      {"created_at", Rfc3339(t.created_at)},
+                      {"updated_at", Rfc3339(t.updated_at)}};
+}
+
+json::object GuestJson(const tk::Guest& g) {
+  return json::object{{"id", g.id},
+                      {"event_id", g.event_id},
+                      {"first_name", g.first_name},
+                      {"last_name", g.last_name},
+                      {"email", g.email},
+                      {"phone", g.phone},
+                      {"created_at", Rfc3339(g.created_at)},
+                      {"updated_at", Rfc3339(g.updated_at)}};
+}
+
+json::object TicketJson(const tk::Ticket& t) {
+  return json::object{{"id", t.id},
+                      {"event_id", t.event_id},
+                      {"ticket_type_id", IdOrNull(t.ticket_type_id)},
+                      {"guest_id", IdOrNull(t.guest_id)},
+                      {"purchase_id", IdOrNull(t.purchase_id)},
+                      {"template_id", IdOrNull(t.template_id)},
+                      {"ticket_code", t.ticket_code},
+                      {"seat", t.seat},
+                      {"status", tk::TicketStatusName(t.status)},
+                      {"generation", t.generation},
+                      {"key_id", IdOrNull(t.key_id)},
+                      {"qr_code_data", t.qr_code_data},
+                      {"ticket_file_url", t.ticket_file_url},
+                      {"ticket_file_path", t.ticket_file_path},
+                      {"document_id", t.document_id},
+                      {"generation_job_id", t.generation_job_id},
+                      {"is_validated", t.is_validated},
+                      {"validated_at", OptTime(t.validated_at)},
+                      {"created_at", Rfc3339(t.created_at)},
+                      {"updated_at", Rfc3339(t.updated_at)}};
+}
+
+json::object OperatorJson(const tk::Operator& op) {
+  json::array gates;
+  for (const std::string& g : op.gates) gates.push_back(json::value(g));
+  return json::object{{"event_id", op.event_id},   {"operator_id", op.operator_id},
+                      {"user_id", op.user_id},     {"name", op.name},
+                      {"gates", std::move(gates)}, {"created_at", Rfc3339(op.created_at)}};
+}
+
+json::object GateJson(const tk::Gate& g) {
+  return json::object{{"event_id", g.event_id},
+                      {"gate_id", g.gate_id},
+                      {"name", g.name},
+                      {"kind", tk::GateKindName(g.kind)}};
+}
+
+json::object KeyJson(const tk::EventKey& k) {
+  return json::object{
+      {"key_id", k.key_id},
+      {"algorithm", "Ed25519"},
+      {"public_key", auth::Base64Encode(std::string_view(
+                         reinterpret_cast<const char*>(k.public_key.data()), k.public_key.size()))},
+      {"created_at", Rfc3339(k.created_at)},
+      {"retired_at", OptTime(k.retired_at)},
+      {"revoked_at", OptTime(k.revoked_at)}};
+}
+
+json::object ScanRecordJson(const tk::ScanRecord& s) {
+  boost::system::error_code ec;
+  json::value metadata = json::parse(s.metadata_json, ec);
+  if (ec) metadata = json::object();
+  return json::object{{"id", s.id},
+                      {"event_id", IdOrNull(s.event_id)},
+                      {"ticket_id", IdOrNull(s.ticket_id)},
+                      {"scanner_id", s.scanner_id},
+                      {"operator_id", s.operator_id},
+                      {"gate", s.gate},
+                      {"direction", s.direction},
+                      {"result", s.result},
+                      {"admitted", s.admitted},
+                      {"source", s.source},
+                      {"nonce", s.nonce.empty() ? json::value(nullptr) : json::value(s.nonce)},
+                      {"device_time", OptTime(s.device_time)},
+                      {"server_time", Rfc3339(s.server_time)},
+                      {"conflict", s.conflict},
+                      {"repeat_of", IdOrNull(s.repeat_of)},
+                      {"metadata", std::move(metadata)}};
+}
+
+// ---- bodies
+
+Result<tk::TicketType> ParseTicketType(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"name", "price", "quantity", "description"}));
+  tk::TicketType t;
+  HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
+  HERALD_ASSIGN_OR_RETURN(auto price, f.Int("price", 0, int64_t{10'000'000'000}));
+  t.price = price.value_or(0);
+  HERALD_ASSIGN_OR_RETURN(t.quantity, f.Int("quantity", 0, 10'000'000));
+  HERALD_RETURN_IF_ERROR(f.StringInto("description", t.description));
+  return t;
+}
+
+Result<tk::TicketTemplate> ParseTemplate(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"id", "name", "design", "layout"}));
+  tk::TicketTemplate t;
+  HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
+  HERALD_RETURN_IF_ERROR(f.StringInto("design", t.design));
+  HERALD_ASSIGN_OR_RETURN(t.layout_json, ObjectText(f, "layout"));
+  return t;
+}
+
+Result<tk::Guest> ParseGuest(const json::object& body, const std::string& prefix = "") {
+  Fields f(body, prefix);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"first_name", "last_name", "name", "email", "phone"}));
+  tk::Guest g;
+  HERALD_RETURN_IF_ERROR(f.StringInto("first_name", g.first_name));
+  HERALD_RETURN_IF_ERROR(f.StringInto("last_name", g.last_name));
+  // Seed 002's complete flow sends one "name": split at its last space.
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> name, f.String("name"));
+  if (name && g.first_name.empty() && g.last_name.empty()) {
+    const size_t space = name->rfind(' ');
+    if (space == std::string::npos) {
+      g.last_name = *name;
+    } else {
+      g.first_name = name->substr(0, space);
+      g.last_name = name->substr(space + 1);
+    }
+  }
+  HERALD_RETURN_IF_ERROR(f.StringInto("email", g.email));
+  HERALD_RETURN_IF_ERROR(f.StringInto("phone", g.phone));
+  return g;
+}
+
+Result<tk::IssueRequest> ParseIssue(const json::object& body, const std::string& prefix) {
+  Fields f(body, prefix);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"ticket_code", "guest_id", "ticket_type_id", "seat",
+                                       "seat_number", "template_id", "status"}));
+  tk::IssueRequest r;
+  HERALD_RETURN_IF_ERROR(f.StringInto("ticket_code", r.ticket_code));
+  HERALD_ASSIGN_OR_RETURN(auto guest, IdField(f, "guest_id"));
+  HERALD_ASSIGN_OR_RETURN(auto type, IdField(f, "ticket_type_id"));
+  HERALD_ASSIGN_OR_RETURN(auto tmpl, IdField(f, "template_id"));
+  r.guest_id = guest.value_or(0);
+  r.ticket_type_id = type.value_or(0);
+  r.template_id = tmpl.value_or(0);
+  HERALD_RETURN_IF_ERROR(f.StringInto("seat_number", r.seat));
+  HERALD_RETURN_IF_ERROR(f.StringInto("seat", r.seat));
+  HERALD_ASSIGN_OR_RETURN(auto status, f.String("status"));
+  if (status) {
+    HERALD_ASSIGN_OR_RETURN(r.status, tk::ParseTicketStatus(*status));
+  }
+  return r;
+}
+
+Result<tk::Operator> ParseOperator(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"user_id", "name", "gates"}));
+  tk::Operator op;
+  HERALD_RETURN_IF_ERROR(f.StringInto("user_id", op.user_id));
+  HERALD_RETURN_IF_ERROR(f.StringInto("name", op.name));
+  if (const json::value* gates = f.Get("gates")) {
+    if (!gates->is_array())
+      return absl::InvalidArgumentError("gates: expected an array of gate ids");
+    for (const json::value& g : gates->as_array()) {
+      if (!g.is_string()) return absl::InvalidArgumentError("gates: expected an array of gate ids");
+      op.gates.emplace_back(g.as_string());
+    }
+  }
+  return op;
+}
+
+Result<tk::Gate> ParseGate(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"name", "kind"}));
+  tk::Gate g;
+  HERALD_RETURN_IF_ERROR(f.StringInto("name", g.name));
+  HERALD_ASSIGN_OR_RETURN(auto kind, f.String("kind"));
+  if (kind) {
+    HERALD_ASSIGN_OR_RETURN(g.kind, tk::ParseGateKind(*kind));
+  }
+  return g;
+}
+
+// A list body ({"<key>": [...]}) or a single object: the objects to read.
+Result<std::vector<const json::object*>> OneOrMany(const json::object& body, std::string_view key,
+                                                   size_t max) {
+  std::vector<const json::object*> out;
+  const json::value* list = body.if_contains(json::string_view(key.data(), key.size()));
+  if (list == nullptr) {
+    out.push_back(&body);
+    return out;
+  }
+  if (body.size() != 1) {
+    return absl::InvalidArgumentError(StrCat("send either one object or {\"", key, "\": [...]}"));
+  }
+  if (!list->is_array() || list->as_array().empty() || list->as_array().size() > max) {
+    return absl::InvalidArgumentError(StrCat(key, ": expected 1 to ", max, " objects"));
+  }
+  for (size_t i = 0; i < list->as_array().size(); ++i) {
+    if (!list->as_array()[i].is_object()) {
+      return absl::InvalidArgumentError(StrCat(key, "[", i, "]: expected an object"));
+    }
+    out.push_back(&list->as_array()[i].as_object());
+  }
+  return out;
+}
+
+Status Direction(const Fields& f, tk::ScanRequest& r) {
+  std::string dir = "entry";
+  HERALD_RETURN_IF_ERROR(f.StringInto("direction", dir));
+  if (dir == "entry") return absl::OkStatus();
+  if (dir == "exit") {
+    r.exit = true;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(StrCat(f.Name("direction"), ": expected entry or exit"));
+}
+
+// A scan's location: a gate name ("Entrée principale") or seed 002's {gate, section,
+// coordinates}; the whole object also goes to the scan's metadata.
+Status LocationInto(const Fields& f, std::string_view name, tk::ScanRequest& r,
+                    json::object& metadata) {
+  const json::value* loc = f.Get(name);
+  if (loc == nullptr) return absl::OkStatus();
+  if (loc->is_string()) {
+    r.gate = std::string(loc->as_string());
+    return absl::OkStatus();
+  }
+  if (!loc->is_object()) {
+    return absl::InvalidArgumentError(StrCat(f.Name(name), ": expected a string or an object"));
+  }
+  Fields lf(loc->as_object(), StrCat(f.Name(name), "."));
+  HERALD_RETURN_IF_ERROR(lf.CheckKnown({"gate", "section", "coordinates", "checkpoint"}));
+  HERALD_RETURN_IF_ERROR(lf.StringInto("gate", r.gate));
+  metadata["location"] = *loc;
+  return absl::OkStatus();
+}
+
+// ---- scope of operators
+
+// Callers with the operator role act only on events where they are door staff.
+Status CheckOperatorScope(tk::Ticketing& t, const Request& req, int64_t event_id) {
+  if (!req.principal || req.principal->kind != auth::Principal::Kind::kUser ||
+      req.principal->role != auth::Role::kOperator) {
+    return absl::OkStatus();
+  }
+  HERALD_ASSIGN_OR_RETURN(std::vector<tk::Operator> ops, t.ListOperators(event_id));
+  for (const tk::Operator& op : ops) {
+    if (op.user_id == req.principal->id) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(StrCat("you are not door staff of event ", event_id));
+}
+
+void ScopeScan(const Request& req, tk::ScanRequest& r) {
+  if (req.principal && req.principal->kind == auth::Principal::Kind::kUser &&
+      req.principal->role == auth::Role::kOperator) {
+    r.user_id = req.principal->id;
+  }
+}
+
+json::object StatsJson(const tk::ScanStats& st) {
+  json::object reasons;
+  for (const auto& [reason, n] : st.by_reason) reasons[reason] = n;
+  json::array gates;
+  for (const tk::GateCount& g : st.by_gate) {
+    gates.push_back(json::object{
+        {"gate", g.gate}, {"entries", g.entries}, {"exits", g.exits}, {"refused", g.refused}});
+  }
+  return json::object{{"event_id", st.event_id},         {"tickets", st.tickets},
+                      {"admitted", st.admitted},         {"inside", st.inside},
+                      {"capacity", OptInt(st.capacity)}, {"scans", st.scans},
+                      {"conflicts", st.conflicts},       {"by_reason", std::move(reasons)},
+                      {"by_gate", std::move(gates)}};
+}
+
+}  // namespace
+
+// ---- public parsers
+
+Result<tk::Event> ParseEvent(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"id", "event_id", "title", "description", "event_date", "date", "end_date",
+                    "location", "timezone", "max_attendees", "status", "code_mode", "reentry",
+                    "doors_open", "doors_close", "currency"}));
+  tk::Event e;
+  HERALD_ASSIGN_OR_RETURN(auto id, IdField(f, "id"));
+  HERALD_ASSIGN_OR_RETURN(auto event_id, IdField(f, "event_id"));
+  e.id = id.value_or(event_id.value_or(0));
+  HERALD_RETURN_IF_ERROR(f.StringInto("title", e.title));
+  HERALD_RETURN_IF_ERROR(f.StringInto("description", e.description));
+  HERALD_ASSIGN_OR_RETURN(auto date, f.Time("event_date"));
+  if (!date) {
+    HERALD_ASSIGN_OR_RETURN(date, f.Time("date"));
+  }
+  if (!date) return absl::InvalidArgumentError("event_date: required (RFC 3339)");
+  e.event_date = *date;
+  HERALD_ASSIGN_OR_RETURN(e.end_date, f.Time("end_date"));
+  HERALD_RETURN_IF_ERROR(f.StringInto("location", e.location));
+  HERALD_RETURN_IF_ERROR(f.StringInto("timezone", e.timezone));
+  HERALD_ASSIGN_OR_RETURN(e.max_attendees, f.Int("max_attendees", 1, 10'000'000));
+  HERALD_ASSIGN_OR_RETURN(auto status, f.String("status"));
+  if (status) {
+    // "published" is what several planners call an event on sale.
+    HERALD_ASSIGN_OR_RETURN(e.status,
+                            tk::ParseEventStatus(*status == "published" ? "active" : *status));
+  }
+  HERALD_ASSIGN_OR_RETURN(auto mode, f.String("code_mode"));
+  if (mode) {
+    HERALD_ASSIGN_OR_RETURN(e.code_mode, tk::ParseCodeMode(*mode));
+  }
+  HERALD_ASSIGN_OR_RETURN(auto reentry, f.Bool("reentry"));
+  e.reentry = reentry.value_or(false);
+  HERALD_ASSIGN_OR_RETURN(e.doors_open, f.Time("doors_open"));
+  HERALD_ASSIGN_OR_RETURN(e.doors_close, f.Time("doors_close"));
+  HERALD_RETURN_IF_ERROR(f.StringInto("currency", e.currency));
+  return e;
+}
+
+Result<tk::ScanRequest> ParseScan(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"ticket_code", "qrCodeData", "event_id", "eventId", "scanner_id",
+                    "validation_result", "scan_location", "location", "scan_metadata", "timestamp",
+                    "operator_id", "operatorId", "nonce", "direction", "gate", "admitted"}));
+  tk::ScanRequest r;
+  HERALD_RETURN_IF_ERROR(f.StringInto("ticket_code", r.code));
+  HERALD_RETURN_IF_ERROR(f.StringInto("qrCodeData", r.code));
+  if (r.code.empty()) return absl::InvalidArgumentError("ticket_code: required (or qrCodeData)");
+  HERALD_ASSIGN_OR_RETURN(auto event, IdField(f, "event_id"));
+  if (!event) {
+    HERALD_ASSIGN_OR_RETURN(event, IdField(f, "eventId"));
+  }
+  r.event_id = event.value_or(0);
+  HERALD_RETURN_IF_ERROR(f.StringInto("scanner_id", r.scanner_id));
+  HERALD_RETURN_IF_ERROR(TextOrIntInto(f, "operator_id", r.operator_id));
+  HERALD_RETURN_IF_ERROR(TextOrIntInto(f, "operatorId", r.operator_id));
+  json::object metadata;
+  HERALD_RETURN_IF_ERROR(LocationInto(f, "scan_location", r, metadata));
+  HERALD_RETURN_IF_ERROR(LocationInto(f, "location", r, metadata));
+  HERALD_RETURN_IF_ERROR(f.StringInto("gate", r.gate));
+  if (const json::value* m = f.Get("scan_metadata")) {
+    if (!m->is_object()) return absl::InvalidArgumentError("scan_metadata: expected an object");
+    metadata["device"] = *m;
+  }
+  // What the client believed: kept for the record, never trusted.
+  HERALD_ASSIGN_OR_RETURN(auto claimed, f.String("validation_result"));
+  if (claimed) metadata["client_result"] = *claimed;
+  HERALD_ASSIGN_OR_RETURN(r.device_time, f.Time("timestamp"));
+  HERALD_RETURN_IF_ERROR(f.StringInto("nonce", r.nonce));
+  HERALD_RETURN_IF_ERROR(Direction(f, r));
+  HERALD_ASSIGN_OR_RETURN(auto admitted, f.Bool("admitted"));
+  r.device_admitted = admitted.value_or(false);
+  if (!metadata.empty()) r.metadata_json = json::serialize(metadata);
+  return r;
+}
+
+Result<tk::ScanRequest> ParseInternalScan(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"ticketId", "eventId", "ticketType", "userId", "scanContext",
+                    "validationMetadata", "qrCodeData", "operatorId", "location"}));
+  tk::ScanRequest r;
+  r.source = tk::ScanSource::kInternal;
+  HERALD_ASSIGN_OR_RETURN(auto ticket, IdField(f, "ticketId"));
+  r.ticket_id = ticket.value_or(0);
+  HERALD_RETURN_IF_ERROR(f.StringInto("qrCodeData", r.code));
+  if (r.ticket_id == 0 && r.code.empty()) {
+    return absl::InvalidArgumentError("ticketId: required (or qrCodeData)");
+  }
+  HERALD_ASSIGN_OR_RETURN(auto event, IdField(f, "eventId"));
+  r.event_id = event.value_or(0);
+  HERALD_RETURN_IF_ERROR(TextOrIntInto(f, "operatorId", r.operator_id));
+  json::object metadata;
+  HERALD_RETURN_IF_ERROR(LocationInto(f, "location", r, metadata));
+  if (const json::value* ctx = f.Get("scanContext")) {
+    if (!ctx->is_object()) return absl::InvalidArgumentError("scanContext: expected an object");
+    Fields c(ctx->as_object(), "scanContext.");
+    HERALD_RETURN_IF_ERROR(c.CheckKnown({"operatorId", "location", "deviceId", "checkpointId"}));
+    HERALD_RETURN_IF_ERROR(TextOrIntInto(c, "operatorId", r.operator_id));
+    HERALD_RETURN_IF_ERROR(LocationInto(c, "location", r, metadata));
+    HERALD_RETURN_IF_ERROR(c.StringInto("deviceId", r.scanner_id));
+    std::string checkpoint;
+    HERALD_RETURN_IF_ERROR(c.StringInto("checkpointId", checkpoint));
+    if (!checkpoint.empty()) metadata["checkpoint"] = checkpoint;
+  }
+  if (const json::value* vm = f.Get("validationMetadata")) {
+    if (!vm->is_object()) {
+      return absl::InvalidArgumentError("validationMetadata: expected an object");
+    }
+    metadata["validation"] = *vm;
+  }
+  std::string type, user;
+  HERALD_RETURN_IF_ERROR(f.StringInto("ticketType", type));
+  HERALD_RETURN_IF_ERROR(TextOrIntInto(f, "userId", user));
+  if (!type.empty()) metadata["ticket_type"] = type;
+  if (!user.empty()) metadata["user_id"] = user;
+  if (!metadata.empty()) r.metadata_json = json::serialize(metadata);
+  return r;
+}
+
+Result<tk::ScanRequest> ParseScanConfirmation(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"ticketId", "scanId", "status", "operatorId", "location", "scannedAt"}));
+  tk::ScanRequest r;
+  r.source = tk::ScanSource::kInternal;
+  HERALD_ASSIGN_OR_RETURN(auto ticket, IdField(f, "ticketId"));
+  if (!ticket) return absl::InvalidArgumentError("ticketId: required");
+  r.ticket_id = *ticket;
+  HERALD_RETURN_IF_ERROR(TextOrIntInto(f, "scanId", r.nonce));
+  if (r.nonce.empty()) return absl::InvalidArgumentError("scanId: required");
+  HERALD_ASSIGN_OR_RETURN(auto status, f.String("status"));
+  if (status && *status != "validated") {
+    return absl::InvalidArgumentError("status: expected validated");
+  }
+  HERALD_RETURN_IF_ERROR(TextOrIntInto(f, "operatorId", r.operator_id));
+  json::object metadata;
+  HERALD_RETURN_IF_ERROR(LocationInto(f, "location", r, metadata));
+  HERALD_ASSIGN_OR_RETURN(r.device_time, f.Time("scannedAt"));
+  if (!metadata.empty()) r.metadata_json = json::serialize(metadata);
+  return r;
+}
+
+Result<tk::PurchaseRequest> ParsePurchase(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"amount", "currency", "description", "customerEmail", "customerName",
+                    "returnUrl", "preferredGateways", "metadata", "eventId", "items"}));
+  tk::PurchaseRequest r;
+  if (const json::value* amount = f.Get("amount")) {
+    if (!amount->is_number()) return absl::InvalidArgumentError("amount: expected a number");
+    const double units = amount->to_number<double>();
+    if (!(units >= 0 && units < 1e12)) return absl::InvalidArgumentError("amount: out of range");
+    r.client_amount = static_cast<int64_t>(units * 100 + 0.5);
+  }
+  HERALD_RETURN_IF_ERROR(f.StringInto("currency", r.currency));
+  HERALD_RETURN_IF_ERROR(f.StringInto("description", r.description));
+  HERALD_RETURN_IF_ERROR(f.StringInto("customerEmail", r.customer_email));
+  HERALD_RETURN_IF_ERROR(f.StringInto("customerName", r.customer_name));
+  HERALD_RETURN_IF_ERROR(f.StringInto("returnUrl", r.return_url));
+  if (const json::value* g = f.Get("preferredGateways"); g != nullptr && !g->is_array()) {
+    return absl::InvalidArgumentError("preferredGateways: expected an array");
+  }
+  HERALD_ASSIGN_OR_RETURN(auto event, IdField(f, "eventId"));
+  if (const json::value* md = f.Get("metadata")) {
+    if (!md->is_object()) return absl::InvalidArgumentError("metadata: expected an object");
+    Fields m(md->as_object(), "metadata.");
+    HERALD_RETURN_IF_ERROR(m.CheckKnown({"eventId", "ticketIds", "source"}));
+    if (!event) {
+      HERALD_ASSIGN_OR_RETURN(event, IdField(m, "eventId"));
+    }
+    if (const json::value* ids = m.Get("ticketIds")) {
+      if (!ids->is_array())
+        return absl::InvalidArgumentError("metadata.ticketIds: expected an array");
+      for (size_t i = 0; i < ids->as_array().size(); ++i) {
+        const json::value& v = ids->as_array()[i];
+        if (!v.is_int64() || v.as_int64() < 1) {
+          return absl::InvalidArgumentError(
+              StrCat("metadata.ticketIds[", i, "]: expected a positive integer"));
+        }
+        r.ticket_ids.push_back(v.as_int64());
+      }
+    }
+  }
+  r.event_id = event.value_or(0);
+  if (const json::value* items = f.Get("items")) {
+    if (!items->is_array()) return absl::InvalidArgumentError("items: expected an array");
+    for (size_t i = 0; i < items->as_array().size(); ++i) {
+      const json::value& v = items->as_array()[i];
+      if (!v.is_object())
+        return absl::InvalidArgumentError(StrCat("items[", i, "]: expected an object"));
+      Fields it(v.as_object(), StrCat("items[", i, "]."));
+      HERALD_RETURN_IF_ERROR(it.CheckKnown({"ticketTypeId", "quantity"}));
+      tk::PurchaseLine line;
+      HERALD_ASSIGN_OR_RETURN(auto type, IdField(it, "ticketTypeId"));
+      line.ticket_type_id = type.value_or(0);
+      HERALD_ASSIGN_OR_RETURN(auto quantity, it.Int("quantity", 1, 100));
+      line.quantity = quantity.value_or(1);
+      r.lines.push_back(line);
+    }
+  }
+  return r;
+}
+
+json::object ScanResultJson(const tk::ScanResult& r, std::string_view lang) {
+  json::value first = nullptr;
+  if (r.first) {
+    first = json::object{{"scanId", r.first->scan_id},
+                         {"at", Rfc3339(r.first->at)},
+                         {"gate", r.first->gate},
+                         {"operatorId", r.first->operator_id},
+                         {"scannerId", r.first->scanner_id}};
+  }
+  return json::object{{"valid", r.valid},
+                      {"reason", r.reason},
+                      {"message", tk::Message(r.reason, lang)},
+                      {"messages", json::object{{"fr", tk::Message(r.reason, "fr")},
+                                                {"en", tk::Message(r.reason, "en")}}},
+                      {"scanId", IdOrNull(r.scan_id)},
+                      {"repeat", r.repeat},
+                      {"conflict", r.conflict},
+                      {"reentry", r.reentry},
+                      {"direction", r.exit ? "exit" : "entry"},
+                      {"eventId", IdOrNull(r.event_id)},
+                      {"ticketId", IdOrNull(r.ticket_id)},
+                      {"guestId", IdOrNull(r.guest_id)},
+                      {"ticketCode", r.ticket_code},
+                      {"ticketType", r.ticket_type},
+                      {"seat", r.seat},
+                      {"guestName", r.guest_name},
+                      {"scanCount", r.scan_count},
+                      {"lastScanAt", OptTime(r.last_scan_at)},
+                      {"firstScan", std::move(first)},
+                      {"serverTime", Rfc3339(r.server_time)}};
+}
+
+void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
+  const std::string tag = "tickets";
+
+  // ---- events
+  router.Add({"GET", "/api/events", "events:read", "Events by id; cursor, limit",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListEvents(f));
+                return Response::Json(200, Page(list, f.limit, EventJson));
+              },
+              200, tag});
+  router.Add({"POST", "/api/events", "events:create",
+              "Create an event (title, event_date, location, max_attendees, status, code_mode...)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::Event e, ParseEvent(body));
+                HERALD_ASSIGN_OR_RETURN(tk::Event created, t.CreateEvent(std::move(e)));
+                return Response::Json(201, Ok(EventJson(created)));
+              },
+              201, tag});
+  router.Add({"GET", "/api/events/{id}", "events:read", "An event",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Event e, t.GetEvent(id));
+                return Response::Json(200, Ok(EventJson(e)));
+              },
+              200, tag});
+  router.Add({"PUT", "/api/events/{id}", "events:update", "Replace an event's fields",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::Event e, ParseEvent(body));
+                if (e.id != 0 && e.id != id) {
+                  return absl::InvalidArgumentError("id: differs from the path");
+                }
+                e.id = id;
+                HERALD_ASSIGN_OR_RETURN(tk::Event updated, t.UpdateEvent(e));
+                return Response::Json(200, Ok(EventJson(updated)));
+              },
+              200, tag});
+  router.Add({"DELETE", "/api/events/{id}", "events:delete",
+              "Delete an event without tickets (cancel it otherwise)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(t.DeleteEvent(id));
+                return Response::Json(200, Ok(json::object{{"deleted", id}}));
+              },
+              200, tag});
+
+  // ---- ticket types
+  router.Add({"GET", "/api/events/{id}/ticket-types", "events:read", "An event's ticket types",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListTicketTypes(id));
+                json::array data;
+                for (const tk::TicketType& x : list) data.push_back(TypeJson(x));
+                return Response::Json(200, Ok(std::move(data)));
+              },
+              200, tag});
+  router.Add({"POST", "/api/events/{id}/ticket-types", "events:update",
+              "Add a ticket type (name, price in cents, quantity)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType x, ParseTicketType(body));
+                x.event_id = id;
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType created, t.CreateTicketType(std::move(x)));
+                return Response::Json(201, Ok(TypeJson(created)));
+              },
+              201, tag});
+
+  // ---- guests
+  router.Add({"GET", "/api/events/{id}/guests", "guests:read", "An event's guests; cursor, limit",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListGuests(id, f));
+                return Response::Json(200, Page(list, f.limit, GuestJson));
+              },
+              200, tag});
+  router.Add({"POST", "/api/events/{id}/guests", "guests:create",
+              "Add one guest, or {\"guests\": [...]} all or none",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(auto objects, OneOrMany(body, "guests", 10000));
+                const bool many = body.contains("guests");
+                std::vector<tk::Guest> guests;
+                for (size_t i = 0; i < objects.size(); ++i) {
+                  HERALD_ASSIGN_OR_RETURN(
+                      tk::Guest g, ParseGuest(*objects[i], many ? StrCat("guests[", i, "].") : ""));
+                  g.event_id = id;
+                  guests.push_back(std::move(g));
+                }
+                HERALD_ASSIGN_OR_RETURN(auto created, t.CreateGuests(std::move(guests)));
+                if (!many) return Response::Json(201, Ok(GuestJson(created[0])));
+                json::array data;
+                for (const tk::Guest& g : created) data.push_back(GuestJson(g));
+                return Response::Json(201, Ok(std::move(data)));
+              },
+              201, tag});
+  router.Add(
+      {"POST", "/api/events/{id}/guests/import", "guests:create",
+       "Import guests from CSV (Excel/Sheets export); bad rows reported by line; ?dry_run=true",
+       [&t](Request& req) -> Result<Response> {
+         HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+         HERALD_RETURN_IF_ERROR(t.GetEvent(id).status());
+         const bool dry_run = req.Query("dry_run").value_or("") == "true";
+         HERALD_ASSIGN_OR_RETURN(tk::GuestCsv csv, tk::ParseGuestCsv(req.body));
+         // Rows whose email another guest of the event already has are errors too.
+         absl::flat_hash_set<std::string> taken;
+         for (tk::PageFilter page{0, 1000};;) {
+           HERALD_ASSIGN_OR_RETURN(auto batch, t.ListGuests(id, page));
+           for (const tk::Guest& g : batch) {
+             if (!g.email.empty()) taken.insert(g.email);
+           }
+           if (batch.size() < 1000) break;
+           page.after_id = batch.back().id;
+         }
+         std::vector<tk::Guest> guests;
+         json::array errors;
+         for (const tk::RowError& e : csv.errors) {
+           errors.push_back(
+               json::object{{"line", e.line}, {"field", e.field}, {"message", e.message}});
+         }
+         for (const tk::GuestRow& row : csv.rows) {
+           const std::string email = absl::AsciiStrToLower(row.email);
+           if (!email.empty() && taken.contains(email)) {
+             errors.push_back(json::object{
+                 {"line", row.line},
+                 {"field", "email"},
+                 {"message", StrCat("a guest of event ", id, " already has ", email)}});
+             continue;
+           }
+           tk::Guest g;
+           g.event_id = id;
+           g.first_name = row.first_name;
+           g.last_name = row.last_name;
+           g.email = row.email;
+           g.phone = row.phone;
+           guests.push_back(std::move(g));
+         }
+         json::array imported;
+         if (!dry_run && !guests.empty()) {
+           HERALD_ASSIGN_OR_RETURN(auto created, t.CreateGuests(std::move(guests)));
+           for (const tk::Guest& g : created) imported.push_back(GuestJson(g));
+         }
+         json::array ignored;
+         for (const std::string& c : csv.ignored_columns) ignored.push_back(json::value(c));
+         const int64_t valid = static_cast<int64_t>(dry_run ? guests.size() : imported.size());
+         return Response::Json(200,
+                               Ok(json::object{{"records", csv.records},
+                                               {"imported", dry_run ? 0 : valid},
+                                               {"valid", valid},
+                                               {"rejected", static_cast<int64_t>(errors.size())},
+                                               {"dry_run", dry_run},
+                                               {"errors", std::move(errors)},
+                                               {"ignored_columns", std::move(ignored)},
+                                               {"guests", std::move(imported)}}));
+       },
+       200, tag});
+  router.Add({"GET", "/api/guests/{id}", "guests:read", "A guest",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Guest g, t.GetGuest(id));
+                return Response::Json(200, Ok(GuestJson(g)));
+              },
+              200, tag});
+  router.Add({"PUT", "/api/guests/{id}", "guests:update", "Replace a guest's fields",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::Guest g, ParseGuest(body));
+                g.id = id;
+                HERALD_ASSIGN_OR_RETURN(tk::Guest updated, t.UpdateGuest(g));
+                return Response::Json(200, Ok(GuestJson(updated)));
+              },
+              200, tag});
+  router.Add({"DELETE", "/api/guests/{id}", "guests:delete", "Delete a guest without tickets",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(t.DeleteGuest(id));
+                return Response::Json(200, Ok(json::object{{"deleted", id}}));
+              },
+              200, tag});
+
+  // ---- gates and operators
+  router.Add({"GET", "/api/events/{id}/gates", "events:read", "An event's gates",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListGates(id));
+                json::array data;
+                for (const tk::Gate& g : list) data.push_back(GateJson(g));
+                return Response::Json(200, Ok(std::move(data)));
+              },
+              200, tag});
+  router.Add({"PUT", "/api/events/{id}/gates/{gate}", "events:update",
+              "Create or replace a gate (name, kind entry|exit|both)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::Gate g, ParseGate(body));
+                g.event_id = id;
+                g.gate_id = req.params.at("gate");
+                HERALD_ASSIGN_OR_RETURN(tk::Gate saved, t.PutGate(std::move(g)));
+                return Response::Json(200, Ok(GateJson(saved)));
+              },
+              200, tag});
+  router.Add({"DELETE", "/api/events/{id}/gates/{gate}", "events:update",
+              "Delete a gate no operator is assigned to",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(t.DeleteGate(id, req.params.at("gate")));
+                return Response::Json(200, Ok(json::object{{"deleted", req.params.at("gate")}}));
+              },
+              200, tag});
+  router.Add({"GET", "/api/events/{id}/operators", "events:read", "An event's door staff",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListOperators(id));
+                json::array data;
+                for (const tk::Operator& op : list) data.push_back(OperatorJson(op));
+                return Response::Json(200, Ok(std::move(data)));
+              },
+              200, tag});
+  router.Add({"PUT", "/api/events/{id}/operators/{operator}", "events:update",
+              "Make someone door staff of the event (user_id, name, gates)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::Operator op, ParseOperator(body));
+                op.event_id = id;
+                op.operator_id = req.params.at("operator");
+                HERALD_ASSIGN_OR_RETURN(tk::Operator saved, t.PutOperator(std::move(op)));
+                return Response::Json(200, Ok(OperatorJson(saved)));
+              },
+              200, tag});
+  router.Add(
+      {"DELETE", "/api/events/{id}/operators/{operator}", "events:update",
+       "Remove someone from the event's door staff",
+       [&t](Request& req) -> Result<Response> {
+         HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+         HERALD_RETURN_IF_ERROR(t.DeleteOperator(id, req.params.at("operator")));
+         return Response::Json(200, Ok(json::object{{"deleted", req.params.at("operator")}}));
+       },
+       200, tag});
+
+  // ---- keys
+  router.Add({"GET", "/api/events/{id}/keys", "events:read",
+              "An event's signing keys (public halves)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListKeys(id));
+                json::array data;
+                for (const tk::EventKey& k : list) data.push_back(KeyJson(k));
+                return Response::Json(200, Ok(std::move(data)));
+              },
+              200, tag});
+  router.Add({"POST", "/api/events/{id}/keys/rotate", "events:update",
+              "A new signing key for the event's next tickets",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::EventKey k, t.RotateKey(id));
+                return Response::Json(201, Ok(KeyJson(k)));
+              },
+              201, tag});
+  router.Add({"POST", "/api/events/{id}/keys/{key}/revoke", "events:update",
+              "Revoke a signing key: every code it signed is refused",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(int64_t key, PathId(req, "key"));
+                HERALD_ASSIGN_OR_RETURN(tk::EventKey k, t.RevokeKey(id, key));
+                return Response::Json(200, Ok(KeyJson(k)));
+              },
+              200, tag});
+
+  // ---- templates
+  router.Add({"GET", "/api/ticket-templates", "tickets:read", "Ticket templates; cursor, limit",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListTemplates(f));
+                return Response::Json(200, Page(list, f.limit, TemplateJson));
+              },
+              200, tag});
+  router.Add({"POST", "/api/ticket-templates", "tickets:create",
+              "Create a ticket template (name, design, optional document layout)",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, ParseTemplate(body));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate created, t.CreateTemplate(std::move(x)));
+                return Response::Json(201, Ok(TemplateJson(created)));
+              },
+              201, tag});
+  router.Add({"GET", "/api/ticket-templates/{id}", "tickets:read", "A ticket template",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, t.GetTemplate(id));
+                return Response::Json(200, Ok(TemplateJson(x)));
+              },
+              200, tag});
+  router.Add({"PUT", "/api/ticket-templates/{id}", "tickets:update", "Replace a ticket template",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, ParseTemplate(body));
+                x.id = id;
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate updated, t.UpdateTemplate(x));
+                return Response::Json(200, Ok(TemplateJson(updated)));
+              },
+              200, tag});
+  router.Add({"DELETE", "/api/ticket-templates/{id}", "tickets:delete",
+              "Delete a ticket template no ticket uses",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(t.DeleteTemplate(id));
+                return Response::Json(200, Ok(json::object{{"deleted", id}}));
+              },
+              200, tag});
+
+  // ---- tickets
+  router.Add({"GET", "/api/events/{id}/tickets", "tickets:read",
+              "An event's tickets; status, guest_id, cursor, limit",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(t.GetEvent(id).status());
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter page, ParsePage(req));
+                tk::TicketFilter f;
+                f.event_id = id;
+                f.after_id = page.after_id;
+                f.limit = page.limit;
+                if (auto s = req.Query("status"); s && !s->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(f.status, tk::ParseTicketStatus(*s));
+                }
+                if (auto g = req.Query("guest_id"); g && !g->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(f.guest_id, ParseId("guest_id", *g));
+                }
+                HERALD_ASSIGN_OR_RETURN(auto list, t.ListTickets(f));
+                return Response::Json(200, Page(list, f.limit, TicketJson));
+              },
+              200, tag});
+  router.Add({"POST", "/api/events/{id}/tickets", "tickets:create",
+              "Issue tickets: one, or {\"tickets\": [...]} all or none",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(auto objects, OneOrMany(body, "tickets", 10000));
+                const bool many = body.contains("tickets");
+                std::vector<tk::IssueRequest> reqs;
+                for (size_t i = 0; i < objects.size(); ++i) {
+                  HERALD_ASSIGN_OR_RETURN(
+                      tk::IssueRequest r,
+                      ParseIssue(*objects[i], many ? StrCat("tickets[", i, "].") : ""));
+                  reqs.push_back(std::move(r));
+                }
+                HERALD_ASSIGN_OR_RETURN(auto issued, t.IssueTickets(id, reqs));
+                if (!many) return Response::Json(201, Ok(TicketJson(issued[0])));
+                json::array data;
+                for (const tk::Ticket& x : issued) data.push_back(TicketJson(x));
+                return Response::Json(201, Ok(std::move(data)));
+              },
+              201, tag});
+  router.Add({"GET", "/api/tickets/{id}", "tickets:read", "A ticket",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Ticket x, t.GetTicket(id));
+                return Response::Json(200, Ok(TicketJson(x)));
+              },
+              200, tag});
+  router.Add({"POST", "/api/tickets/{id}/cancel", "tickets:update",
+              "Cancel a ticket: its code is revoked for good",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Ticket x, t.CancelTicket(id));
+                return Response::Json(200, Ok(TicketJson(x)));
+              },
+              200, tag});
+  router.Add({"POST", "/api/tickets/{id}/reissue", "tickets:update",
+              "New number and code for a lost or leaked ticket; the old ones are revoked",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Ticket x, t.ReissueTicket(id));
+                return Response::Json(200, Ok(TicketJson(x)));
+              },
+              200, tag});
+
+  // ---- scanning
+  const std::string scans = "scans";
+  Route validate{
+      "POST",         "/api/scans/validate",
+      "scans:create", "Validate a scanned ticket and admit it (seed 002 or seed 003 body)",
+      nullptr,        200,
+      scans};
+  // Answers from the commit callback, like the enqueue route: scans from many gates share one
+  // group commit and no connection thread waits.
+  validate.async = [&scanner](Request& req, Respond respond) {
+    auto body = req.JsonBody();
+    if (!body.ok()) return respond(body.status());
+    auto scan = ParseScan(*body);
+    if (!scan.ok()) return respond(scan.status());
+    ScopeScan(req, *scan);
+    scanner.ValidateAsync(*std::move(scan), [respond = std::move(respond),
+                                             lang = Lang(req)](Result<tk::ScanResult> r) {
+      if (!r.ok()) return respond(r.status());
+      respond(Response::Json(200, ScanResultJson(*r, lang)));
+    });
+  };
+  router.Add(std::move(validate));
+  router.Add({"POST", "/api/scans/offline", "scans:create",
+              "Upload scans made offline: {scanner_id, scans: [{ticket_code, event_id, timestamp,"
+              " nonce, admitted, ...}]}",
+              [&scanner](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                Fields f(body);
+                HERALD_RETURN_IF_ERROR(f.CheckKnown({"scanner_id", "scans"}));
+                std::string scanner_id;
+                HERALD_RETURN_IF_ERROR(f.StringInto("scanner_id", scanner_id));
+                const json::value* list = f.Get("scans");
+                if (list == nullptr || !list->is_array() || list->as_array().empty() ||
+                    list->as_array().size() > 1000) {
+                  return absl::InvalidArgumentError("scans: expected 1 to 1000 scans");
+                }
+                std::vector<tk::ScanRequest> reqs;
+                for (size_t i = 0; i < list->as_array().size(); ++i) {
+                  const json::value& item = list->as_array()[i];
+                  if (!item.is_object()) {
+                    return absl::InvalidArgumentError(StrCat("scans[", i, "]: expected an object"));
+                  }
+                  Result<tk::ScanRequest> r = ParseScan(item.as_object());
+                  if (!r.ok()) {
+                    return absl::InvalidArgumentError(
+                        StrCat("scans[", i, "].", r.status().message()));
+                  }
+                  if (r->scanner_id.empty()) r->scanner_id = scanner_id;
+                  ScopeScan(req, *r);
+                  reqs.push_back(*std::move(r));
+                }
+                HERALD_ASSIGN_OR_RETURN(auto results, scanner.Upload(std::move(reqs)));
+                json::array data;
+                int64_t conflicts = 0;
+                for (const tk::ScanResult& r : results) {
+                  conflicts += r.conflict;
+                  data.push_back(ScanResultJson(r, Lang(req)));
+                }
+                return Response::Json(
+                    200, Ok(json::object{{"recorded", static_cast<int64_t>(results.size())},
+                                         {"conflicts", conflicts},
+                                         {"results", std::move(data)}}));
+              },
+              200, scans});
+  router.Add({"POST", "/api/internal/scan-validation", "scans:create",
+              "Scan-validation service: business checks and admission of a decoded ticket"
+              " (seed 002)",
+              [&scanner](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::ScanRequest r, ParseInternalScan(body));
+                ScopeScan(req, r);
+                HERALD_ASSIGN_OR_RETURN(tk::ScanResult out, scanner.Validate(r));
+                return Response::Json(200, ScanResultJson(out, Lang(req)));
+              },
+              200, scans});
+  router.Add({"POST", "/api/internal/validation/validate-ticket", "scans:create",
+              "Scan-validation service: the business checks only, nothing recorded (seed 003)",
+              [&scanner](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::ScanRequest r, ParseInternalScan(body));
+                ScopeScan(req, r);
+                HERALD_ASSIGN_OR_RETURN(tk::ScanResult out, scanner.Check(r));
+                return Response::Json(200, ScanResultJson(out, Lang(req)));
+              },
+              200, scans});
+  router.Add({"POST", "/api/internal/scan-confirmation", "scans:create",
+              "Scan-validation service: record the admission of a validated scan (seed 003);"
+              " idempotent on scanId",
+              [&scanner](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::ScanRequest r, ParseScanConfirmation(body));
+                r.scanner_id = req.principal ? req.principal->name : "scan-validation-service";
+                ScopeScan(req, r);
+                HERALD_ASSIGN_OR_RETURN(tk::ScanResult out, scanner.Validate(r));
+                json::object data = ScanResultJson(out, Lang(req));
+                data["status"] = out.valid ? "validated" : "refused";
+                return Response::Json(200, data);
+              },
+              200, scans});
+  router.Add({"GET", "/api/scans", "scans:read",
+              "The scan log, newest first: event_id, ticket_id, result, conflicts, cursor, limit",
+              [&scanner](Request& req) -> Result<Response> {
+                tk::ScanFilter f;
+                if (auto v = req.Query("event_id"); v && !v->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(f.event_id, ParseId("event_id", *v));
+                }
+                if (auto v = req.Query("ticket_id"); v && !v->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(f.ticket_id, ParseId("ticket_id", *v));
+                }
+                if (auto v = req.Query("cursor"); v && !v->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(f.before_id, ParseId("cursor", *v));
+                }
+                if (auto v = req.Query("result")) f.result = std::string(*v);
+                f.conflicts_only = req.Query("conflicts").value_or("") == "true";
+                HERALD_ASSIGN_OR_RETURN(auto limit, QueryInt(req, "limit", 1, 1000));
+                if (limit) f.limit = static_cast<int>(*limit);
+                HERALD_ASSIGN_OR_RETURN(auto list, scanner.ListScans(f));
+                return Response::Json(200, Page(list, f.limit, ScanRecordJson));
+              },
+              200, scans});
+  router.Add(
+      {"GET", "/api/events/{id}/scan-bundle", "scans:create",
+       "Offline scanning: the event's public keys, revocations since a cursor, and rules",
+       [&t](Request& req) -> Result<Response> {
+         HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+         HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
+         int64_t since = 0;
+         if (auto v = req.Query("since"); v && !v->empty() && *v != "0") {
+           HERALD_ASSIGN_OR_RETURN(since, ParseId("since", *v));
+         }
+         HERALD_ASSIGN_OR_RETURN(tk::Event e, t.GetEvent(id));
+         HERALD_ASSIGN_OR_RETURN(auto keys, t.ListKeys(id));
+         constexpr int kPage = 10000;
+         HERALD_ASSIGN_OR_RETURN(auto revs, t.ListRevocations(id, since, kPage));
+         HERALD_ASSIGN_OR_RETURN(auto gates, t.ListGates(id));
+         json::array key_list, rev_list, gate_list;
+         for (const tk::EventKey& k : keys) key_list.push_back(KeyJson(k));
+         for (const tk::Revocation& r : revs) {
+           rev_list.push_back(json::object{{"seq", r.seq},
+                                           {"ticket_id", r.ticket_id},
+                                           {"generation", r.generation},
+                                           {"reason", r.reason},
+                                           {"revoked_at", Rfc3339(r.revoked_at)}});
+         }
+         for (const tk::Gate& g : gates) gate_list.push_back(GateJson(g));
+         const int64_t cursor = revs.empty() ? since : revs.back().seq;
+         return Response::Json(
+             200, Ok(json::object{
+                      {"event_id", e.id},
+                      {"code_mode", tk::CodeModeName(e.code_mode)},
+                      {"code_format",
+                       "base32 (RFC 4648, no padding) of: 0x01, LEB128 key_id, event_id, ticket_id,"
+                       " ticket_type_id, generation, valid_from+1, valid_until+1 (Unix seconds, 0 ="
+                       " none), then an Ed25519 signature over \"herald-ticket-v1\" + those bytes"},
+                      {"keys", std::move(key_list)},
+                      {"revoked", std::move(rev_list)},
+                      {"revoked_cursor", cursor},
+                      {"revoked_complete", static_cast<int>(revs.size()) < kPage},
+                      {"rules", json::object{{"valid_from", Rfc3339(e.ValidFrom())},
+                                             {"valid_until", Rfc3339(e.ValidUntil())},
+                                             {"reentry", e.reentry},
+                                             {"max_attendees", OptInt(e.max_attendees)},
+                                             {"status", tk::EventStatusName(e.status)},
+                                             {"gates", std::move(gate_list)}}},
+                      {"generated_at", Rfc3339(t.clock().Now())}}));
+       },
+       200, scans});
+  router.Add({"GET", "/api/events/{id}/scan-stats", "scans:read",
+              "Live counts of an event: admitted, inside, per reason and per gate",
+              [&t, &scanner](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
+                HERALD_ASSIGN_OR_RETURN(tk::ScanStats st, scanner.Stats(id));
+                return Response::Json(200, Ok(StatsJson(st)));
+              },
+              200, scans});
+}
+
+namespace {
+
+json::object PurchaseJson(const tk::Purchase& p) {
+  json::array tickets;
+  for (int64_t id : p.ticket_ids) tickets.push_back(id);
+  return json::object{{"id", p.id},
+                      {"event_id", p.event_id},
+                      {"guest_id", p.guest_id},
+                      {"customer_email", p.customer_email},
+                      {"customer_name", p.customer_name},
+                      {"amount", p.amount},
+                      {"currency", p.currency},
+                      {"status", tk::PurchaseStatusName(p.status)},
+                      {"payment_gateway", p.gateway},
+                      {"payment_intent_id", p.payment_intent_id},
+                      {"amount_refunded", p.amount_refunded},
+                      {"client_amount", OptInt(p.client_amount)},
+                      {"last_error", p.last_error},
+                      {"ticket_ids", std::move(tickets)},
+                      {"paid_at", OptTime(p.paid_at)},
+                      {"created_at", Rfc3339(p.created_at)},
+                      {"updated_at", Rfc3339(p.updated_at)}};
+}
+
+}  // namespace
+
+void AddPurchaseRoutes(Router& router, tk::Purchases& purchases) {
+  const std::string tag = "payments";
+  router.Add(
+      {"POST", "/api/payments/process", "payments:create",
+       "Buy tickets: a purchase and its payment intent (seed 003); the amount is computed here",
+       [&purchases](Request& req) -> Result<Response> {
+         HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+         HERALD_ASSIGN_OR_RETURN(tk::PurchaseRequest r, ParsePurchase(body));
+         r.idempotency_key = std::string(req.Header("idempotency-key"));
+         HERALD_ASSIGN_OR_RETURN(tk::ProcessResult out, purchases.Process(r));
+         json::array tickets;
+         for (int64_t id : out.purchase.ticket_ids) tickets.push_back(id);
+         return Response::Json(
+             out.replayed ? 200 : 201,
+             Ok(json::object{{"purchaseId", out.purchase.id},
+                             {"paymentIntentId", out.purchase.payment_intent_id},
+                             {"clientSecret", out.client_secret},
+                             {"amount", static_cast<double>(out.purchase.amount) / 100},
+                             {"amountMinor", out.purchase.amount},
+                             {"currency", out.purchase.currency},
+                             {"status", tk::PurchaseStatusName(out.purchase.status)},
+                             {"gateway", out.purchase.gateway},
+                             {"ticketIds", std::move(tickets)},
+                             {"replayed", out.replayed}}));
+       },
+       201, tag});
+  router.Add({"GET", "/api/purchases/{id}", "payments:read", "A purchase and its tickets",
+              [&purchases](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Purchase p, purchases.Get(id));
+                return Response::Json(200, Ok(PurchaseJson(p)));
+              },
+              200, tag});
+  router.Add({"GET", "/api/events/{id}/purchases", "payments:read",
+              "An event's purchases; cursor, limit",
+              [&purchases](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
+                HERALD_ASSIGN_OR_RETURN(auto list, purchases.List(id, f));
+                return Response::Json(200, Page(list, f.limit, PurchaseJson));
+              },
+              200, tag});
+}
+
+}  // namespace herald::http
