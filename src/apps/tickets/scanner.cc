@@ -244,60 +244,44 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r) {
   return out;
 }
 
-struct OperatorRow {
-  std::string operator_id;
-  std::string gates;
-};
-
 // The operator and gate checks: "" when allowed, else the reason. A logged-in operator's
-// operator id is the one of their operator row (`operator_id`).
+// operator id is the one of their operator row (`operator_id`). One statement.
 Result<std::string> CheckOperator(Txn& txn, const Event& e, const ScanRequest& r,
                                   std::string& operator_id) {
-  std::optional<OperatorRow> op;
-  auto take = [&](const Row& row) {
-    op = OperatorRow{std::string(row.Text(0)), std::string(row.Text(1))};
-    return false;
-  };
-  if (!r.user_id.empty()) {
-    HERALD_RETURN_IF_ERROR(
-        txn.Query("SELECT operator_id, gates FROM ticket_operators WHERE event_id = ? AND"
-                  " user_id = ? LIMIT 1",
-                  {e.id, r.user_id}, take));
-    if (!op) return std::string("operator_not_allowed");
-    operator_id = op->operator_id;
-  } else if (!r.operator_id.empty()) {
-    HERALD_RETURN_IF_ERROR(txn.Query(
-        "SELECT operator_id, gates FROM ticket_operators WHERE event_id = ? AND operator_id = ?",
-        {e.id, r.operator_id}, take));
-    if (!op) {
-      bool any = false;
-      HERALD_RETURN_IF_ERROR(txn.Query("SELECT 1 FROM ticket_operators WHERE event_id = ? LIMIT 1",
-                                       {e.id}, [&](const Row&) {
-                                         any = true;
-                                         return false;
-                                       }));
-      // An event without registered door staff accepts any operator the caller names.
-      if (any) return std::string("operator_not_allowed");
+  static const std::string kSql =
+      "SELECT o.operator_id, o.gates, EXISTS (SELECT 1 FROM ticket_operators WHERE event_id = ?1),"
+      " (SELECT kind FROM ticket_gates WHERE event_id = ?1 AND gate_id = ?4),"
+      " EXISTS (SELECT 1 FROM ticket_gates WHERE event_id = ?1)"
+      " FROM (SELECT 1) LEFT JOIN ticket_operators o ON o.event_id = ?1 AND"
+      " ((?2 <> '' AND o.user_id = ?2) OR (?2 = '' AND o.operator_id = ?3)) LIMIT 1";
+  std::optional<std::string> op_id, op_gates, kind;
+  bool any_operator = false, any_gate = false;
+  const Value p[] = {e.id, r.user_id, r.operator_id, r.gate};
+  HERALD_RETURN_IF_ERROR(txn.Query(kSql, p, [&](const Row& row) {
+    if (!row.IsNull(0)) {
+      op_id = std::string(row.Text(0));
+      op_gates = std::string(row.Text(1));
     }
+    any_operator = row.Int(2) != 0;
+    if (!row.IsNull(3)) kind = std::string(row.Text(3));
+    any_gate = row.Int(4) != 0;
+    return false;
+  }));
+  if (!r.user_id.empty()) {
+    if (!op_id) return std::string("operator_not_allowed");
+    operator_id = *op_id;
+  } else if (!r.operator_id.empty() && !op_id && any_operator) {
+    // An event without registered door staff accepts any operator the caller names.
+    return std::string("operator_not_allowed");
   }
-  if (r.gate.empty()) {
-    if (op && !op->gates.empty()) return std::string("gate_not_allowed");
-    return std::string();
-  }
-  std::optional<std::string> kind;
-  bool any_gate = false;
-  HERALD_RETURN_IF_ERROR(txn.Query("SELECT gate_id, kind FROM ticket_gates WHERE event_id = ?",
-                                   {e.id}, [&](const Row& row) {
-                                     any_gate = true;
-                                     if (row.Text(0) == r.gate) kind = std::string(row.Text(1));
-                                     return !kind;
-                                   }));
+  const bool restricted = op_gates && !op_gates->empty();
+  if (r.gate.empty()) return std::string(restricted ? "gate_not_allowed" : "");
   if (any_gate && !kind) return std::string("gate_not_allowed");
-  if (op && !op->gates.empty()) {
+  if (restricted) {
     bool listed = false;
-    std::string_view gates = op->gates;
+    std::string_view gates = *op_gates;
     while (!gates.empty() && !listed) {
-      size_t comma = gates.find(',');
+      const size_t comma = gates.find(',');
       listed = gates.substr(0, comma) == r.gate;
       gates = comma == std::string_view::npos ? "" : gates.substr(comma + 1);
     }
@@ -373,8 +357,10 @@ class ScanTxn {
         options_(options),
         record_(record),
         operator_id_(r.operator_id) {
-    code_hash_ = r.code.empty() ? StrCat("#", r.ticket_id)
-                                : auth::Sha256Hex(absl::AsciiStrToUpper(ToAbsl(r.code)));
+    // 128 bits of SHA-256 tell codes apart in the log (nonce replays) without storing them.
+    code_hash_ = r.code.empty()
+                     ? StrCat("#", r.ticket_id)
+                     : auth::Sha256Hex(absl::AsciiStrToUpper(ToAbsl(r.code))).substr(0, 32);
   }
 
   Result<ScanResult> Run() {
@@ -382,7 +368,7 @@ class ScanTxn {
     out.server_time = now_;
     out.exit = r_.exit;
     if (record_) {
-      HERALD_ASSIGN_OR_RETURN(bool replayed, Replay(out));
+      HERALD_ASSIGN_OR_RETURN(bool replayed, ReplayNonce(out));
       if (replayed) return out;
     }
     HERALD_ASSIGN_OR_RETURN(Resolved res, Resolve(txn_, r_));
@@ -393,6 +379,10 @@ class ScanTxn {
       return out;
     }
     TicketState& s = *res.state;
+    if (record_) {
+      HERALD_ASSIGN_OR_RETURN(bool repeated, RepeatRecent(s, out));
+      if (repeated) return out;
+    }
     Describe(s, out);
     if (r_.event_id != 0) out.event_id = r_.event_id;
     HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn_, s.ticket.event_id));
@@ -421,64 +411,69 @@ class ScanTxn {
   }
 
  private:
-  // A nonce already seen, or the same code from the same scanner just now: the earlier
-  // answer. True when `out` holds it.
-  Result<bool> Replay(ScanResult& out) {
+  // A nonce this scanner already used: the recorded answer. True when `out` holds it.
+  Result<bool> ReplayNonce(ScanResult& out) {
     static const std::string kByNonce =
         StrCat("SELECT ", kScanColumns,
                ", code_hash FROM ticket_scans WHERE scanner_id = ? AND nonce = ?");
-    static const std::string kRecent =
-        StrCat("SELECT ", kScanColumns,
-               ", code_hash FROM ticket_scans WHERE scanner_id = ? AND code_hash = ?"
-               " AND server_time >= ? ORDER BY id DESC LIMIT 1");
+    if (r_.nonce.empty()) return false;
     std::optional<ScanRecord> earlier;
     std::string earlier_hash;
-    auto take = [&](const Row& row) {
+    const Value p[] = {r_.scanner_id, r_.nonce};
+    HERALD_RETURN_IF_ERROR(txn_.Query(kByNonce, p, [&](const Row& row) {
       earlier = RecordFromRow(row);
       earlier_hash = row.Text(16);
       return false;
-    };
-    if (!r_.nonce.empty()) {
-      const Value p[] = {r_.scanner_id, r_.nonce};
-      HERALD_RETURN_IF_ERROR(txn_.Query(kByNonce, p, take));
-      if (!earlier) return false;
-      if (earlier_hash != code_hash_) {
-        return absl::AlreadyExistsError(StrCat("nonce: scanner '", r_.scanner_id.substr(0, 64),
-                                               "' used this nonce for another ticket (scan ",
-                                               earlier->id, ")"));
-      }
-    } else if (!r_.scanner_id.empty() && r_.source != ScanSource::kOffline) {
-      const Value p[] = {r_.scanner_id, std::string_view(code_hash_),
-                         ToMicros(now_ - options_.repeat_window)};
-      HERALD_RETURN_IF_ERROR(txn_.Query(kRecent, p, take));
-      // Only an admission (or exit) is repeated: a refusal is checked again.
-      if (!earlier || earlier->result != "ok" ||
-          earlier->direction != (r_.exit ? "exit" : "entry")) {
-        return false;
-      }
-    } else {
-      return false;
+    }));
+    if (!earlier) return false;
+    if (earlier_hash != code_hash_) {
+      return absl::AlreadyExistsError(StrCat("nonce: scanner '", r_.scanner_id.substr(0, 64),
+                                             "' used this nonce for another ticket (scan ",
+                                             earlier->id, ")"));
     }
-    const int64_t original = earlier->repeat_of != 0 ? earlier->repeat_of : earlier->id;
-    out.repeat = true;
-    out.reason = earlier->result;
-    out.conflict = earlier->conflict;
-    out.valid = earlier->result == "ok";
-    out.event_id = earlier->event_id;
+    Answer(*earlier, out);
     if (earlier->ticket_id != 0) {
       HERALD_ASSIGN_OR_RETURN(std::optional<TicketState> s,
                               LoadState(txn_, "id", earlier->ticket_id));
       if (s) Describe(*s, out);
     }
-    if (!r_.nonce.empty()) {
-      out.scan_id = original;
-      return true;
+    out.scan_id = earlier->repeat_of != 0 ? earlier->repeat_of : earlier->id;
+    return true;
+  }
+
+  // The same scanner admitted (or let out) this ticket just now: that answer again, recorded
+  // as a repeat. Refusals are not repeated: they are checked again. True when `out` holds it.
+  Result<bool> RepeatRecent(const TicketState& s, ScanResult& out) {
+    static const std::string kRecent =
+        StrCat("SELECT ", kScanColumns,
+               " FROM ticket_scans WHERE ticket_id = ? AND scanner_id = ? AND server_time >= ?"
+               " AND result = 'ok' AND direction = ? ORDER BY id DESC LIMIT 1");
+    if (!r_.nonce.empty() || r_.scanner_id.empty() || r_.source == ScanSource::kOffline) {
+      return false;
     }
-    // A re-read without a nonce is recorded as a repeat of the original scan.
+    std::optional<ScanRecord> earlier;
+    const Value p[] = {s.ticket.id, r_.scanner_id, ToMicros(now_ - options_.repeat_window),
+                       r_.exit ? "exit" : "entry"};
+    HERALD_RETURN_IF_ERROR(txn_.Query(kRecent, p, [&](const Row& row) {
+      earlier = RecordFromRow(row);
+      return false;
+    }));
+    if (!earlier) return false;
+    Answer(*earlier, out);
+    Describe(s, out);
+    const int64_t original = earlier->repeat_of != 0 ? earlier->repeat_of : earlier->id;
     HERALD_RETURN_IF_ERROR(
         Insert(earlier->ticket_id, earlier->event_id, out.reason, false, out.conflict, original));
     out.scan_id = last_id_;
     return true;
+  }
+
+  static void Answer(const ScanRecord& earlier, ScanResult& out) {
+    out.repeat = true;
+    out.reason = earlier.result;
+    out.conflict = earlier.conflict;
+    out.valid = earlier.result == "ok";
+    out.event_id = earlier.event_id;
   }
 
   Result<std::string> ExitCheck(const Event& e, const TicketState& s) {

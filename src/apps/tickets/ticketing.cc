@@ -176,7 +176,6 @@ CREATE TABLE ticket_scans (
 );
 CREATE INDEX ticket_scans_event ON ticket_scans (event_id, id);
 CREATE INDEX ticket_scans_ticket ON ticket_scans (ticket_id, id);
-CREATE INDEX ticket_scans_recent ON ticket_scans (scanner_id, code_hash, server_time);
 CREATE UNIQUE INDEX ticket_scans_nonce ON ticket_scans (scanner_id, nonce) WHERE nonce IS NOT NULL;
 )sql"},
 };
