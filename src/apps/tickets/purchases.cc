@@ -130,6 +130,11 @@ Status Validate(const PurchaseRequest& r) {
           StrCat("items[", i, "].quantity: expected 1 to ", kMaxQuantity));
     }
   }
+  std::vector<int64_t> ids = r.ticket_ids;
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+    return absl::InvalidArgumentError("metadata.ticketIds: a ticket is listed twice");
+  }
   if (r.customer_email.empty()) return absl::InvalidArgumentError("customerEmail: required");
   if (!r.idempotency_key.empty() && !IsIdempotencyKey(r.idempotency_key)) {
     return absl::InvalidArgumentError(
@@ -332,7 +337,22 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
     return absl::OkStatus();
   }));
   HERALD_ASSIGN_OR_RETURN(out.purchase, Get(id));
-  // The gateway's key is the purchase's: a retry (same client key) gets the same intent.
+  if (!out.purchase.payment_intent_id.empty()) {
+    // The purchase has its intent: never a second one (the gateway's idempotency keys expire).
+    Result<PaymentIntent> intent = gateway_.GetIntent(out.purchase.payment_intent_id);
+    if (!intent.ok()) {
+      if (intent.status().code() != absl::StatusCode::kNotFound) return intent.status();
+      return absl::FailedPreconditionError(
+          StrCat("purchase ", id, ": the gateway no longer knows its payment intent"));
+    }
+    out.client_secret = std::move(intent->client_secret);
+    return out;
+  }
+  if (out.purchase.status != PurchaseStatus::kPending) {
+    return absl::FailedPreconditionError(
+        StrCat("purchase ", id, " is ", PurchaseStatusName(out.purchase.status)));
+  }
+  // The gateway's key is the purchase's: a retry after a gateway failure gets the same intent.
   IntentRequest ir;
   ir.amount = out.purchase.amount;
   ir.currency = out.purchase.currency;
@@ -349,18 +369,19 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
     return absl::InternalError(
         StrCat("the gateway's intent ", intent.id, " is for another amount"));
   }
-  if (out.purchase.payment_intent_id != intent.id) {
-    HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
-      return txn
-          .Exec(
-              "UPDATE ticket_purchases SET payment_intent_id = ?, gateway = ?, updated_at = ?"
-              " WHERE id = ?",
-              {intent.id, intent.gateway, ToMicros(clock_.Now()), id})
-          .status();
-    }));
-    out.purchase.payment_intent_id = intent.id;
-    out.purchase.gateway = intent.gateway;
+  int64_t changed = 0;
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(
+        changed, txn.Exec("UPDATE ticket_purchases SET payment_intent_id = ?, gateway = ?,"
+                          " updated_at = ? WHERE id = ? AND payment_intent_id = ''",
+                          {intent.id, intent.gateway, ToMicros(clock_.Now()), id}));
+    return absl::OkStatus();
+  }));
+  if (changed == 0) {
+    return absl::AbortedError(StrCat("purchase ", id, " is being paid by a concurrent request"));
   }
+  out.purchase.payment_intent_id = intent.id;
+  out.purchase.gateway = intent.gateway;
   out.client_secret = std::move(intent.client_secret);
   return out;
 }
@@ -426,9 +447,9 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
     }
     const int64_t paid = JsonInt(d, "amount");
     const std::string currency = JsonString(d, "currency");
-    if (paid > 0 &&
-        (paid < p->amount ||
-         (!currency.empty() && absl::AsciiStrToUpper(ToAbsl(currency)) != p->currency))) {
+    // A payment that does not say what it paid issues nothing either.
+    if (paid < p->amount ||
+        (!currency.empty() && absl::AsciiStrToUpper(ToAbsl(currency)) != p->currency)) {
       return set(p->status, StrCat("paid ", paid, " ", currency, " for ", p->amount, " ",
                                    p->currency, ": tickets not issued"));
     }

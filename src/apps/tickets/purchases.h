@@ -15,9 +15,10 @@
 //   pending -> paid | failed;  failed -> paid;  paid -> partially_refunded | refunded;
 //   partially_refunded -> refunded
 // payment.succeeded issues the purchase's pending tickets (in the inbox handler's transaction)
-// unless the amount paid is below the purchase's or in another currency (the purchase then
-// stays pending, with the reason in last_error). payment.refunded (full) cancels the
-// purchase's unused tickets, which revokes their codes. A payment event is matched to its
+// unless the amount paid is unknown, below the purchase's or in another currency (the purchase
+// then stays pending, with the reason in last_error). A purchase has at most one intent: a
+// replay reads it back from the gateway and never creates another. payment.refunded (full) cancels
+// the purchase's unused tickets, which revokes their codes. A payment event is matched to its
 // purchase by the payment intent id, else by metadata.purchase_id (which Process sets on the
 // intent); events for other payments are ignored.
 //

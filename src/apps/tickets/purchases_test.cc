@@ -142,6 +142,22 @@ TEST_F(PurchasesTest, IdempotencyKeyReturnsTheSamePurchase) {
             absl::StatusCode::kAlreadyExists);
 }
 
+TEST_F(PurchasesTest, AReplayAfterPaymentReadsTheSameIntent) {
+  ProcessResult a = purchases_->Process(Request(1, "order-7")).value();
+  PaymentEvent("evt_7", "payment.completed", a.purchase.payment_intent_id, "49.99");
+  ProcessResult b = purchases_->Process(Request(1, "order-7")).value();
+  EXPECT_TRUE(b.replayed);
+  EXPECT_EQ(b.purchase.status, PurchaseStatus::kPaid);
+  EXPECT_EQ(b.purchase.payment_intent_id, a.purchase.payment_intent_id);
+  EXPECT_EQ(b.client_secret, a.client_secret);
+}
+
+TEST_F(PurchasesTest, APaymentThatDoesNotSayItsAmountIssuesNothing) {
+  ProcessResult r = purchases_->Process(Request(1)).value();
+  PaymentEvent("evt_8", "payment.completed", r.purchase.payment_intent_id, "null");
+  EXPECT_EQ(purchases_->Get(r.purchase.id).value().status, PurchaseStatus::kPending);
+}
+
 TEST_F(PurchasesTest, UnderpaidPurchaseIssuesNothing) {
   ProcessResult r = purchases_->Process(Request(1)).value();
   PaymentEvent("evt_2", "payment.completed", r.purchase.payment_intent_id, "0.50");
@@ -193,6 +209,10 @@ TEST_F(PurchasesTest, RefusedRequests) {
   r.lines[0].ticket_type_id = 999;
   EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kInvalidArgument);
   r = Request(0);
+  EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kInvalidArgument);
+  r = Request(1);
+  r.lines.clear();
+  r.ticket_ids = {5, 5};
   EXPECT_EQ(purchases_->Process(r).status().code(), absl::StatusCode::kInvalidArgument);
   TicketType free;
   free.event_id = event_.id;

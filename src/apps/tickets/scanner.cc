@@ -45,6 +45,8 @@ constexpr ReasonText kReasons[] = {
     {"not_inside", "Ce billet n'est pas à l'intérieur", "This ticket is not inside"},
     {"already_used", "Billet déjà utilisé", "Ticket already used"},
     {"capacity_reached", "Capacité maximale atteinte", "Maximum capacity reached"},
+    {"nonce_reused", "Ce scanner a déjà utilisé ce nonce pour un autre billet",
+     "This scanner already used this nonce for another ticket"},
     {"ok", "Billet valide : entrée autorisée", "Valid ticket: entry allowed"},
 };
 
@@ -270,12 +272,13 @@ Result<std::string> CheckOperator(Txn& txn, const Event& e, const ScanRequest& r
   if (!r.user_id.empty()) {
     if (!op_id) return std::string("operator_not_allowed");
     operator_id = *op_id;
-  } else if (!r.operator_id.empty() && !op_id && any_operator) {
-    // An event without registered door staff accepts any operator the caller names.
+  } else if (!op_id && any_operator) {
+    // An event with door staff accepts only them; one without accepts any operator the
+    // caller names.
     return std::string("operator_not_allowed");
   }
   const bool restricted = op_gates && !op_gates->empty();
-  if (r.gate.empty()) return std::string(restricted ? "gate_not_allowed" : "");
+  if (r.gate.empty()) return std::string(restricted || any_gate ? "gate_not_allowed" : "");
   if (any_gate && !kind) return std::string("gate_not_allowed");
   if (restricted) {
     bool listed = false;
@@ -379,23 +382,24 @@ class ScanTxn {
       return out;
     }
     TicketState& s = *res.state;
-    if (record_) {
-      HERALD_ASSIGN_OR_RETURN(bool repeated, RepeatRecent(s, out));
-      if (repeated) return out;
-    }
-    Describe(s, out);
-    if (r_.event_id != 0) out.event_id = r_.event_id;
     HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn_, s.ticket.event_id));
     if (!event) return absl::DataLossError(StrCat("ticket ", s.ticket.id, " has no event"));
-    const absl::Time at = r_.source == ScanSource::kOffline ? *r_.device_time : now_;
+    const bool offline = r_.source == ScanSource::kOffline;
+    const absl::Time at = offline ? *r_.device_time : now_;
     std::string reason = StaticChecks(res, *event, r_, at);
     if (reason.empty()) {
       HERALD_ASSIGN_OR_RETURN(reason, CheckOperator(txn_, *event, r_, operator_id_));
     }
+    // Who holds the ticket is told only to the event's own door staff.
+    if (reason != "operator_not_allowed" && reason != "wrong_event") Describe(s, out);
+    if (r_.event_id != 0) out.event_id = r_.event_id;
+    if (reason.empty() && record_) {
+      HERALD_ASSIGN_OR_RETURN(bool repeated, RepeatRecent(s, out));
+      if (repeated) return out;
+    }
     if (reason.empty()) {
       HERALD_ASSIGN_OR_RETURN(reason, r_.exit ? ExitCheck(*event, s) : EntryCheck(*event, s, out));
     }
-    const bool offline = r_.source == ScanSource::kOffline;
     out.reason = reason.empty() ? "ok" : reason;
     out.valid = reason.empty();
     if (offline) {
@@ -404,7 +408,12 @@ class ScanTxn {
       out.valid = r_.device_admitted;
     }
     if (!record_) return out;
-    const bool admits = reason.empty() && (!offline || r_.device_admitted);
+    // A device that let someone in offline used the ticket, whatever the server thinks of it
+    // now: a ticket it admitted first is marked used, so no copy of it gets in later.
+    const bool admits =
+        offline ? r_.device_admitted &&
+                      (reason.empty() || (!r_.exit && s.ticket.status == TicketStatus::kIssued))
+                : reason.empty();
     HERALD_RETURN_IF_ERROR(Log(out, s.ticket.id, admits));
     if (admits) HERALD_RETURN_IF_ERROR(Apply(*event, s, out));
     return out;
@@ -447,10 +456,13 @@ class ScanTxn {
     static const std::string kRecent =
         StrCat("SELECT ", kScanColumns,
                " FROM ticket_scans WHERE ticket_id = ? AND scanner_id = ? AND server_time >= ?"
-               " AND result = 'ok' AND direction = ? ORDER BY id DESC LIMIT 1");
+               " AND result = 'ok' AND direction = ? AND source <> 'offline'"
+               " AND (admitted = 1 OR repeat_of IS NOT NULL) ORDER BY id DESC LIMIT 1");
     if (!r_.nonce.empty() || r_.scanner_id.empty() || r_.source == ScanSource::kOffline) {
       return false;
     }
+    // The ticket must still be where that scan left it (inside after an entry).
+    if (r_.exit ? s.inside : !(s.ticket.status == TicketStatus::kUsed && s.inside)) return false;
     std::optional<ScanRecord> earlier;
     const Value p[] = {s.ticket.id, r_.scanner_id, ToMicros(now_ - options_.repeat_window),
                        r_.exit ? "exit" : "entry"};
@@ -676,8 +688,18 @@ Result<std::vector<ScanResult>> Scanner::Upload(std::vector<ScanRequest> scans) 
     out.clear();
     const absl::Time now = clock_.Now();
     for (const ScanRequest& r : scans) {
-      HERALD_ASSIGN_OR_RETURN(ScanResult res, ScanTxn(txn, r, now, options_, true).Run());
-      out.push_back(std::move(res));
+      Result<ScanResult> res = ScanTxn(txn, r, now, options_, true).Run();
+      if (!res.ok() && res.status().code() == absl::StatusCode::kAlreadyExists) {
+        // One bad scan must not keep the device's other scans out forever.
+        ScanResult bad;
+        bad.reason = "nonce_reused";
+        bad.event_id = r.event_id;
+        bad.server_time = now;
+        out.push_back(std::move(bad));
+        continue;
+      }
+      HERALD_RETURN_IF_ERROR(res.status());
+      out.push_back(*std::move(res));
     }
     return absl::OkStatus();
   }));

@@ -22,6 +22,8 @@
 //   already_used       admitted before: the answer carries the first admission's time, gate,
 //                      operator and scanner
 //   capacity_reached   the event's max_attendees are inside
+//   nonce_reused       (offline uploads) the scanner used this nonce for another code; the
+//                      scan is not recorded, the upload's other scans are
 //   ok                 admitted (or, for an exit scan, the exit recorded)
 //
 // Exactly-once admission: every scan runs in one store write transaction, and the admission
@@ -37,8 +39,13 @@
 //
 // Offline scans are facts, not requests: they are uploaded later with the device's time and
 // its verdict, and always recorded. One the device admitted moves the ticket to used when
-// nothing admitted it before; when the server's checks refuse it (already used by another
-// scan, cancelled, revoked...) it is recorded as a conflict, never merged silently.
+// nothing admitted it before, even when the server's checks would have refused it; when the
+// server's checks refuse it (already used by another scan, cancelled, capacity...) it is
+// recorded as a conflict, never merged silently.
+//
+// Door staff: an event with registered door staff accepts scans only from them (a scan that
+// names no operator is refused); an event with gates requires a known gate. The ticket's
+// holder and number are answered only when the operator check passed.
 //
 // Every attempt is logged (ticket_scans) with its device metadata. Thread-safe.
 

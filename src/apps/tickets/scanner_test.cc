@@ -378,6 +378,58 @@ TEST_F(ScannerTest, OfflineScansAreRecordedAndDoubleAdmissionsFlagged) {
   EXPECT_EQ(scanner_->Stats(e.id).value().conflicts, 1);
 }
 
+TEST_F(ScannerTest, AnOfflineAdmissionTheServerRefusesStillUsesTheTicket) {
+  Event e = NewEvent(CodeMode::kSigned, /*reentry=*/false, /*capacity=*/1);
+  std::vector<Ticket> t = Issue(e, 2);
+  ASSERT_TRUE(Scan(t[0].qr_code_data, e.id, "online").valid);
+  ScanRequest up;
+  up.code = t[1].qr_code_data;
+  up.event_id = e.id;
+  up.scanner_id = "tablet";
+  up.nonce = "n1";
+  up.device_time = clock_.Now() - absl::Minutes(1);
+  up.device_admitted = true;
+  ScanRequest reused = up;
+  reused.code = t[0].qr_code_data;  // the same nonce for another ticket
+  std::vector<ScanResult> res = scanner_->Upload({up, reused}).value();
+  EXPECT_EQ(res[0].reason, "capacity_reached");
+  EXPECT_TRUE(res[0].conflict);
+  EXPECT_EQ(res[1].reason, "nonce_reused");  // reported; the rest of the upload is recorded
+  EXPECT_EQ(ticketing_->GetTicket(t[1].id).value().status, TicketStatus::kUsed);
+  // A copy of the ticket the device let in does not get in online.
+  EXPECT_EQ(Scan(t[1].qr_code_data, e.id, "copy").reason, "already_used");
+}
+
+TEST_F(ScannerTest, DoorStaffEventsRefuseAnonymousScansAndHideTheHolder) {
+  Event e = NewEvent();
+  std::vector<Ticket> t = Issue(e, 1);
+  Operator op;
+  op.event_id = e.id;
+  op.operator_id = "op-1";
+  ASSERT_TRUE(ticketing_->PutOperator(op).ok());
+  ScanResult anonymous = Scan(t[0].qr_code_data, e.id, "s1", "", "");
+  EXPECT_EQ(anonymous.reason, "operator_not_allowed");
+  EXPECT_TRUE(anonymous.guest_name.empty());
+  EXPECT_TRUE(anonymous.ticket_code.empty());
+  EXPECT_TRUE(Scan(t[0].qr_code_data, e.id, "s2", "", "op-1").valid);
+}
+
+TEST_F(ScannerTest, AReadAfterAnExitIsNotARepeat) {
+  Event e = NewEvent(CodeMode::kSigned, /*reentry=*/true);
+  Ticket t = Issue(e, 1)[0];
+  ASSERT_TRUE(Scan(t.qr_code_data, e.id, "door").valid);
+  ScanRequest exit;
+  exit.code = t.qr_code_data;
+  exit.event_id = e.id;
+  exit.scanner_id = "exit-door";
+  exit.exit = true;
+  ASSERT_TRUE(scanner_->Validate(exit).value().valid);
+  ScanResult back = Scan(t.qr_code_data, e.id, "door");  // within the repeat window
+  EXPECT_FALSE(back.repeat);
+  EXPECT_TRUE(back.reentry);
+  EXPECT_EQ(scanner_->Stats(e.id).value().inside, 1);
+}
+
 TEST_F(ScannerTest, CheckRecordsNothing) {
   Event e = NewEvent();
   Ticket t = Issue(e, 1)[0];

@@ -405,20 +405,6 @@ Result<std::string> NormalizeEmail(std::string_view field, std::string_view emai
   return out;
 }
 
-Status ValidateGuest(Guest& g) {
-  HERALD_RETURN_IF_ERROR(CheckText("first_name", g.first_name, 100, false));
-  HERALD_RETURN_IF_ERROR(CheckText("last_name", g.last_name, 100, false));
-  if (g.first_name.empty() && g.last_name.empty()) {
-    return absl::InvalidArgumentError("first_name: a first or last name is required");
-  }
-  HERALD_ASSIGN_OR_RETURN(g.email, NormalizeEmail("email", g.email));
-  if (!g.phone.empty() && !notify::IsE164(g.phone)) {
-    return absl::InvalidArgumentError(
-        StrCat("phone: '", g.phone.substr(0, 32), "' is not an E.164 number (+33612345678)"));
-  }
-  return absl::OkStatus();
-}
-
 bool IsGateList(const std::vector<std::string>& gates) {
   return std::all_of(gates.begin(), gates.end(),
                      [](const std::string& g) { return IsValidName(g); });
@@ -571,6 +557,20 @@ Status WriteTicketCodes(Txn& txn, const Ticket& t) {
 }
 
 }  // namespace
+
+Status ValidateGuest(Guest& g) {
+  HERALD_RETURN_IF_ERROR(CheckText("first_name", g.first_name, 100, false));
+  HERALD_RETURN_IF_ERROR(CheckText("last_name", g.last_name, 100, false));
+  if (g.first_name.empty() && g.last_name.empty()) {
+    return absl::InvalidArgumentError("first_name: a first or last name is required");
+  }
+  HERALD_ASSIGN_OR_RETURN(g.email, NormalizeEmail("email", g.email));
+  if (!g.phone.empty() && !notify::IsE164(g.phone)) {
+    return absl::InvalidArgumentError(
+        StrCat("phone: '", g.phone.substr(0, 32), "' is not an E.164 number (+33612345678)"));
+  }
+  return absl::OkStatus();
+}
 
 // ---- names
 

@@ -285,6 +285,9 @@ class Ticketing {
   const TicketingOptions options_;
 };
 
+// Checks a guest's fields (InvalidArgument naming the field) and lower-cases the email.
+Status ValidateGuest(Guest& guest);
+
 // Reading rows in the caller's transaction (the scanner and the purchases use them).
 Result<std::optional<Event>> LoadEvent(store::Txn& txn, int64_t id);
 Result<std::optional<Ticket>> LoadTicket(store::Txn& txn, int64_t id);
