@@ -107,6 +107,10 @@ Result<std::optional<absl::Time>> QueryTime(const Request& request, std::string_
   return std::optional<absl::Time>(t);
 }
 
+boost::json::value Rfc3339OrNull(const std::optional<absl::Time>& t) {
+  return t ? boost::json::value(Rfc3339(*t)) : boost::json::value(nullptr);
+}
+
 Result<std::optional<int64_t>> QueryInt(const Request& request, std::string_view name, int64_t min,
                                         int64_t max) {
   auto v = request.Query(name);

@@ -42,6 +42,8 @@ class Fields {
 
 // RFC 3339 with milliseconds, in UTC ("2026-01-30T03:00:00.000Z").
 std::string Rfc3339(absl::Time t);
+// Rfc3339, or JSON null when there is no time.
+boost::json::value Rfc3339OrNull(const std::optional<absl::Time>& t);
 
 // Query parameters (InvalidArgument naming the parameter; nullopt when absent): an RFC 3339
 // time, and an integer within [min, max].

@@ -51,10 +51,6 @@ Result<std::optional<absl::Time>> TimeField(const Fields& f, std::string_view na
       StrCat(f.Name(name), ": expected an RFC 3339 time like 2026-03-29T01:30:00Z"));
 }
 
-json::value OptTime(const std::optional<absl::Time>& t) {
-  return t ? json::value(Rfc3339(*t)) : json::value(nullptr);
-}
-
 // The id a PUT route replaces: the path's; a body id must agree.
 Status TakePathId(const Request& req, std::string& id) {
   const std::string& path_id = req.params.at("id");
@@ -192,7 +188,7 @@ json::object TicketJson(const mnt::Ticket& t) {
       {"status", mnt::TicketStatusName(t.status)},
       {"priority", mnt::PriorityName(t.priority)},
       {"assigned_to", t.assigned_to.empty() ? json::value(nullptr) : json::value(t.assigned_to)},
-      {"scheduled_date", OptTime(t.scheduled_date)},
+      {"scheduled_date", Rfc3339OrNull(t.scheduled_date)},
       {"created_at", Rfc3339(t.created_at)},
       {"updated_at", Rfc3339(t.updated_at)}};
 }

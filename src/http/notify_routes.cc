@@ -14,10 +14,6 @@ namespace json = boost::json;
 using notify::Channel;
 using notify::Notification;
 
-json::value OptTime(const std::optional<absl::Time>& t) {
-  return t ? json::value(Rfc3339(*t)) : json::value(nullptr);
-}
-
 // Seed 003's status shape, plus what a mature API reports (priority, attempts, error).
 json::object NotificationJson(const Notification& n) {
   json::object o{{"notificationId", n.id},
@@ -32,8 +28,8 @@ json::object NotificationJson(const Notification& n) {
                  {"providerMessageId", n.provider_message_id},
                  {"attempts", n.attempts},
                  {"createdAt", Rfc3339(n.created_at)},
-                 {"scheduledAt", OptTime(n.scheduled_at)},
-                 {"sentAt", OptTime(n.sent_at)},
+                 {"scheduledAt", Rfc3339OrNull(n.scheduled_at)},
+                 {"sentAt", Rfc3339OrNull(n.sent_at)},
                  {"updatedAt", Rfc3339(n.updated_at)},
                  {"jobId", n.job_id}};
   if (!n.contact_id.empty()) o["contactId"] = n.contact_id;
@@ -68,8 +64,8 @@ json::object SendResponseJson(const Notification& n) {
          n.provider_message_id.empty() ? json::value(nullptr) : json::value(n.provider_message_id)},
         {"status", notify::StatusName(n.status)},
         {"provider", n.provider.empty() ? json::value(nullptr) : json::value(n.provider)},
-        {"sentAt", OptTime(n.sent_at)},
-        {"scheduledAt", OptTime(n.scheduled_at)},
+        {"sentAt", Rfc3339OrNull(n.sent_at)},
+        {"scheduledAt", Rfc3339OrNull(n.scheduled_at)},
         {"jobId", n.job_id}}}};
 }
 

@@ -23,10 +23,6 @@ json::object Ok(json::value data) {
   return json::object{{"success", true}, {"data", std::move(data)}};
 }
 
-json::value OptTime(const std::optional<absl::Time>& t) {
-  return t ? json::value(Rfc3339(*t)) : json::value(nullptr);
-}
-
 json::value OptInt(const std::optional<int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
@@ -110,7 +106,7 @@ json::object EventJson(const tk::Event& e) {
                       {"title", e.title},
                       {"description", e.description},
                       {"event_date", Rfc3339(e.event_date)},
-                      {"end_date", OptTime(e.end_date)},
+                      {"end_date", Rfc3339OrNull(e.end_date)},
                       {"location", e.location},
                       {"timezone", e.timezone},
                       {"max_attendees", OptInt(e.max_attendees)},
@@ -178,7 +174,7 @@ json::object TicketJson(const tk::Ticket& t) {
                       {"document_id", t.document_id},
                       {"generation_job_id", t.generation_job_id},
                       {"is_validated", t.is_validated},
-                      {"validated_at", OptTime(t.validated_at)},
+                      {"validated_at", Rfc3339OrNull(t.validated_at)},
                       {"created_at", Rfc3339(t.created_at)},
                       {"updated_at", Rfc3339(t.updated_at)}};
 }
@@ -205,8 +201,8 @@ json::object KeyJson(const tk::EventKey& k) {
       {"public_key", auth::Base64Encode(std::string_view(
                          reinterpret_cast<const char*>(k.public_key.data()), k.public_key.size()))},
       {"created_at", Rfc3339(k.created_at)},
-      {"retired_at", OptTime(k.retired_at)},
-      {"revoked_at", OptTime(k.revoked_at)}};
+      {"retired_at", Rfc3339OrNull(k.retired_at)},
+      {"revoked_at", Rfc3339OrNull(k.revoked_at)}};
 }
 
 json::object ScanRecordJson(const tk::ScanRecord& s) {
@@ -224,7 +220,7 @@ json::object ScanRecordJson(const tk::ScanRecord& s) {
                       {"admitted", s.admitted},
                       {"source", s.source},
                       {"nonce", s.nonce.empty() ? json::value(nullptr) : json::value(s.nonce)},
-                      {"device_time", OptTime(s.device_time)},
+                      {"device_time", Rfc3339OrNull(s.device_time)},
                       {"server_time", Rfc3339(s.server_time)},
                       {"conflict", s.conflict},
                       {"repeat_of", IdOrNull(s.repeat_of)},
@@ -655,7 +651,7 @@ json::object ScanResultJson(const tk::ScanResult& r, std::string_view lang) {
                       {"seat", r.seat},
                       {"guestName", r.guest_name},
                       {"scanCount", r.scan_count},
-                      {"lastScanAt", OptTime(r.last_scan_at)},
+                      {"lastScanAt", Rfc3339OrNull(r.last_scan_at)},
                       {"firstScan", std::move(first)},
                       {"serverTime", Rfc3339(r.server_time)}};
 }
@@ -1259,7 +1255,7 @@ json::object PurchaseJson(const tk::Purchase& p) {
                       {"client_amount", OptInt(p.client_amount)},
                       {"last_error", p.last_error},
                       {"ticket_ids", std::move(tickets)},
-                      {"paid_at", OptTime(p.paid_at)},
+                      {"paid_at", Rfc3339OrNull(p.paid_at)},
                       {"created_at", Rfc3339(p.created_at)},
                       {"updated_at", Rfc3339(p.updated_at)}};
 }

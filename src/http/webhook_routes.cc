@@ -25,10 +25,6 @@ json::object Ok(json::value data) {
   return json::object{{"success", true}, {"data", std::move(data)}};
 }
 
-json::value OptTimeJson(const std::optional<absl::Time>& t) {
-  return t ? json::value(Rfc3339(*t)) : json::value(nullptr);
-}
-
 // The secret is shown only when it was just made (create, rotate).
 json::object EndpointJson(const Endpoint& e, bool with_secret) {
   json::array types;
@@ -41,7 +37,7 @@ json::object EndpointJson(const Endpoint& e, bool with_secret) {
                  {"disabledReason", e.disabled_reason},
                  {"minIntervalMs", absl::ToInt64Milliseconds(e.min_interval)},
                  {"timeoutMs", absl::ToInt64Milliseconds(e.timeout)},
-                 {"failingSince", OptTimeJson(e.failing_since)},
+                 {"failingSince", Rfc3339OrNull(e.failing_since)},
                  {"createdAt", Rfc3339(e.created_at)},
                  {"updatedAt", Rfc3339(e.updated_at)}};
   if (with_secret) o["secret"] = e.secret;
@@ -55,7 +51,7 @@ json::object DeliveryJson(const Delivery& d) {
                  {"eventType", d.event_type},
                  {"status", webhooks::DeliveryStatusName(d.status)},
                  {"attempts", d.attempts},
-                 {"nextAttemptAt", OptTimeJson(d.next_attempt_at)},
+                 {"nextAttemptAt", Rfc3339OrNull(d.next_attempt_at)},
                  {"lastStatusCode", d.last_status_code},
                  {"lastError", d.last_error},
                  {"createdAt", Rfc3339(d.created_at)},

@@ -397,20 +397,21 @@ Result<Purchase> Purchases::Get(int64_t id) {
 }
 
 Result<std::vector<Purchase>> Purchases::List(int64_t event_id, const PageFilter& page) {
-  std::vector<int64_t> ids;
+  std::vector<Purchase> out;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    return txn.Query(
+    std::vector<int64_t> ids;
+    HERALD_RETURN_IF_ERROR(txn.Query(
         "SELECT id FROM ticket_purchases WHERE event_id = ? AND id > ? ORDER BY id LIMIT ?",
         {event_id, page.after_id, int64_t{std::clamp(page.limit, 1, 1000)}}, [&](const Row& r) {
           ids.push_back(r.Int(0));
           return true;
-        });
+        }));
+    for (int64_t id : ids) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Purchase> p, LoadPurchase(txn, "id", id));
+      if (p) out.push_back(*std::move(p));
+    }
+    return absl::OkStatus();
   }));
-  std::vector<Purchase> out;
-  for (int64_t id : ids) {
-    HERALD_ASSIGN_OR_RETURN(Purchase p, Get(id));
-    out.push_back(std::move(p));
-  }
   return out;
 }
 

@@ -512,26 +512,31 @@ Result<std::pair<int64_t, SigningKey>> ActiveKey(Txn& txn, const std::array<uint
   return std::make_pair(key_id, std::move(sk));
 }
 
-// A fresh number and code for `t` (generation and key set by the caller's event).
+using ActiveSigningKey = std::optional<std::pair<int64_t, SigningKey>>;
+
+// A fresh number and code for `t` (generation and key set by the caller's event). `key` holds
+// the event's signing key across calls: it is read and unsealed once per transaction.
 Status NewCodes(Txn& txn, const std::array<uint8_t, 32>& master, const Event& e, Ticket& t,
-                absl::Time now) {
+                absl::Time now, ActiveSigningKey& key) {
   t.ticket_code = NewTicketNumber(e.id);
   if (e.code_mode == CodeMode::kRandom) {
     t.key_id = 0;
     t.qr_code_data = RandomCode();
     return absl::OkStatus();
   }
-  HERALD_ASSIGN_OR_RETURN(auto key, ActiveKey(txn, master, e.id, now));
+  if (!key) {
+    HERALD_ASSIGN_OR_RETURN(key, ActiveKey(txn, master, e.id, now));
+  }
   TicketClaims c;
-  c.key_id = static_cast<uint32_t>(key.first);
+  c.key_id = static_cast<uint32_t>(key->first);
   c.event_id = e.id;
   c.ticket_id = t.id;
   c.ticket_type_id = t.ticket_type_id;
   c.generation = t.generation;
   c.valid_from = absl::FromUnixSeconds(absl::ToUnixSeconds(e.ValidFrom()));
   c.valid_until = absl::FromUnixSeconds(absl::ToUnixSeconds(e.ValidUntil()));
-  HERALD_ASSIGN_OR_RETURN(t.qr_code_data, EncodeSignedCode(c, key.second));
-  t.key_id = key.first;
+  HERALD_ASSIGN_OR_RETURN(t.qr_code_data, EncodeSignedCode(c, key->second));
+  t.key_id = key->first;
   return absl::OkStatus();
 }
 
@@ -1034,6 +1039,7 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
   }
   const absl::Time now = clock_.Now();
   absl::flat_hash_map<int64_t, int64_t> per_type;  // tickets requested per type
+  ActiveSigningKey key;
   std::vector<Ticket> out;
   out.reserve(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
@@ -1114,7 +1120,7 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
                 t.seat, TicketStatusName(t.status), int64_t(i), ToMicros(now), ToMicros(now)})
             .status());
     HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
-    HERALD_RETURN_IF_ERROR(NewCodes(txn, options_.master_key, e, t, now));
+    HERALD_RETURN_IF_ERROR(NewCodes(txn, options_.master_key, e, t, now, key));
     if (!number.empty()) t.ticket_code = std::move(number);
     HERALD_RETURN_IF_ERROR(WriteTicketCodes(txn, t));
     out.push_back(std::move(t));
@@ -1198,7 +1204,8 @@ Result<Ticket> Ticketing::ReissueTicket(int64_t id) {
     HERALD_RETURN_IF_ERROR(Revoke(txn, *t, "reissued", now));
     t->generation += 1;
     t->updated_at = now;
-    HERALD_RETURN_IF_ERROR(NewCodes(txn, options_.master_key, e, *t, now));
+    ActiveSigningKey key;
+    HERALD_RETURN_IF_ERROR(NewCodes(txn, options_.master_key, e, *t, now, key));
     return WriteTicketCodes(txn, *t);
   }));
   return GetTicket(id);
