@@ -44,6 +44,7 @@ bench: build
 	$(RELEASE)/herald bench sms --notifications 10000 --rate 1000
 	$(RELEASE)/herald bench sms --notifications 10000
 	$(RELEASE)/herald bench documents --tickets 10000
+	$(RELEASE)/herald bench tickets --tickets 10000
 	bench/pdfkit_bench.sh 10000
 	bench/scan_bench.sh $(RELEASE)/herald 10 16 64
 

@@ -23,6 +23,7 @@
 #include "bench/jobs_bench.h"
 #include "bench/sms_bench.h"
 #include "bench/smtp_bench.h"
+#include "bench/tickets_bench.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/value.hpp"
@@ -282,6 +283,7 @@ int Serve(const Common& common, bool demo) {
   http::AddDocumentRoutes(router, *r.documents);
   http::AddTicketRoutes(router, *r.ticketing, *r.scanner);
   http::AddPurchaseRoutes(router, *r.purchases);
+  http::AddGenerationRoutes(router, *r.generator, *r.ticketing);
   auth::RateLimiter limiter(RateLimits(r.config));
   http::ServerOptions http_options = HttpOptions(r.config);
   auto created = http::Server::Create(
@@ -933,6 +935,23 @@ int Main(int argc, char** argv) {
   bdocs->add_option("--dir", docs_bench.dir, "scratch folder");
   bdocs->callback([&] {
     auto r = bench::RunDocsBench(docs_bench);
+    rc = r.ok() ? 0 : Fail(r.status());
+    if (r.ok()) std::cout << r->ToJson() << "\n";
+  });
+
+  bench::TicketsBenchOptions tickets_bench;
+  auto* btickets = bench->add_subcommand(
+      "tickets", "signed tickets to PDFs to emails: TicketGenerator end to end (one JSON line)");
+  btickets->add_option("--tickets", tickets_bench.tickets)
+      ->check(CLI::Range(int64_t{1}, int64_t{10'000}));
+  btickets->add_option("--workers", tickets_bench.workers)->check(CLI::Range(1, 256));
+  btickets->add_option("--concurrency", tickets_bench.concurrency, "documents jobs at once")
+      ->check(CLI::Range(1, 256));
+  btickets->add_flag("--notify,!--no-notify", tickets_bench.notify,
+                     "email every guest their PDF (default on)");
+  btickets->add_option("--dir", tickets_bench.dir, "scratch folder");
+  btickets->callback([&] {
+    auto r = bench::RunTicketsBench(tickets_bench);
     rc = r.ok() ? 0 : Fail(r.status());
     if (r.ok()) std::cout << r->ToJson() << "\n";
   });

@@ -198,6 +198,7 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   HERALD_RETURN_IF_ERROR(docs::Documents::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(apps::tickets::Ticketing::Migrate(*rt->store));
   HERALD_RETURN_IF_ERROR(apps::tickets::Purchases::Migrate(*rt->store));
+  HERALD_RETURN_IF_ERROR(apps::tickets::TicketGenerator::Migrate(*rt->store));
   auth::AuthOptions auth_options;
   HERALD_ASSIGN_OR_RETURN(auth_options.jwt_secret,
                           SecretBesideStore(config, config.auth.jwt_secret, "jwt.secret"));
@@ -258,9 +259,21 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
   } else {
     HERALD_ASSIGN_OR_RETURN(rt->payment_gateway, apps::tickets::LocalGateway::Create());
   }
+  HERALD_ASSIGN_OR_RETURN(
+      rt->generator, apps::tickets::TicketGenerator::Create(*rt->store, *rt->engine, *rt->ticketing,
+                                                            *rt->documents, *rt->webhooks,
+                                                            *rt->notifier, core::Clock::Real()));
+  apps::tickets::PurchaseFollowUp follow_up{.generator = rt->generator.get(),
+                                            .engine = rt->engine.get(),
+                                            .documents = rt->documents.get(),
+                                            .notifier = rt->notifier.get()};
+  follow_up.seller = {.name = config.tickets.seller_name,
+                      .address = config.tickets.seller_address,
+                      .email = config.tickets.seller_email,
+                      .vat_number = config.tickets.seller_vat_number};
   HERALD_ASSIGN_OR_RETURN(rt->purchases, apps::tickets::Purchases::Create(
                                              *rt->store, *rt->ticketing, *rt->payment_gateway,
-                                             *rt->inbox, core::Clock::Real()));
+                                             *rt->inbox, core::Clock::Real(), follow_up));
   HERALD_ASSIGN_OR_RETURN(
       rt->scheduler,
       engine::Scheduler::Create(*rt->store, *rt->engine, core::Clock::Real(), config.scheduler));

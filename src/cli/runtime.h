@@ -39,6 +39,7 @@ struct Runtime {
   std::unique_ptr<apps::tickets::Ticketing> ticketing;
   std::unique_ptr<apps::tickets::Scanner> scanner;
   std::unique_ptr<apps::tickets::PaymentGateway> payment_gateway;
+  std::unique_ptr<apps::tickets::TicketGenerator> generator;
   std::unique_ptr<apps::tickets::Purchases> purchases;
 };
 

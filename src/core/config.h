@@ -168,6 +168,11 @@ struct Config {
     std::string gateway = "local";
     std::string stripe_api_key = "";  // sk_... or rk_...; never logged
     std::string stripe_api_url = "https://api.stripe.com";
+    // The seller printed on the invoices of ticket purchases.
+    std::string seller_name = "Herald";
+    std::string seller_address = "";
+    std::string seller_email = "";
+    std::string seller_vat_number = "";
   } tickets;
 
   struct Log {

@@ -249,7 +249,8 @@ Result<std::string> Documents::Render(const DocumentRequest& request,
                      .subject = std::string(DocumentTypeName(request.type)),
                      .created = clock_.Now()};
   const DocTemplate& t = custom ? *custom : BuiltinTemplate(request.type);
-  return t.Render(*pdf_, prepared.data, info, images_);
+  static const ImageSet kNoImages;
+  return t.Render(*pdf_, prepared.data, info, request.include_logo ? images_ : kNoImages);
 }
 
 Result<Documents::Made> Documents::Make(const DocumentRequest& request, std::string_view id,
@@ -336,6 +337,35 @@ Result<std::vector<DocumentRecord>> Documents::Generate(std::span<const Document
   std::vector<DocumentRecord> records;
   for (Made& m : made) records.push_back(std::move(m.record));
   return records;
+}
+
+Result<std::vector<Result<DocumentRecord>>> Documents::GenerateEach(
+    std::span<const DocumentRequest> requests, std::span<const std::string> ids,
+    std::string_view created_by, std::string_view job_id) {
+  if (ids.size() != requests.size()) return absl::InvalidArgumentError("one id per document");
+  std::vector<Made> made(requests.size());
+  std::vector<Made*> keep;
+  std::vector<Status> errors(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Result<Made> m = Make(requests[i], ids[i], created_by);
+    if (!m.ok()) {
+      errors[i] = m.status();
+      continue;
+    }
+    made[i] = *std::move(m);
+    made[i].record.job_id = std::string(job_id);
+    keep.push_back(&made[i]);
+  }
+  HERALD_RETURN_IF_ERROR(Keep(keep));
+  std::vector<Result<DocumentRecord>> out;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (errors[i].ok()) {
+      out.emplace_back(std::move(made[i].record));
+    } else {
+      out.emplace_back(errors[i]);
+    }
+  }
+  return out;
 }
 
 Result<std::vector<std::string>> Documents::EnqueueBatch(

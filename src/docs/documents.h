@@ -56,6 +56,7 @@ struct DocumentRequest {
   std::string locale;     // empty: the default
   std::string reference;  // free grouping key ("bookings/BK-42"), searchable
   std::optional<boost::json::value> custom_template;
+  bool include_logo = true;  // false: templates draw no "logo" image
 };
 
 struct DocumentRecord {
@@ -96,6 +97,12 @@ class Documents {
   // returned (prefixed "documents[i]." when there are several) and nothing is stored.
   Result<std::vector<DocumentRecord>> Generate(std::span<const DocumentRequest> requests,
                                                std::string_view created_by);
+  // Makes each request and keeps those that could be made, under the caller's ids (one per
+  // request: a retry with the same ids stores each document once) and job id. Per request:
+  // its record, or why it could not be made. Failing to store them fails the whole call.
+  Result<std::vector<Result<DocumentRecord>>> GenerateEach(
+      std::span<const DocumentRequest> requests, std::span<const std::string> ids,
+      std::string_view created_by, std::string_view job_id);
   // Checks every request, then enqueues the jobs that make them all (one per chunk of at most
   // 200 documents); returns their ids. InvalidArgument (naming the index) and nothing enqueued
   // if any request is wrong.
@@ -112,6 +119,10 @@ class Documents {
                                            int limit);
 
   const std::filesystem::path& root() const { return options_.root; }
+  // Where a document's bytes are kept.
+  std::filesystem::path FilePath(const DocumentRecord& record) const {
+    return PathOf(record.sha256);
+  }
 
   // The handler of documents.generate jobs (Create registers it with the engine).
   Status HandleJob(engine::JobContext& job);

@@ -52,6 +52,7 @@ class AuthHttpTest : public ::testing::Test {
     AddDocumentRoutes(router_, *stack_->documents);
     AddTicketRoutes(router_, *stack_->ticketing, *stack_->scanner);
     AddPurchaseRoutes(router_, *stack_->purchases);
+    AddGenerationRoutes(router_, *stack_->generator, *stack_->ticketing);
     auth::RateLimiterOptions lo;
     lo.default_limit = {100000, absl::Seconds(1)};
     lo.route_classes["auth"] = {12, absl::Minutes(1)};

@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         !is_400(herald::http::ParseEvent(o)) || !is_400(herald::http::ParseScan(o)) ||
         !is_400(herald::http::ParseInternalScan(o)) ||
         !is_400(herald::http::ParseScanConfirmation(o)) ||
-        !is_400(herald::http::ParsePurchase(o))) {
+        !is_400(herald::http::ParsePurchase(o)) ||
+        !is_400(herald::http::ParseGenerationRequest(o))) {
       std::abort();
     }
   }

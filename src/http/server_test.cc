@@ -48,6 +48,7 @@ class ServerTest : public ::testing::Test {
     AddDocumentRoutes(router_, *stack_->documents);
     AddTicketRoutes(router_, *stack_->ticketing, *stack_->scanner);
     AddPurchaseRoutes(router_, *stack_->purchases);
+    AddGenerationRoutes(router_, *stack_->generator, *stack_->ticketing);
     AddOpsRoutes(router_, {store_, engine_, scheduler_, [this] { return server_->Stats(); },
                            [] { return true; }, "test"});
     ServerOptions options;

@@ -5,8 +5,10 @@
 #include <thread>
 
 #include "absl/strings/str_split.h"
+#include "auth/crypto.h"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
+#include "docs/testing/pdf_checks.h"
 #include "gtest/gtest.h"
 #include "http/json_fields.h"
 #include "http/server.h"
@@ -30,6 +32,7 @@ class TicketHttpTest : public ::testing::Test {
     stack_ = std::make_unique<testing::EngineStack>();
     AddTicketRoutes(router_, *stack_->ticketing, *stack_->scanner);
     AddPurchaseRoutes(router_, *stack_->purchases);
+    AddGenerationRoutes(router_, *stack_->generator, *stack_->ticketing);
     WebhookRouteOptions wo;
     wo.clock = &stack_->clock;
     AddWebhookRoutes(router_, *stack_->dispatcher, *stack_->inbox, wo);
@@ -108,6 +111,7 @@ class TicketHttpTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::EngineStack> stack_;
+  docs::testing::PdfChecks pdf_;
   Router router_;
   std::unique_ptr<Server> server_;
 };
@@ -519,6 +523,141 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
                          .Json();
   EXPECT_TRUE(scan.at("valid").as_bool()) << json::serialize(scan);
   EXPECT_EQ(Str(scan, "guestName"), "John Doe");
+
+  // The payment also started the tickets' generation and the confirmation with the invoice:
+  // the buyer gets both emails, each once, with the PDFs attached.
+  json::value t790 = Data(Send("GET", "/api/tickets/790"));
+  EXPECT_FALSE(Str(t790, "generation_job_id").empty());
+  EXPECT_FALSE(Str(t790, "document_id").empty());
+  json::value generation =
+      Data(Send("GET", StrCat("/api/tickets/generation-jobs/", Str(t790, "generation_job_id"))));
+  EXPECT_EQ(Str(generation, "status"), "completed");
+  EXPECT_EQ(generation.at("successful").as_int64(), 2);
+  EXPECT_EQ(generation.at("purchaseId").as_int64(), p.at("purchaseId").as_int64());
+  std::map<std::string, notify::Notification> sent;
+  std::vector<notify::Notification> history = stack_->notifier->History({}).value();
+  for (notify::Notification& n : history) {
+    EXPECT_EQ(n.recipient, "user@example.com");
+    EXPECT_TRUE(sent.emplace(n.template_id, std::move(n)).second) << "sent twice";
+  }
+  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_TRUE(sent.contains("ticket_generated"));
+  ASSERT_TRUE(sent.contains("payment_confirmation"));
+  EXPECT_EQ(sent.at("payment_confirmation").subject, "Paiement confirmé : 99.98 EUR");
+  const std::string invoice_id =
+      std::string(sent.at("payment_confirmation").metadata.at("invoiceDocumentId").as_string());
+  docs::DocumentRecord invoice = stack_->documents->Get(invoice_id).value();
+  const std::string text = pdf_.Text(stack_->documents->ReadContent(invoice).value());
+  EXPECT_NE(text.find("Event Planner SAS"), std::string::npos) << text;
+  EXPECT_NE(text.find("INV-000001"), std::string::npos) << text;
+  EXPECT_NE(text.find("John Doe"), std::string::npos) << text;
+  EXPECT_NE(text.find("99,98"), std::string::npos) << text;
+
+  // The same webhook again changes nothing and sends nothing.
+  ASSERT_EQ(Send("POST", "/api/internal/payment-webhook", hook).status, 200);
+  stack_->engine->RunDue();
+  EXPECT_EQ(stack_->notifier->History({}).value().size(), 2u);
+}
+
+TEST_F(TicketHttpTest, Seed002GenerationJobVerbatim) {
+  std::vector<json::value> issued = EventWithTickets(1, 5);
+  ASSERT_EQ(issued[4].at("id").as_int64(), 5);
+  const std::string body = R"({
+  "ticket_ids": [1, 2, 3, 4, 5],
+  "options": {
+    "qrFormat": "base64",
+    "qrSize": "medium",
+    "pdfFormat": true,
+    "includeLogo": false,
+    "priority": "high",
+    "batch_processing": true
+  }
+})";
+  ClientResponse r = Send("POST", "/api/tickets/generation-jobs", body);
+  ASSERT_EQ(r.status, 202) << r.body;
+  json::value job = r.Json().at("data");
+  const int64_t id = job.at("id").as_int64();
+  EXPECT_EQ(r.headers["location"], StrCat("/api/tickets/generation-jobs/", id));
+  EXPECT_EQ(Str(job, "status"), "queued");
+  EXPECT_EQ(job.at("total").as_int64(), 5);
+  EXPECT_EQ(job.at("progress").as_int64(), 0);
+  EXPECT_EQ(Str(job.at("options"), "priority"), "high");
+
+  stack_->engine->RunDue();
+  json::value done = Data(Send("GET", StrCat("/api/tickets/generation-jobs/", id)));
+  EXPECT_EQ(Str(done, "status"), "completed");
+  EXPECT_EQ(done.at("progress").as_int64(), 100);
+  EXPECT_EQ(done.at("successful").as_int64(), 5);
+  const json::array& tickets = done.at("tickets").as_array();
+  ASSERT_EQ(tickets.size(), 5u);
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    EXPECT_EQ(tickets[i].at("ticketId").as_int64(), static_cast<int64_t>(i + 1));
+    EXPECT_TRUE(tickets[i].at("success").as_bool());
+    EXPECT_EQ(Str(tickets[i], "qrCodeData"), Str(issued[i], "qr_code_data"));
+    EXPECT_EQ(Str(tickets[i], "qrUrl"),
+              StrCat("/api/tickets/", i + 1, "/qr?format=base64&size=medium"));
+  }
+
+  // The PDF's QR code, read by zbarimg, is the ticket's signed code, and the door admits it.
+  docs::DocumentRecord doc = stack_->documents->Get(Str(tickets[2], "documentId")).value();
+  const std::string qr = pdf_.DecodeQr(stack_->documents->ReadContent(doc).value());
+  EXPECT_EQ(qr, Str(issued[2], "qr_code_data"));
+  json::value scan =
+      Send("POST", "/api/scans/validate", StrCat(R"({"ticket_code":")", qr, R"(","event_id":1})"))
+          .Json();
+  EXPECT_TRUE(scan.at("valid").as_bool()) << json::serialize(scan);
+  EXPECT_EQ(scan.at("ticketId").as_int64(), 3);
+
+  // The QR code alone, as PNG (zbarimg reads it back), SVG and base64 text.
+  ClientResponse png = Send("GET", "/api/tickets/2/qr?format=png&size=small");
+  ASSERT_EQ(png.status, 200) << png.body;
+  EXPECT_EQ(png.headers["content-type"], "image/png");
+  const std::string png_path = StrCat(stack_->dir.path().string(), "/qr2.png");
+  docs::testing::WriteBytes(png_path, png.body);
+  EXPECT_EQ(docs::testing::Zbar(png_path).out, Str(issued[1], "qr_code_data"));
+  ClientResponse svg = Send("GET", "/api/tickets/2/qr?format=svg");
+  EXPECT_EQ(svg.headers["content-type"], "image/svg+xml");
+  EXPECT_TRUE(svg.body.starts_with("<?xml") || svg.body.starts_with("<svg")) << svg.body;
+  ClientResponse b64 = Send("GET", "/api/tickets/2/qr");
+  ClientResponse b64_default = Send("GET", "/api/tickets/2/qr?format=base64&size=medium");
+  EXPECT_EQ(b64_default.headers["content-type"], "text/plain; charset=utf-8");
+  EXPECT_EQ(auth::Base64Decode(b64_default.body).value(), b64.body);  // default: PNG, medium
+
+  // Jean (all five tickets) gets one email with the five PDFs.
+  std::vector<notify::Notification> sent = stack_->notifier->History({}).value();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].template_id, "ticket_generated");
+  EXPECT_EQ(sent[0].recipient, "jean.dupont@example.com");
+
+  // Client mistakes: a 4xx with the error shape, and no job.
+  struct Case {
+    std::string method, target, body;
+    int status;
+  } cases[] = {
+      {"POST", "/api/tickets/generation-jobs", "{", 400},
+      {"POST", "/api/tickets/generation-jobs", R"({})", 400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":"1"})", 400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":[1,-2]})", 400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":[1],"surprise":1})", 400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":[1],"options":[]})", 400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":[1],"options":{"qrFormat":"gif"}})",
+       400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":[1],"options":{"colour":"red"}})",
+       400},
+      {"POST", "/api/tickets/generation-jobs", R"({"ticket_ids":[1,999]})", 404},
+      {"GET", "/api/tickets/generation-jobs/999", "", 404},
+      {"GET", "/api/tickets/generation-jobs/abc", "", 400},
+      {"GET", "/api/tickets/1/qr?format=gif", "", 400},
+      {"GET", "/api/tickets/1/qr?size=huge", "", 400},
+      {"GET", "/api/tickets/999/qr", "", 404},
+  };
+  for (const Case& c : cases) {
+    ClientResponse e = Send(c.method, c.target, c.body);
+    EXPECT_EQ(e.status, c.status) << c.method << " " << c.target << " " << c.body << " " << e.body;
+    json::value v = e.Json();
+    ASSERT_TRUE(v.is_object() && v.as_object().contains("error")) << e.body;
+  }
+  EXPECT_EQ(Send("GET", StrCat("/api/tickets/generation-jobs/", id + 1)).status, 404);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
+#include "docs/qr.h"
 #include "http/json_fields.h"
 
 namespace herald::http {
@@ -53,6 +54,23 @@ Result<std::optional<int64_t>> IdField(const Fields& f, std::string_view name) {
     return std::optional<int64_t>(id);
   }
   return f.Int(name, 1, kMaxId);
+}
+
+// An array of ids (JSON integers), if present.
+Status IdArrayInto(const Fields& f, std::string_view name, std::vector<int64_t>& dest) {
+  const json::value* ids = f.Get(name);
+  if (ids == nullptr) return absl::OkStatus();
+  if (!ids->is_array())
+    return absl::InvalidArgumentError(StrCat(f.Name(name), ": expected an array"));
+  for (size_t i = 0; i < ids->as_array().size(); ++i) {
+    const json::value& v = ids->as_array()[i];
+    if (!v.is_int64() || v.as_int64() < 1 || v.as_int64() > kMaxId) {
+      return absl::InvalidArgumentError(
+          StrCat(f.Name(name), "[", i, "]: expected a positive integer"));
+    }
+    dest.push_back(v.as_int64());
+  }
+  return absl::OkStatus();
 }
 
 // A free identifier sent as a string or an integer ("operator-123" or 123).
@@ -591,18 +609,7 @@ Result<tk::PurchaseRequest> ParsePurchase(const json::object& body) {
     if (!event) {
       HERALD_ASSIGN_OR_RETURN(event, IdField(m, "eventId"));
     }
-    if (const json::value* ids = m.Get("ticketIds")) {
-      if (!ids->is_array())
-        return absl::InvalidArgumentError("metadata.ticketIds: expected an array");
-      for (size_t i = 0; i < ids->as_array().size(); ++i) {
-        const json::value& v = ids->as_array()[i];
-        if (!v.is_int64() || v.as_int64() < 1) {
-          return absl::InvalidArgumentError(
-              StrCat("metadata.ticketIds[", i, "]: expected a positive integer"));
-        }
-        r.ticket_ids.push_back(v.as_int64());
-      }
-    }
+    HERALD_RETURN_IF_ERROR(IdArrayInto(m, "ticketIds", r.ticket_ids));
   }
   r.event_id = event.value_or(0);
   if (const json::value* items = f.Get("items")) {
@@ -1302,6 +1309,84 @@ void AddPurchaseRoutes(Router& router, tk::Purchases& purchases) {
                 HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
                 HERALD_ASSIGN_OR_RETURN(auto list, purchases.List(id, f));
                 return Response::Json(200, Page(list, f.limit, PurchaseJson));
+              },
+              200, tag});
+}
+
+Result<tk::GenerationRequest> ParseGenerationRequest(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"ticket_ids", "options"}));
+  tk::GenerationRequest r;
+  if (f.Get("ticket_ids") == nullptr) return absl::InvalidArgumentError("ticket_ids: required");
+  HERALD_RETURN_IF_ERROR(IdArrayInto(f, "ticket_ids", r.ticket_ids));
+  if (const json::value* o = f.Get("options")) {
+    if (!o->is_object()) return absl::InvalidArgumentError("options: expected an object");
+    Fields of(o->as_object(), "options.");
+    HERALD_RETURN_IF_ERROR(
+        of.CheckKnown({"qrFormat", "qrSize", "pdfFormat", "includeLogo", "priority",
+                       "batch_processing", "notify", "send_notifications", "locale"}));
+    Result<tk::GenerationOptions> options = tk::ParseGenerationOptions(o->as_object());
+    if (!options.ok()) {
+      return absl::InvalidArgumentError(StrCat("options.", options.status().message()));
+    }
+    r.options = *std::move(options);
+  }
+  return r;
+}
+
+void AddGenerationRoutes(Router& router, tk::TicketGenerator& generator, tk::Ticketing& ticketing) {
+  const std::string tag = "tickets";
+  router.Add({"POST", "/api/tickets/generation-jobs", "tickets:update",
+              "Make the tickets' PDFs (seed 002 flow 1): {ticket_ids, options}; 202 and the job",
+              [&generator](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::GenerationRequest r, ParseGenerationRequest(body));
+                if (req.principal) r.created_by = req.principal->name;
+                HERALD_ASSIGN_OR_RETURN(tk::Generation g, generator.Start(r));
+                Response out = Response::Json(202, Ok(tk::ToJson(g)));
+                out.headers.emplace_back("Location", StrCat("/api/tickets/generation-jobs/", g.id));
+                return out;
+              },
+              202, tag});
+  router.Add({"GET", "/api/tickets/generation-jobs/{id}", "tickets:read",
+              "A ticket generation job: status, progress and each ticket's result",
+              [&generator, &ticketing](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Generation g, generator.Get(id));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(ticketing, req, g.event_id));
+                return Response::Json(200, Ok(tk::ToJson(g)));
+              },
+              200, tag});
+  router.Add({"GET", "/api/tickets/{id}/qr", "tickets:read",
+              "A ticket's QR code: ?format=png|svg|base64 (a PNG as base64 text), "
+              "&size=small|medium|large",
+              [&ticketing](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                tk::QrFormat format = tk::QrFormat::kPng;
+                tk::QrSize size = tk::QrSize::kMedium;
+                if (auto f = req.Query("format"); f && !f->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(format, tk::ParseQrFormat(*f));
+                }
+                if (auto s = req.Query("size"); s && !s->empty()) {
+                  HERALD_ASSIGN_OR_RETURN(size, tk::ParseQrSize(*s));
+                }
+                HERALD_ASSIGN_OR_RETURN(tk::Ticket x, ticketing.GetTicket(id));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(ticketing, req, x.event_id));
+                if (x.status == tk::TicketStatus::kCancelled) {
+                  return absl::FailedPreconditionError(StrCat("ticket ", id, " is cancelled"));
+                }
+                HERALD_ASSIGN_OR_RETURN(docs::QrCode code, docs::QrCode::Encode(x.qr_code_data));
+                docs::QrRenderOptions options;
+                options.module_px = tk::QrModulePixels(size);
+                if (format == tk::QrFormat::kSvg) {
+                  HERALD_ASSIGN_OR_RETURN(std::string svg, docs::RenderSvg(code, options));
+                  return Response::Text(200, std::move(svg), "image/svg+xml");
+                }
+                HERALD_ASSIGN_OR_RETURN(std::string png, docs::RenderPng(code, options));
+                if (format == tk::QrFormat::kBase64) {
+                  return Response::Text(200, auth::Base64Encode(png), "text/plain; charset=utf-8");
+                }
+                return Response::Text(200, std::move(png), "image/png");
               },
               200, tag});
 }

@@ -39,6 +39,7 @@
 //    "ticketCode", "ticketType", "seat", "guestName", "scanCount", "lastScanAt",
 //    "firstScan": {"scanId", "at", "gate", "operatorId", "scannerId"} or null, "serverTime"}
 
+#include "apps/tickets/generation.h"
 #include "apps/tickets/purchases.h"
 #include "apps/tickets/scanner.h"
 #include "apps/tickets/ticketing.h"
@@ -61,6 +62,18 @@ void AddTicketRoutes(Router& router, apps::tickets::Ticketing& ticketing,
 //   GET  /api/purchases/{id}, GET /api/events/{id}/purchases
 void AddPurchaseRoutes(Router& router, apps::tickets::Purchases& purchases);
 Result<apps::tickets::PurchaseRequest> ParsePurchase(const boost::json::object& body);
+
+// Ticket generation (seed 002 flow 1, seed 003 flow 3):
+//   POST /api/tickets/generation-jobs       tickets:update; {"ticket_ids": [...], "options":
+//                                           {qrFormat, qrSize, pdfFormat, includeLogo, priority,
+//                                           batch_processing, notify, locale}}; 202 and the job
+//   GET  /api/tickets/generation-jobs/{id}  tickets:read; status, progress, each ticket's
+//                                           result (documentId, fileUrl, qrCodeData, error)
+//   GET  /api/tickets/{id}/qr               tickets:read; ?format=png|svg|base64&size=small|
+//                                           medium|large: the ticket's QR code as an image
+void AddGenerationRoutes(Router& router, apps::tickets::TicketGenerator& generator,
+                         apps::tickets::Ticketing& ticketing);
+Result<apps::tickets::GenerationRequest> ParseGenerationRequest(const boost::json::object& body);
 
 // Exposed for tests and the fuzz target: each reads one body (InvalidArgument naming the
 // field; unknown fields refused).

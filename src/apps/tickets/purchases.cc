@@ -1,8 +1,10 @@
 #include "apps/tickets/purchases.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "auth/crypto.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -160,24 +162,6 @@ std::string Fingerprint(const PurchaseRequest& r) {
   return auth::Sha256Hex(text);
 }
 
-int64_t JsonInt(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
-  if (v == nullptr) return 0;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
-    return static_cast<int64_t>(v->as_uint64());
-  }
-  if (v->is_string()) {
-    int64_t n = 0;
-    for (char c : v->as_string()) {
-      if (c < '0' || c > '9' || n > INT64_MAX / 10 - 10) return 0;
-      n = n * 10 + (c - '0');
-    }
-    return n;
-  }
-  return 0;
-}
-
 std::string JsonString(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -200,15 +184,26 @@ Status Purchases::Migrate(store::Store& store) {
 }
 
 Purchases::Purchases(store::Store& store, Ticketing& ticketing, PaymentGateway& gateway,
-                     const core::Clock& clock)
-    : store_(store), ticketing_(ticketing), gateway_(gateway), clock_(clock) {}
+                     const core::Clock& clock, PurchaseFollowUp follow_up)
+    : store_(store),
+      ticketing_(ticketing),
+      gateway_(gateway),
+      clock_(clock),
+      follow_(std::move(follow_up)) {}
 
 Result<std::unique_ptr<Purchases>> Purchases::Create(store::Store& store, Ticketing& ticketing,
                                                      PaymentGateway& gateway,
                                                      webhooks::Inbox& inbox,
-                                                     const core::Clock& clock) {
-  std::unique_ptr<Purchases> p(new Purchases(store, ticketing, gateway, clock));
+                                                     const core::Clock& clock,
+                                                     PurchaseFollowUp follow_up) {
+  std::unique_ptr<Purchases> p(
+      new Purchases(store, ticketing, gateway, clock, std::move(follow_up)));
   Purchases* self = p.get();
+  if (self->confirms()) {
+    self->follow_.engine->RegisterHandler(
+        std::string(kConfirmJobType),
+        [self](engine::JobContext& job) { return self->Confirm(job); });
+  }
   for (const char* type : {"payment.succeeded", "payment.failed", "payment.refunded"}) {
     inbox.Subscribe(
         type, [self](Txn& txn, const webhooks::DomainEvent& e) { return self->OnPayment(txn, e); });
@@ -460,7 +455,7 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
     for (int64_t ticket : p->ticket_ids) {
       HERALD_RETURN_IF_ERROR(ticketing_.MarkIssued(txn, ticket));
     }
-    return absl::OkStatus();
+    return FollowUp(txn, *p);
   }
   if (e.type == "payment.failed") {
     if (p->status != PurchaseStatus::kPending) return absl::OkStatus();
@@ -484,6 +479,108 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
       }
     }
   }
+  return absl::OkStatus();
+}
+
+Status Purchases::FollowUp(Txn& txn, const Purchase& p) {
+  if (follow_.generator != nullptr && !p.ticket_ids.empty()) {
+    GenerationRequest g;
+    g.ticket_ids = p.ticket_ids;
+    g.purchase_id = p.id;
+    g.options.priority = 10;  // the buyer is waiting for them
+    g.created_by = StrCat("purchase ", p.id);
+    HERALD_RETURN_IF_ERROR(follow_.generator->Start(txn, g).status());
+  }
+  if (!confirms()) return absl::OkStatus();
+  engine::JobSpec spec;
+  spec.queue = std::string(docs::kDocumentsQueue);
+  spec.type = std::string(kConfirmJobType);
+  spec.priority = 10;
+  spec.max_attempts = 5;
+  spec.payload = json::serialize(json::object{{"purchase", p.id}});
+  return follow_.engine->Enqueue(txn, spec).status();
+}
+
+Status Purchases::Confirm(engine::JobContext& job) {
+  boost::system::error_code ec;
+  const json::value payload = json::parse(job.payload(), ec);
+  if (ec || !payload.is_object()) {
+    return absl::InvalidArgumentError("tickets.purchase_confirmation: not a JSON object");
+  }
+  const int64_t id = JsonInt(payload.get_object(), "purchase");
+  HERALD_ASSIGN_OR_RETURN(Purchase p, Get(id));
+  std::optional<Event> event;
+  std::map<int64_t, std::pair<TicketType, int64_t>> lines;  // type id -> (type, quantity)
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    lines.clear();
+    HERALD_ASSIGN_OR_RETURN(event, LoadEvent(txn, p.event_id));
+    for (int64_t ticket_id : p.ticket_ids) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket_id));
+      if (!t || t->ticket_type_id == 0) continue;
+      auto [it, added] = lines.try_emplace(t->ticket_type_id);
+      if (added) {
+        HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> type,
+                                LoadTicketType(txn, t->ticket_type_id));
+        if (!type) return absl::NotFoundError(StrCat("ticket type ", t->ticket_type_id));
+        it->second.first = *std::move(type);
+      }
+      ++it->second.second;
+    }
+    return absl::OkStatus();
+  }));
+  if (!event) return absl::NotFoundError(StrCat("event ", p.event_id));
+  json::array items;
+  for (const auto& [type_id, line] : lines) {
+    items.push_back(json::object{{"description", StrCat(event->title, " — ", line.first.name)},
+                                 {"quantity", line.second},
+                                 {"unitPrice", DecimalAmount(line.first.price)}});
+  }
+  const std::string number = StrCat("INV-", absl::StrFormat("%06d", p.id));
+  const Seller& s = follow_.seller;
+  docs::DocumentRequest invoice;
+  invoice.type = docs::DocumentType::kInvoice;
+  invoice.audience = docs::Audience::kCustomer;
+  invoice.reference = StrCat("purchases/", p.id);
+  invoice.data = json::object{
+      {"invoice",
+       {{"number", number},
+        {"currency", p.currency},
+        {"issueDate", TimeText(p.paid_at.value_or(p.updated_at))},
+        {"status", "paid"},
+        {"timezone", event->timezone}}},
+      {"seller",
+       {{"name", s.name}, {"address", s.address}, {"email", s.email}, {"vatNumber", s.vat_number}}},
+      {"buyer",
+       {{"name", p.customer_name.empty() ? p.customer_email : p.customer_name},
+        {"email", p.customer_email}}},
+      {"items", std::move(items)}};
+  const std::string doc_id = StrCat("doc_inv_", p.id);
+  HERALD_ASSIGN_OR_RETURN(
+      std::vector<Result<docs::DocumentRecord>> made,
+      follow_.documents->GenerateEach({&invoice, 1}, {&doc_id, 1}, StrCat("purchase ", p.id),
+                                      job.id().ToString()));
+  HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, std::move(made[0]));
+  HERALD_ASSIGN_OR_RETURN(std::string pdf, follow_.documents->ReadContent(record));
+
+  notify::SendRequest r;
+  r.channel = notify::Channel::kEmail;
+  r.to = p.customer_email;
+  r.template_id = "payment_confirmation";
+  r.high_priority = true;
+  r.idempotency_key = StrCat("purchases/", p.id, "/confirmation");
+  r.created_by = StrCat("purchase ", p.id);
+  r.metadata = {{"eventId", p.event_id}, {"purchaseId", p.id}, {"invoiceDocumentId", record.id}};
+  r.data = {{"amount", DecimalAmount(p.amount)},
+            {"currency", p.currency},
+            {"event_title", event->title},
+            {"invoice_number", number},
+            {"customer_name", p.customer_name}};
+  r.attachments.push_back({record.filename, record.content_type, std::move(pdf)});
+  HERALD_ASSIGN_OR_RETURN(notify::SubmitResult sent, follow_.notifier->Submit(r));
+  job.SetResult(json::serialize(json::object{{"purchase", p.id},
+                                             {"invoice", record.id},
+                                             {"notification", sent.notification.id},
+                                             {"replayed", sent.replayed}}));
   return absl::OkStatus();
 }
 

@@ -32,14 +32,42 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "apps/tickets/generation.h"
 #include "apps/tickets/payment_gateway.h"
 #include "apps/tickets/ticketing.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "docs/documents.h"
+#include "engine/engine.h"
+#include "notify/notifier.h"
 #include "store/store.h"
 #include "webhooks/inbox.h"
 
 namespace herald::apps::tickets {
+
+inline constexpr std::string_view kConfirmJobType = "tickets.purchase_confirmation";
+
+// Who sells: printed on invoices.
+struct Seller {
+  std::string name = "Herald";
+  std::string address;
+  std::string email;
+  std::string vat_number;
+};
+
+// What a paid purchase sets off besides issuing its tickets, in the payment event's
+// transaction: the generation of the tickets' PDFs (which sends each to the buyer), and the
+// "tickets.purchase_confirmation" job, which makes the invoice PDF and sends the buyer the
+// payment_confirmation email with it attached (once: its idempotency key is the purchase's).
+// Each part may be left out (tests of the payment states alone do): without a generator no
+// PDFs are made; without the engine, documents and notifier no confirmation is sent.
+struct PurchaseFollowUp {
+  TicketGenerator* generator = nullptr;
+  engine::Engine* engine = nullptr;
+  docs::Documents* documents = nullptr;
+  notify::Notifier* notifier = nullptr;
+  Seller seller;
+};
 
 enum class PurchaseStatus { kPending, kPaid, kFailed, kPartiallyRefunded, kRefunded };
 // "pending", "paid", "failed", "partially_refunded", "refunded".
@@ -98,7 +126,8 @@ class Purchases {
   // before the engine starts.
   static Result<std::unique_ptr<Purchases>> Create(store::Store& store, Ticketing& ticketing,
                                                    PaymentGateway& gateway, webhooks::Inbox& inbox,
-                                                   const core::Clock& clock);
+                                                   const core::Clock& clock,
+                                                   PurchaseFollowUp follow_up = {});
 
   // InvalidArgument naming the field; NotFound for the event; FailedPrecondition for an event
   // that does not sell (not active), a sold-out type, a free purchase or an amount above the
@@ -110,13 +139,19 @@ class Purchases {
 
  private:
   Purchases(store::Store& store, Ticketing& ticketing, PaymentGateway& gateway,
-            const core::Clock& clock);
+            const core::Clock& clock, PurchaseFollowUp follow_up);
   Status OnPayment(store::Txn& txn, const webhooks::DomainEvent& event);
+  Status FollowUp(store::Txn& txn, const Purchase& p);
+  Status Confirm(engine::JobContext& job);
+  bool confirms() const {
+    return follow_.engine != nullptr && follow_.documents != nullptr && follow_.notifier != nullptr;
+  }
 
   store::Store& store_;
   Ticketing& ticketing_;
   PaymentGateway& gateway_;
   const core::Clock& clock_;
+  const PurchaseFollowUp follow_;
 };
 
 }  // namespace herald::apps::tickets

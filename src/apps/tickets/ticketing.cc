@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "apps/tickets/ticket_code.h"
 #include "auth/crypto.h"
+#include "boost/json/object.hpp"
 #include "core/strings.h"
 #include "core/utf8.h"
 #include "engine/job_table.h"
@@ -609,6 +610,30 @@ std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
+int64_t JsonInt(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+  if (v == nullptr) return 0;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+    return static_cast<int64_t>(v->as_uint64());
+  }
+  if (v->is_string()) {
+    int64_t n = 0;
+    for (char c : v->as_string()) {
+      if (c < '0' || c > '9' || n > INT64_MAX / 10 - 10) return 0;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+  return 0;
+}
+
+std::string DecimalAmount(int64_t minor) {
+  const uint64_t abs = minor < 0 ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
+  const uint64_t cents = abs % 100;
+  return StrCat(minor < 0 ? "-" : "", abs / 100, ".", cents < 10 ? "0" : "", cents);
+}
+
 // ---- loads in the caller's transaction
 
 Result<std::optional<Event>> LoadEvent(Txn& txn, int64_t id) {
@@ -636,6 +661,13 @@ Result<std::optional<TicketType>> LoadTicketType(Txn& txn, int64_t id) {
       StrCat("SELECT ", kTypeColumns, " FROM ticket_types WHERE id = ?");
   const Value p[] = {id};
   return LoadOne<TicketType>(txn, kSql, p, TypeFromRow);
+}
+
+Result<std::optional<TicketTemplate>> LoadTemplate(Txn& txn, int64_t id) {
+  static const std::string kSql =
+      StrCat("SELECT ", kTemplateColumns, " FROM ticket_templates WHERE id = ?");
+  const Value p[] = {id};
+  return LoadOne<TicketTemplate>(txn, kSql, p, TemplateFromRow);
 }
 
 Result<std::optional<EventKey>> LoadKey(Txn& txn, int64_t event_id, int64_t key_id) {
@@ -868,12 +900,9 @@ Status Ticketing::DeleteTemplate(int64_t id) {
 }
 
 Result<TicketTemplate> Ticketing::GetTemplate(int64_t id) {
-  static const std::string kSql =
-      StrCat("SELECT ", kTemplateColumns, " FROM ticket_templates WHERE id = ?");
   std::optional<TicketTemplate> t;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    const Value p[] = {id};
-    HERALD_ASSIGN_OR_RETURN(t, LoadOne<TicketTemplate>(txn, kSql, p, TemplateFromRow));
+    HERALD_ASSIGN_OR_RETURN(t, LoadTemplate(txn, id));
     return absl::OkStatus();
   }));
   if (!t) return absl::NotFoundError(StrCat("no ticket template ", id));

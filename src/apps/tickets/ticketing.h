@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "boost/json/object.hpp"
 #include "core/clock.h"
 #include "core/status.h"
 #include "store/store.h"
@@ -293,9 +294,15 @@ Result<std::optional<Event>> LoadEvent(store::Txn& txn, int64_t id);
 Result<std::optional<Ticket>> LoadTicket(store::Txn& txn, int64_t id);
 Result<std::optional<Guest>> LoadGuest(store::Txn& txn, int64_t id);
 Result<std::optional<TicketType>> LoadTicketType(store::Txn& txn, int64_t id);
+Result<std::optional<TicketTemplate>> LoadTemplate(store::Txn& txn, int64_t id);
 Result<std::optional<EventKey>> LoadKey(store::Txn& txn, int64_t event_id, int64_t key_id);
 
 // RFC 3339 with milliseconds, UTC.
 std::string TimeText(absl::Time t);
+// Minor units (cents) as the decimal text documents read: 1250 -> "12.50", -5 -> "-0.05".
+std::string DecimalAmount(int64_t minor);
+// An integer field of a JSON object (a number, or digits in a string); 0 when absent or not
+// one (job payloads, payment events).
+int64_t JsonInt(const boost::json::object& o, std::string_view key);
 
 }  // namespace herald::apps::tickets

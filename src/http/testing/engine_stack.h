@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "apps/maintenance/maintenance.h"
+#include "apps/tickets/generation.h"
 #include "apps/tickets/payment_gateway.h"
 #include "apps/tickets/purchases.h"
 #include "apps/tickets/scanner.h"
@@ -52,6 +53,7 @@ struct EngineStack {
     EXPECT_TRUE(docs::Documents::Migrate(*store).ok());
     EXPECT_TRUE(apps::tickets::Ticketing::Migrate(*store).ok());
     EXPECT_TRUE(apps::tickets::Purchases::Migrate(*store).ok());
+    EXPECT_TRUE(apps::tickets::TicketGenerator::Migrate(*store).ok());
     engine = std::move(engine::Engine::Create(*store, clock, core::Config::Engine{})).value();
     engine::RegisterBuiltinHandlers(*engine);
     templates = std::move(notify::TemplateStore::Create(*store, clock, "fr")).value();
@@ -82,8 +84,17 @@ struct EngineStack {
     ticketing = std::move(apps::tickets::Ticketing::Create(*store, clock, ticket_options)).value();
     scanner = std::make_unique<apps::tickets::Scanner>(*store, clock);
     payment_gateway = std::move(apps::tickets::LocalGateway::Create()).value();
+    generator =
+        std::move(apps::tickets::TicketGenerator::Create(*store, *engine, *ticketing, *documents,
+                                                         *dispatcher, *notifier, clock))
+            .value();
+    apps::tickets::PurchaseFollowUp follow_up{.generator = generator.get(),
+                                              .engine = engine.get(),
+                                              .documents = documents.get(),
+                                              .notifier = notifier.get()};
+    follow_up.seller.name = "Event Planner SAS";
     purchases = std::move(apps::tickets::Purchases::Create(*store, *ticketing, *payment_gateway,
-                                                           *inbox, clock))
+                                                           *inbox, clock, follow_up))
                     .value();
     EXPECT_TRUE(engine->Start(/*threads=*/false).ok());
     scheduler =
@@ -106,6 +117,7 @@ struct EngineStack {
   std::unique_ptr<apps::tickets::Ticketing> ticketing;
   std::unique_ptr<apps::tickets::Scanner> scanner;
   std::unique_ptr<apps::tickets::LocalGateway> payment_gateway;
+  std::unique_ptr<apps::tickets::TicketGenerator> generator;
   std::unique_ptr<apps::tickets::Purchases> purchases;
 };
 

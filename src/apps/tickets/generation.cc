@@ -1,0 +1,825 @@
+#include "apps/tickets/generation.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "core/strings.h"
+#include "engine/job_table.h"
+
+namespace herald::apps::tickets {
+namespace {
+
+namespace json = boost::json;
+using engine::table::FromMicros;
+using engine::table::OptTime;
+using engine::table::RowTime;
+using engine::table::ToMicros;
+using store::Row;
+using store::Txn;
+using store::Value;
+
+constexpr store::Migration kMigrations[] = {
+    {1, "ticket_generations", R"sql(
+CREATE TABLE ticket_generations (
+  id           INTEGER PRIMARY KEY,
+  event_id     INTEGER NOT NULL,
+  purchase_id  INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  total        INTEGER NOT NULL,
+  successful   INTEGER NOT NULL,
+  failed       INTEGER NOT NULL,
+  options      TEXT NOT NULL,
+  job_ids      TEXT NOT NULL,
+  created_by   TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  started_at   INTEGER,
+  finished_at  INTEGER
+);
+CREATE TABLE ticket_generation_items (
+  generation_id INTEGER NOT NULL,
+  position      INTEGER NOT NULL,
+  ticket_id     INTEGER NOT NULL,
+  status        TEXT NOT NULL,
+  document_id   TEXT NOT NULL,
+  error         TEXT NOT NULL,
+  generated_at  INTEGER,
+  PRIMARY KEY (generation_id, position)
+) WITHOUT ROWID;
+)sql"},
+};
+
+constexpr std::string_view kGenerationColumns =
+    "id, event_id, purchase_id, status, total, successful, failed, options, job_ids, created_by,"
+    " created_at, started_at, finished_at";
+
+constexpr std::string_view kTicketGeneratedEvent = "ticket.generated";
+constexpr std::string_view kTicketCompletedEvent = "ticket.completed";
+
+constexpr std::pair<std::string_view, QrFormat> kQrFormats[] = {
+    {"base64", QrFormat::kBase64}, {"png", QrFormat::kPng}, {"svg", QrFormat::kSvg}};
+constexpr std::pair<std::string_view, QrSize> kQrSizes[] = {
+    {"small", QrSize::kSmall}, {"medium", QrSize::kMedium}, {"large", QrSize::kLarge}};
+constexpr std::pair<std::string_view, int> kPriorities[] = {
+    {"low", -10}, {"normal", 0}, {"medium", 0}, {"high", 10}, {"urgent", 20}};
+
+template <typename T, size_t N>
+Result<T> ParseName(const std::pair<std::string_view, T> (&table)[N], std::string_view field,
+                    std::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(ToAbsl(name));
+  std::string names;
+  for (const auto& [n, v] : table) {
+    if (n == lower) return v;
+    names += names.empty() ? std::string(n) : StrCat(", ", n);
+  }
+  return absl::InvalidArgumentError(StrCat(field, ": expected one of ", names));
+}
+
+std::string_view PriorityName(int p) {
+  for (const auto& [n, v] : kPriorities) {
+    if (v == p) return n;
+  }
+  return "normal";
+}
+
+Result<GenerationStatus> ParseGenerationStatus(std::string_view s) {
+  for (GenerationStatus g : {GenerationStatus::kQueued, GenerationStatus::kProcessing,
+                             GenerationStatus::kCompleted, GenerationStatus::kFailed}) {
+    if (GenerationStatusName(g) == s) return g;
+  }
+  return absl::DataLossError(StrCat("unknown generation status ", s));
+}
+
+Result<Generation> GenerationFromRow(const Row& r) {
+  Generation g;
+  g.id = r.Int(0);
+  g.event_id = r.Int(1);
+  g.purchase_id = r.Int(2);
+  HERALD_ASSIGN_OR_RETURN(g.status, ParseGenerationStatus(r.Text(3)));
+  g.total = r.Int(4);
+  g.successful = r.Int(5);
+  g.failed = r.Int(6);
+  boost::system::error_code ec;
+  const json::value options = json::parse(r.Text(7), ec);
+  if (ec || !options.is_object()) return absl::DataLossError("generation options");
+  HERALD_ASSIGN_OR_RETURN(g.options, ParseGenerationOptions(options.get_object()));
+  const json::value jobs = json::parse(r.Text(8), ec);
+  if (!ec && jobs.is_array()) {
+    for (const json::value& j : jobs.get_array()) {
+      if (j.is_string()) g.job_ids.emplace_back(j.get_string());
+    }
+  }
+  g.created_by = std::string(r.Text(9));
+  g.created_at = FromMicros(r.Int(10));
+  g.started_at = RowTime(r, 11);
+  g.finished_at = RowTime(r, 12);
+  return g;
+}
+
+Result<std::optional<Generation>> LoadGeneration(Txn& txn, int64_t id) {
+  static const std::string kSql =
+      StrCat("SELECT ", kGenerationColumns, " FROM ticket_generations WHERE id = ?");
+  std::optional<Result<Generation>> found;
+  HERALD_RETURN_IF_ERROR(txn.Query(kSql, {id}, [&](const Row& r) {
+    found = GenerationFromRow(r);
+    return false;
+  }));
+  if (!found) return std::optional<Generation>();
+  HERALD_RETURN_IF_ERROR(found->status());
+  return std::optional<Generation>(*std::move(*found));
+}
+
+// Reads the results of a generation's tickets, in request order, with the fields of their
+// tickets; `first` and `count` select a range of positions.
+Status LoadItems(Txn& txn, int64_t id, int64_t first, int64_t count,
+                 std::vector<GeneratedTicket>& out) {
+  return txn.Query(
+      "SELECT i.ticket_id, t.ticket_code, i.status, i.document_id, t.ticket_file_url,"
+      " t.ticket_file_path, t.qr_code_data, i.error, i.generated_at"
+      " FROM ticket_generation_items i JOIN tickets t ON t.id = i.ticket_id"
+      " WHERE i.generation_id = ? AND i.position >= ? AND i.position < ? ORDER BY i.position",
+      {id, first, first + count}, [&](const Row& r) {
+        GeneratedTicket& t = out.emplace_back();
+        t.ticket_id = r.Int(0);
+        t.ticket_code = std::string(r.Text(1));
+        t.status = std::string(r.Text(2));
+        t.document_id = std::string(r.Text(3));
+        // The ticket's file is the latest generation's; this generation's result is its own.
+        if (t.status == "generated" && !t.document_id.empty()) {
+          t.file_url = StrCat("/api/documents/", t.document_id);
+          t.file_path = std::string(r.Text(5));
+        }
+        t.qr_code_data = std::string(r.Text(6));
+        t.error = std::string(r.Text(7));
+        t.generated_at = RowTime(r, 8);
+        return true;
+      });
+}
+
+std::string QrUrl(int64_t ticket_id, const GenerationOptions& o) {
+  return StrCat("/api/tickets/", ticket_id, "/qr?format=", QrFormatName(o.qr_format),
+                "&size=", QrSizeName(o.qr_size));
+}
+
+json::object TicketResultJson(const GeneratedTicket& t, const GenerationOptions& o) {
+  json::object j{{"ticketId", t.ticket_id},      {"ticketCode", t.ticket_code},
+                 {"status", t.status},           {"success", t.status == "generated"},
+                 {"qrCodeData", t.qr_code_data}, {"qrUrl", QrUrl(t.ticket_id, o)}};
+  if (!t.document_id.empty()) j["documentId"] = t.document_id;
+  if (!t.file_url.empty()) j["fileUrl"] = t.file_url;
+  if (!t.file_path.empty()) j["filePath"] = t.file_path;
+  if (t.generated_at) j["generatedAt"] = TimeText(*t.generated_at);
+  if (!t.error.empty()) j["error"] = t.error;
+  return j;
+}
+
+// What the PDF of one ticket is made from: the ticket enriched with its guest, event, type and
+// template (seed 002 flow 1's transformation).
+struct Enriched {
+  Ticket ticket;
+  std::optional<Guest> guest;
+  docs::DocumentRequest request;
+};
+
+Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& options) {
+  Enriched e;
+  HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket_id));
+  if (!t) return absl::NotFoundError(StrCat("ticket ", ticket_id, " no longer exists"));
+  if (t->status == TicketStatus::kCancelled || t->status == TicketStatus::kPending) {
+    return absl::FailedPreconditionError(
+        StrCat("ticket ", ticket_id, " is ", TicketStatusName(t->status)));
+  }
+  e.ticket = *std::move(t);
+  HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn, e.ticket.event_id));
+  if (!event) return absl::NotFoundError(StrCat("event ", e.ticket.event_id));
+  json::object guest;
+  if (e.ticket.guest_id != 0) {
+    HERALD_ASSIGN_OR_RETURN(e.guest, LoadGuest(txn, e.ticket.guest_id));
+    if (e.guest) {
+      guest = {{"firstName", e.guest->first_name}, {"lastName", e.guest->last_name}};
+    }
+  }
+  json::object ticket{{"code", e.ticket.ticket_code},
+                      {"seat", e.ticket.seat},
+                      {"qrCodeData", e.ticket.qr_code_data}};
+  if (e.ticket.ticket_type_id != 0) {
+    HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> type,
+                            LoadTicketType(txn, e.ticket.ticket_type_id));
+    if (type) {
+      ticket["type"] = type->name;
+      if (type->price > 0) {
+        ticket["price"] = DecimalAmount(type->price);
+        ticket["currency"] = event->currency;
+      }
+    }
+  }
+  e.request.type = docs::DocumentType::kTicket;
+  e.request.audience = docs::Audience::kCustomer;
+  e.request.locale = options.locale;
+  e.request.include_logo = options.include_logo;
+  e.request.reference = StrCat("tickets/", e.ticket.id);
+  e.request.data = json::object{{"event",
+                                 {{"title", event->title},
+                                  {"date", TimeText(event->event_date)},
+                                  {"location", event->location},
+                                  {"timezone", event->timezone}}},
+                                {"guest", std::move(guest)},
+                                {"ticket", std::move(ticket)}};
+  if (e.ticket.template_id != 0) {
+    HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> tpl,
+                            LoadTemplate(txn, e.ticket.template_id));
+    if (tpl && !tpl->layout_json.empty()) {
+      boost::system::error_code ec;
+      json::value layout = json::parse(tpl->layout_json, ec);
+      if (ec) return absl::InvalidArgumentError(StrCat("template ", tpl->id, ": not JSON"));
+      e.request.custom_template = std::move(layout);
+    }
+  }
+  return e;
+}
+
+json::object GeneratedEventJson(const Enriched& e, const docs::DocumentRecord& doc,
+                                const GenerationOptions& o, int64_t generation_id, absl::Time at,
+                                int64_t processing_ms) {
+  json::object metadata{{"seat_number", e.ticket.seat}};
+  if (e.request.data.is_object()) {
+    const json::value* type =
+        e.request.data.as_object().at("ticket").as_object().if_contains("type");
+    if (type != nullptr) metadata["access_type"] = *type;
+  }
+  metadata["generation_time_ms"] = processing_ms;
+  return json::object{{"event_type", kTicketGeneratedEvent},
+                      {"ticket_id", e.ticket.id},
+                      {"ticket_code", e.ticket.ticket_code},
+                      {"template_id", e.ticket.template_id},
+                      {"guest_id", e.ticket.guest_id},
+                      {"event_id", e.ticket.event_id},
+                      {"generation_job_id", generation_id},
+                      {"generation_data",
+                       {{"format", "pdf"},
+                        {"qr_code", true},
+                        {"file_url", StrCat("/api/documents/", doc.id)},
+                        {"qr_url", QrUrl(e.ticket.id, o)},
+                        {"file_size", doc.size},
+                        {"qr_size", QrSizeName(o.qr_size)}}},
+                      {"generated_at", TimeText(at)},
+                      {"processing_time_ms", processing_ms},
+                      {"metadata", std::move(metadata)}};
+}
+
+}  // namespace
+
+std::string_view QrFormatName(QrFormat f) {
+  for (const auto& [n, v] : kQrFormats) {
+    if (v == f) return n;
+  }
+  return "";
+}
+std::string_view QrSizeName(QrSize s) {
+  for (const auto& [n, v] : kQrSizes) {
+    if (v == s) return n;
+  }
+  return "";
+}
+Result<QrFormat> ParseQrFormat(std::string_view name) {
+  return ParseName(kQrFormats, "qrFormat", name);
+}
+Result<QrSize> ParseQrSize(std::string_view name) { return ParseName(kQrSizes, "qrSize", name); }
+int QrModulePixels(QrSize s) {
+  switch (s) {
+    case QrSize::kSmall:
+      return 4;
+    case QrSize::kMedium:
+      return 8;
+    case QrSize::kLarge:
+      return 12;
+  }
+  return 8;
+}
+
+std::string_view GenerationStatusName(GenerationStatus s) {
+  switch (s) {
+    case GenerationStatus::kQueued:
+      return "queued";
+    case GenerationStatus::kProcessing:
+      return "processing";
+    case GenerationStatus::kCompleted:
+      return "completed";
+    case GenerationStatus::kFailed:
+      return "failed";
+  }
+  return "";
+}
+
+int Generation::Progress() const {
+  if (total == 0) return 100;
+  return static_cast<int>((successful + failed) * 100 / total);
+}
+
+json::object OptionsToJson(const GenerationOptions& o) {
+  json::object j{{"qrFormat", QrFormatName(o.qr_format)},
+                 {"qrSize", QrSizeName(o.qr_size)},
+                 {"pdfFormat", o.pdf},
+                 {"includeLogo", o.include_logo},
+                 {"priority", PriorityName(o.priority)},
+                 {"batch_processing", o.batch_processing},
+                 {"notify", o.notify}};
+  if (!o.locale.empty()) j["locale"] = o.locale;
+  return j;
+}
+
+Result<GenerationOptions> ParseGenerationOptions(const json::object& o) {
+  GenerationOptions out;
+  auto text = [&](std::string_view key) -> Result<std::optional<std::string>> {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return std::optional<std::string>();
+    if (!v->is_string()) return absl::InvalidArgumentError(StrCat(key, ": expected a string"));
+    return std::optional<std::string>(std::string(v->get_string()));
+  };
+  auto flag = [&](std::string_view key, bool& into) -> Status {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return absl::OkStatus();
+    if (!v->is_bool()) return absl::InvalidArgumentError(StrCat(key, ": expected true or false"));
+    into = v->get_bool();
+    return absl::OkStatus();
+  };
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> format, text("qrFormat"));
+  if (format) {
+    HERALD_ASSIGN_OR_RETURN(out.qr_format, ParseQrFormat(*format));
+  }
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> size, text("qrSize"));
+  if (size) {
+    HERALD_ASSIGN_OR_RETURN(out.qr_size, ParseQrSize(*size));
+  }
+  HERALD_RETURN_IF_ERROR(flag("pdfFormat", out.pdf));
+  HERALD_RETURN_IF_ERROR(flag("includeLogo", out.include_logo));
+  HERALD_RETURN_IF_ERROR(flag("batch_processing", out.batch_processing));
+  HERALD_RETURN_IF_ERROR(flag("notify", out.notify));
+  HERALD_RETURN_IF_ERROR(flag("send_notifications", out.notify));
+  if (const json::value* p = o.if_contains("priority"); p != nullptr && p->is_int64()) {
+    if (p->get_int64() < -100 || p->get_int64() > 100) {
+      return absl::InvalidArgumentError("priority: between -100 and 100");
+    }
+    out.priority = static_cast<int>(p->get_int64());
+  } else {
+    HERALD_ASSIGN_OR_RETURN(std::optional<std::string> priority, text("priority"));
+    if (priority) {
+      HERALD_ASSIGN_OR_RETURN(out.priority, ParseName(kPriorities, "priority", *priority));
+    }
+  }
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> locale, text("locale"));
+  if (locale) {
+    if (*locale != "fr" && *locale != "en") {
+      return absl::InvalidArgumentError("locale: expected fr or en");
+    }
+    out.locale = *locale;
+  }
+  return out;
+}
+
+json::object ToJson(const Generation& g) {
+  json::object j{{"id", g.id},
+                 {"jobId", g.id},
+                 {"eventId", g.event_id},
+                 {"status", GenerationStatusName(g.status)},
+                 {"progress", g.Progress()},
+                 {"total", g.total},
+                 {"successful", g.successful},
+                 {"failed", g.failed},
+                 {"pending", g.total - g.successful - g.failed},
+                 {"options", OptionsToJson(g.options)},
+                 {"createdBy", g.created_by},
+                 {"createdAt", TimeText(g.created_at)}};
+  if (g.purchase_id != 0) j["purchaseId"] = g.purchase_id;
+  if (g.started_at) j["startedAt"] = TimeText(*g.started_at);
+  if (g.finished_at) {
+    j["finishedAt"] = TimeText(*g.finished_at);
+    j["processingTime"] = absl::ToInt64Milliseconds(*g.finished_at - g.created_at);
+  }
+  json::array jobs;
+  for (const std::string& id : g.job_ids) jobs.emplace_back(id);
+  j["engineJobs"] = std::move(jobs);
+  if (!g.tickets.empty()) {
+    json::array tickets;
+    for (const GeneratedTicket& t : g.tickets) tickets.push_back(TicketResultJson(t, g.options));
+    j["tickets"] = std::move(tickets);
+  }
+  return j;
+}
+
+// ---- TicketGenerator
+
+Status TicketGenerator::Migrate(store::Store& store) {
+  return store.Migrate("tickets-generation", kMigrations);
+}
+
+TicketGenerator::TicketGenerator(store::Store& store, engine::Engine& engine, Ticketing& ticketing,
+                                 docs::Documents& documents, webhooks::Dispatcher& dispatcher,
+                                 notify::Notifier& notifier, const core::Clock& clock)
+    : store_(store),
+      engine_(engine),
+      ticketing_(ticketing),
+      documents_(documents),
+      dispatcher_(dispatcher),
+      notifier_(notifier),
+      clock_(clock) {}
+
+Result<std::unique_ptr<TicketGenerator>> TicketGenerator::Create(
+    store::Store& store, engine::Engine& engine, Ticketing& ticketing, docs::Documents& documents,
+    webhooks::Dispatcher& dispatcher, notify::Notifier& notifier, const core::Clock& clock) {
+  std::unique_ptr<TicketGenerator> g(
+      new TicketGenerator(store, engine, ticketing, documents, dispatcher, notifier, clock));
+  TicketGenerator* self = g.get();
+  engine.RegisterHandler(std::string(kGenerateJobType),
+                         [self](engine::JobContext& job) { return self->HandleGenerate(job); });
+  engine.RegisterHandler(std::string(kNotifyJobType),
+                         [self](engine::JobContext& job) { return self->HandleNotify(job); });
+  return g;
+}
+
+Result<Generation> TicketGenerator::Start(const GenerationRequest& request) {
+  Generation g;
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(g, Start(txn, request));
+    return absl::OkStatus();
+  }));
+  return g;
+}
+
+Result<Generation> TicketGenerator::Start(Txn& txn, const GenerationRequest& request) {
+  const std::vector<int64_t>& ids = request.ticket_ids;
+  if (ids.empty()) return absl::InvalidArgumentError("ticket_ids: at least one ticket");
+  if (ids.size() > kMaxGenerationTickets) {
+    return absl::InvalidArgumentError(
+        StrCat("ticket_ids: at most ", kMaxGenerationTickets, " tickets in one job"));
+  }
+  absl::flat_hash_set<int64_t> seen;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!seen.insert(ids[i]).second) {
+      return absl::InvalidArgumentError(
+          StrCat("ticket_ids[", i, "]: ticket ", ids[i], " is listed twice"));
+    }
+  }
+  Generation g;
+  g.options = request.options;
+  g.purchase_id = request.purchase_id;
+  g.created_by = request.created_by;
+  g.created_at = clock_.Now();
+  g.total = static_cast<int64_t>(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ids[i]));
+    if (!t) return absl::NotFoundError(StrCat("ticket_ids[", i, "]: no ticket ", ids[i]));
+    if (g.event_id == 0) g.event_id = t->event_id;
+    if (t->event_id != g.event_id) {
+      return absl::InvalidArgumentError(StrCat("ticket_ids[", i, "]: ticket ", ids[i],
+                                               " is of event ", t->event_id, ", not ", g.event_id,
+                                               " (one event per job)"));
+    }
+    if (t->status == TicketStatus::kCancelled || t->status == TicketStatus::kPending) {
+      return absl::FailedPreconditionError(
+          StrCat("ticket_ids[", i, "]: ticket ", ids[i], " is ", TicketStatusName(t->status)));
+    }
+  }
+  const int64_t now = ToMicros(g.created_at);
+  HERALD_RETURN_IF_ERROR(txn.Query(
+      "INSERT INTO ticket_generations (event_id, purchase_id, status, total, successful, failed,"
+      " options, job_ids, created_by, created_at) VALUES (?, ?, 'queued', ?, 0, 0, ?, '[]', ?, ?)"
+      " RETURNING id",
+      {g.event_id, g.purchase_id, g.total, json::serialize(OptionsToJson(g.options)), g.created_by,
+       now},
+      [&](const Row& r) {
+        g.id = r.Int(0);
+        return false;
+      }));
+  if (g.id == 0) return absl::InternalError("the generation got no id");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("INSERT INTO ticket_generation_items (generation_id, position, ticket_id,"
+                 " status, document_id, error) VALUES (?, ?, ?, 'pending', '', '')",
+                 {g.id, int64_t(i), ids[i]})
+            .status());
+  }
+  const size_t chunk = g.options.batch_processing ? kGenerationChunk : 1;
+  json::array job_ids;
+  for (size_t first = 0; first < ids.size(); first += chunk) {
+    engine::JobSpec spec;
+    spec.queue = std::string(docs::kDocumentsQueue);
+    spec.type = std::string(kGenerateJobType);
+    spec.priority = g.options.priority;
+    spec.max_attempts = 5;
+    spec.timeout = absl::Minutes(10);
+    spec.payload =
+        json::serialize(json::object{{"generation", g.id},
+                                     {"first", int64_t(first)},
+                                     {"count", int64_t(std::min(chunk, ids.size() - first))}});
+    HERALD_ASSIGN_OR_RETURN(engine::EnqueueResult job, engine_.Enqueue(txn, spec));
+    g.job_ids.push_back(job.id.ToString());
+    job_ids.emplace_back(g.job_ids.back());
+  }
+  HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_generations SET job_ids = ? WHERE id = ?",
+                                  {json::serialize(job_ids), g.id})
+                             .status());
+  return g;
+}
+
+Result<Generation> TicketGenerator::Get(int64_t id) {
+  std::optional<Generation> g;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(g, LoadGeneration(txn, id));
+    if (!g) return absl::OkStatus();
+    return LoadItems(txn, id, 0, g->total, g->tickets);
+  }));
+  if (!g) return absl::NotFoundError(StrCat("no ticket generation job ", id));
+  return *std::move(g);
+}
+
+Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
+  boost::system::error_code ec;
+  const json::value payload = json::parse(job.payload(), ec);
+  if (ec || !payload.is_object()) {
+    return absl::InvalidArgumentError("tickets.generate: the payload is not a JSON object");
+  }
+  const int64_t id = JsonInt(payload.get_object(), "generation");
+  const int64_t first = JsonInt(payload.get_object(), "first");
+  const int64_t count = JsonInt(payload.get_object(), "count");
+  const absl::Time started = clock_.Now();
+
+  // Mark the generation started, and read what is left of this chunk (a retried job redoes
+  // only the tickets not yet recorded) with everything their PDFs are made from.
+  std::optional<Generation> g;
+  std::vector<std::pair<int64_t, int64_t>> todo;  // position, ticket id
+  std::vector<Result<Enriched>> enriched;
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    todo.clear();
+    enriched.clear();
+    HERALD_ASSIGN_OR_RETURN(g, LoadGeneration(txn, id));
+    if (!g) return absl::OkStatus();
+    HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_generations SET status = 'processing',"
+                                    " started_at = ? WHERE id = ? AND status = 'queued'",
+                                    {ToMicros(started), id})
+                               .status());
+    HERALD_RETURN_IF_ERROR(
+        txn.Query("SELECT position, ticket_id FROM ticket_generation_items WHERE generation_id = ?"
+                  " AND position >= ? AND position < ? AND status = 'pending' ORDER BY position",
+                  {id, first, first + count}, [&](const Row& r) {
+                    todo.emplace_back(r.Int(0), r.Int(1));
+                    return true;
+                  }));
+    for (const auto& [position, ticket] : todo) {
+      enriched.push_back(Enrich(txn, ticket, g->options));
+      // A ticket that cannot be made is recorded as failed; a store error retries the job.
+      if (!enriched.back().ok() && !engine::IsPermanent(enriched.back().status())) {
+        return enriched.back().status();
+      }
+    }
+    return absl::OkStatus();
+  }));
+  if (!g) return absl::NotFoundError(StrCat("no ticket generation job ", id));
+
+  // The PDFs, outside any transaction.
+  std::vector<docs::DocumentRequest> requests;
+  std::vector<std::string> doc_ids;
+  std::vector<size_t> request_of(todo.size(), SIZE_MAX);
+  if (g->options.pdf) {
+    for (size_t i = 0; i < todo.size(); ++i) {
+      if (!enriched[i].ok()) continue;
+      request_of[i] = requests.size();
+      requests.push_back(enriched[i]->request);
+      doc_ids.push_back(StrCat("doc_tkt_", id, "_", todo[i].second));
+    }
+  }
+  std::vector<Result<docs::DocumentRecord>> made;
+  if (!requests.empty()) {
+    HERALD_ASSIGN_OR_RETURN(
+        made, documents_.GenerateEach(requests, doc_ids, g->created_by, StrCat("generation-", id)));
+  }
+  for (const Result<docs::DocumentRecord>& m : made) {
+    if (!m.ok() && !engine::IsPermanent(m.status())) return m.status();  // retried
+  }
+  if (job.cancelled()) return absl::CancelledError("cancelled");
+
+  const absl::Time done = clock_.Now();
+  const int64_t processing_ms = absl::ToInt64Milliseconds(done - started);
+  return store_.Write([&](Txn& txn) -> Status {
+    int64_t ok = 0;
+    int64_t failed = 0;
+    for (size_t i = 0; i < todo.size(); ++i) {
+      const auto [position, ticket_id] = todo[i];
+      std::string error;
+      std::string document_id;
+      if (!enriched[i].ok()) {
+        error = std::string(ToStd(enriched[i].status().message()));
+      } else if (request_of[i] != SIZE_MAX && !made[request_of[i]].ok()) {
+        error = std::string(ToStd(made[request_of[i]].status().message()));
+      } else {
+        // Recheck in this transaction: a ticket cancelled while its PDF was made gets none.
+        HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> now, LoadTicket(txn, ticket_id));
+        if (!now || now->status == TicketStatus::kCancelled) {
+          error = StrCat("ticket ", ticket_id, " was cancelled");
+        } else if (request_of[i] != SIZE_MAX) {
+          const docs::DocumentRecord& doc = *made[request_of[i]];
+          document_id = doc.id;
+          HERALD_RETURN_IF_ERROR(
+              ticketing_.SetTicketFile(txn, ticket_id, doc.id, StrCat("/api/documents/", doc.id),
+                                       documents_.FilePath(doc).string(), StrCat(id)));
+          webhooks::OutboundEvent event;
+          event.type = std::string(kTicketGeneratedEvent);
+          event.payload_json = json::serialize(
+              GeneratedEventJson(*enriched[i], doc, g->options, id, done, processing_ms));
+          HERALD_RETURN_IF_ERROR(dispatcher_.Publish(txn, event).status());
+        } else {
+          // No PDF asked for: the ticket's QR code is all there is to make.
+          HERALD_RETURN_IF_ERROR(
+              txn.Exec("UPDATE tickets SET generation_job_id = ?, updated_at = ? WHERE id = ?",
+                       {StrCat(id), ToMicros(done), ticket_id})
+                  .status());
+        }
+      }
+      HERALD_ASSIGN_OR_RETURN(
+          int64_t changed,
+          txn.Exec("UPDATE ticket_generation_items SET status = ?, document_id = ?, error = ?,"
+                   " generated_at = ? WHERE generation_id = ? AND position = ?"
+                   " AND status = 'pending'",
+                   {error.empty() ? "generated" : "failed", document_id, error,
+                    error.empty() ? Value(ToMicros(done)) : Value(), id, position}));
+      if (changed == 0) continue;  // recorded by an earlier attempt
+      (error.empty() ? ok : failed) += 1;
+    }
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("UPDATE ticket_generations SET successful = successful + ?, failed = failed + ?"
+                 " WHERE id = ?",
+                 {ok, failed, id})
+            .status());
+    job.SetResult(
+        json::serialize(json::object{{"generation", id}, {"successful", ok}, {"failed", failed}}));
+    job.SetProgress(100);
+    return Complete(txn, id);
+  });
+}
+
+// Completes the generation once every ticket is recorded; in the transaction that records the
+// last one, so exactly once.
+Status TicketGenerator::Complete(Txn& txn, int64_t id) {
+  HERALD_ASSIGN_OR_RETURN(std::optional<Generation> g, LoadGeneration(txn, id));
+  if (!g || g->successful + g->failed < g->total) return absl::OkStatus();
+  if (g->status == GenerationStatus::kCompleted || g->status == GenerationStatus::kFailed) {
+    return absl::OkStatus();
+  }
+  const absl::Time now = clock_.Now();
+  g->status = g->successful > 0 ? GenerationStatus::kCompleted : GenerationStatus::kFailed;
+  g->finished_at = now;
+  HERALD_RETURN_IF_ERROR(
+      txn.Exec("UPDATE ticket_generations SET status = ?, finished_at = ?,"
+               " started_at = COALESCE(started_at, ?) WHERE id = ?",
+               {GenerationStatusName(g->status), ToMicros(now), ToMicros(now), id})
+          .status());
+  HERALD_RETURN_IF_ERROR(LoadItems(txn, id, 0, g->total, g->tickets));
+  // Seed 003's generation webhook. The ticket list stops before the event would pass the
+  // dispatcher's 256 KiB (about 500 tickets): GET /api/tickets/generation-jobs/{id} has them
+  // all.
+  constexpr size_t kMaxListedBytes = 192 * 1024;
+  json::array tickets;
+  size_t listed_bytes = 0;
+  for (const GeneratedTicket& t : g->tickets) {
+    json::object entry = TicketResultJson(t, g->options);
+    listed_bytes += json::serialize(entry).size() + 1;
+    if (listed_bytes > kMaxListedBytes) break;
+    tickets.push_back(std::move(entry));
+  }
+  const bool truncated = tickets.size() < g->tickets.size();
+  json::object data{{"tickets", std::move(tickets)},
+                    {"summary",
+                     {{"total", g->total},
+                      {"successful", g->successful},
+                      {"failed", g->failed},
+                      {"processingTime", absl::ToInt64Milliseconds(now - g->created_at)}}}};
+  if (truncated) data["truncated"] = true;
+  webhooks::OutboundEvent event;
+  event.type = std::string(kTicketCompletedEvent);
+  event.payload_json = json::serialize(json::object{{"eventType", kTicketCompletedEvent},
+                                                    {"jobId", id},
+                                                    {"eventId", g->event_id},
+                                                    {"status", GenerationStatusName(g->status)},
+                                                    {"timestamp", TimeText(now)},
+                                                    {"data", std::move(data)}});
+  HERALD_RETURN_IF_ERROR(dispatcher_.Publish(txn, event).status());
+  if (g->options.notify && g->successful > 0) {
+    engine::JobSpec spec;
+    spec.queue = std::string(docs::kDocumentsQueue);
+    spec.type = std::string(kNotifyJobType);
+    spec.priority = g->options.priority;
+    spec.max_attempts = 5;
+    spec.payload = json::serialize(json::object{{"generation", id}});
+    HERALD_RETURN_IF_ERROR(engine_.Enqueue(txn, spec).status());
+  }
+  return absl::OkStatus();
+}
+
+Status TicketGenerator::HandleNotify(engine::JobContext& job) {
+  boost::system::error_code ec;
+  const json::value payload = json::parse(job.payload(), ec);
+  if (ec || !payload.is_object()) {
+    return absl::InvalidArgumentError("tickets.notify: the payload is not a JSON object");
+  }
+  const int64_t id = JsonInt(payload.get_object(), "generation");
+  // Each guest's tickets made by this generation, with the guest and the event.
+  struct GuestTickets {
+    Guest guest;
+    std::vector<std::string> document_ids;
+    std::vector<std::string> codes;
+  };
+  std::map<int64_t, GuestTickets> guests;
+  std::optional<Generation> g;
+  std::optional<Event> event;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(g, LoadGeneration(txn, id));
+    if (!g) return absl::OkStatus();
+    HERALD_ASSIGN_OR_RETURN(event, LoadEvent(txn, g->event_id));
+    std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> rows;
+    HERALD_RETURN_IF_ERROR(
+        txn.Query("SELECT t.guest_id, i.document_id, t.ticket_code FROM ticket_generation_items i"
+                  " JOIN tickets t ON t.id = i.ticket_id WHERE i.generation_id = ?"
+                  " AND i.status = 'generated' AND t.guest_id <> 0 AND t.status <> 'cancelled'"
+                  " ORDER BY i.position",
+                  {id}, [&](const Row& r) {
+                    rows.push_back({r.Int(0), {std::string(r.Text(1)), std::string(r.Text(2))}});
+                    return true;
+                  }));
+    for (auto& [guest_id, doc] : rows) {
+      auto [it, added] = guests.try_emplace(guest_id);
+      if (added) {
+        HERALD_ASSIGN_OR_RETURN(std::optional<Guest> guest, LoadGuest(txn, guest_id));
+        if (!guest) {
+          guests.erase(it);
+          continue;
+        }
+        it->second.guest = *std::move(guest);
+      }
+      if (!doc.first.empty()) it->second.document_ids.push_back(doc.first);
+      it->second.codes.push_back(doc.second);
+    }
+    return absl::OkStatus();
+  }));
+  if (!g || !event) return absl::OkStatus();  // deleted meanwhile: nothing to tell
+
+  int64_t sent = 0;
+  int64_t skipped = 0;
+  json::array errors;
+  for (auto& [guest_id, gt] : guests) {
+    if (job.cancelled()) return absl::CancelledError("cancelled");
+    const Guest& guest = gt.guest;
+    notify::SendRequest r;
+    r.template_id = "ticket_generated";
+    r.locale = g->options.locale;
+    r.high_priority = g->options.priority > 0;
+    r.idempotency_key = StrCat("tickets/generation/", id, "/guest/", guest_id);
+    r.created_by = g->created_by;
+    r.metadata = {{"eventId", event->id}, {"guestId", guest_id}, {"generationJobId", id}};
+    std::string name = std::string(
+        ToStd(absl::StripAsciiWhitespace(StrCat(guest.first_name, " ", guest.last_name))));
+    json::array codes;
+    for (const std::string& c : gt.codes) codes.emplace_back(c);
+    r.data = {{"guest_name", name},
+              {"first_name", guest.first_name},
+              {"event_title", event->title},
+              {"event_date", TimeText(event->event_date)},
+              {"event_location", event->location},
+              {"ticket_count", static_cast<int64_t>(gt.codes.size())},
+              {"ticket_codes", std::move(codes)}};
+    if (!guest.email.empty()) {
+      r.channel = notify::Channel::kEmail;
+      r.to = guest.email;
+      for (const std::string& doc_id : gt.document_ids) {
+        HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, documents_.Get(doc_id));
+        HERALD_ASSIGN_OR_RETURN(std::string bytes, documents_.ReadContent(record));
+        r.attachments.push_back({record.filename, record.content_type, std::move(bytes)});
+      }
+    } else if (!guest.phone.empty()) {
+      r.channel = notify::Channel::kSms;
+      r.to = guest.phone;
+    } else {
+      ++skipped;  // no address to send to
+      continue;
+    }
+    Result<notify::SubmitResult> submitted = notifier_.Submit(r);
+    if (submitted.ok()) {
+      ++sent;
+      continue;
+    }
+    // A guest the notifier refuses (no provider for the channel, attachments too large) is
+    // reported in the job's result; the others are still told.
+    if (!engine::IsPermanent(submitted.status())) return submitted.status();
+    errors.push_back(json::object{{"guestId", guest_id},
+                                  {"error", std::string(ToStd(submitted.status().message()))}});
+  }
+  job.SetResult(json::serialize(json::object{{"generation", id},
+                                             {"notified", sent},
+                                             {"skipped", skipped},
+                                             {"errors", std::move(errors)}}));
+  return absl::OkStatus();
+}
+
+}  // namespace herald::apps::tickets
