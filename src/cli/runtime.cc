@@ -263,7 +263,8 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
       rt->generator, apps::tickets::TicketGenerator::Create(*rt->store, *rt->engine, *rt->ticketing,
                                                             *rt->documents, *rt->webhooks,
                                                             *rt->notifier, core::Clock::Real()));
-  apps::tickets::PurchaseFollowUp follow_up{.generator = rt->generator.get(),
+  apps::tickets::PurchaseFollowUp follow_up{.hold_for = config.tickets.hold_for,
+                                            .generator = rt->generator.get(),
                                             .engine = rt->engine.get(),
                                             .documents = rt->documents.get(),
                                             .notifier = rt->notifier.get()};

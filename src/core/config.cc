@@ -272,6 +272,7 @@ const std::vector<KeySpec>& Keys() {
       {HERALD_CONFIG_FIELD(tickets, gateway, kString), .check = CheckPaymentGateway},
       {HERALD_CONFIG_FIELD(tickets, stripe_api_key, kString)},
       {HERALD_CONFIG_FIELD(tickets, stripe_api_url, kString), .check = CheckHttpUrl},
+      {HERALD_CONFIG_FIELD(tickets, hold_for, kDuration)},
       {HERALD_CONFIG_FIELD(tickets, seller_name, kString)},
       {HERALD_CONFIG_FIELD(tickets, seller_address, kString)},
       {HERALD_CONFIG_FIELD(tickets, seller_email, kString)},

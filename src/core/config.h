@@ -168,6 +168,8 @@ struct Config {
     std::string gateway = "local";
     std::string stripe_api_key = "";  // sk_... or rk_...; never logged
     std::string stripe_api_url = "https://api.stripe.com";
+    // An unpaid purchase releases its tickets this long after it was made ("0s": never).
+    absl::Duration hold_for = absl::Minutes(30);
     // The seller printed on the invoices of ticket purchases.
     std::string seller_name = "Herald";
     std::string seller_address = "";

@@ -537,14 +537,10 @@ Result<Generation> TicketGenerator::Get(int64_t id) {
 }
 
 Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
-  boost::system::error_code ec;
-  const json::value payload = json::parse(job.payload(), ec);
-  if (ec || !payload.is_object()) {
-    return absl::InvalidArgumentError("tickets.generate: the payload is not a JSON object");
-  }
-  const int64_t id = JsonInt(payload.get_object(), "generation");
-  const int64_t first = JsonInt(payload.get_object(), "first");
-  const int64_t count = JsonInt(payload.get_object(), "count");
+  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
+  const int64_t id = JsonInt(payload, "generation");
+  const int64_t first = JsonInt(payload, "first");
+  const int64_t count = JsonInt(payload, "count");
   const absl::Time started = clock_.Now();
 
   // Mark the generation started, and read what is left of this chunk (a retried job redoes
@@ -719,12 +715,8 @@ Status TicketGenerator::Complete(Txn& txn, int64_t id) {
 }
 
 Status TicketGenerator::HandleNotify(engine::JobContext& job) {
-  boost::system::error_code ec;
-  const json::value payload = json::parse(job.payload(), ec);
-  if (ec || !payload.is_object()) {
-    return absl::InvalidArgumentError("tickets.notify: the payload is not a JSON object");
-  }
-  const int64_t id = JsonInt(payload.get_object(), "generation");
+  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
+  const int64_t id = JsonInt(payload, "generation");
   // Each guest's tickets made by this generation, with the guest and the event.
   struct GuestTickets {
     Guest guest;
@@ -789,31 +781,54 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
               {"event_location", event->location},
               {"ticket_count", static_cast<int64_t>(gt.codes.size())},
               {"ticket_codes", std::move(codes)}};
+    // A guest the notifier refuses (no provider for the channel...) is reported in the job's
+    // result; the others are still told.
+    auto submit = [&](const notify::SendRequest& request) -> Status {
+      Result<notify::SubmitResult> submitted = notifier_.Submit(request);
+      if (submitted.ok()) {
+        ++sent;
+        return absl::OkStatus();
+      }
+      if (!engine::IsPermanent(submitted.status())) return submitted.status();
+      errors.push_back(json::object{{"guestId", guest_id},
+                                    {"error", std::string(ToStd(submitted.status().message()))}});
+      return absl::OkStatus();
+    };
     if (!guest.email.empty()) {
       r.channel = notify::Channel::kEmail;
       r.to = guest.email;
+      // The PDFs in as many emails as the notifier's attachment limit needs (about 270
+      // tickets each); the first keeps the plain key, so one email is the common case.
+      std::vector<std::vector<docs::DocumentRecord>> parts(1);
+      size_t bytes = 0;
       for (const std::string& doc_id : gt.document_ids) {
         HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, documents_.Get(doc_id));
-        HERALD_ASSIGN_OR_RETURN(std::string bytes, documents_.ReadContent(record));
-        r.attachments.push_back({record.filename, record.content_type, std::move(bytes)});
+        const size_t size = static_cast<size_t>(record.size);
+        if (!parts.back().empty() && bytes + size > notify::kMaxAttachmentBytes) {
+          parts.emplace_back();
+          bytes = 0;
+        }
+        bytes += size;
+        parts.back().push_back(std::move(record));
+      }
+      for (size_t n = 0; n < parts.size(); ++n) {
+        notify::SendRequest part = r;
+        if (n > 0) part.idempotency_key = StrCat(r.idempotency_key, "/part-", n + 1);
+        part.data["part"] = static_cast<int64_t>(n + 1);
+        part.data["parts"] = static_cast<int64_t>(parts.size());
+        for (const docs::DocumentRecord& record : parts[n]) {
+          HERALD_ASSIGN_OR_RETURN(std::string pdf, documents_.ReadContent(record));
+          part.attachments.push_back({record.filename, record.content_type, std::move(pdf)});
+        }
+        HERALD_RETURN_IF_ERROR(submit(part));
       }
     } else if (!guest.phone.empty()) {
       r.channel = notify::Channel::kSms;
       r.to = guest.phone;
+      HERALD_RETURN_IF_ERROR(submit(r));
     } else {
       ++skipped;  // no address to send to
-      continue;
     }
-    Result<notify::SubmitResult> submitted = notifier_.Submit(r);
-    if (submitted.ok()) {
-      ++sent;
-      continue;
-    }
-    // A guest the notifier refuses (no provider for the channel, attachments too large) is
-    // reported in the job's result; the others are still told.
-    if (!engine::IsPermanent(submitted.status())) return submitted.status();
-    errors.push_back(json::object{{"guestId", guest_id},
-                                  {"error", std::string(ToStd(submitted.status().message()))}});
   }
   job.SetResult(json::serialize(json::object{{"generation", id},
                                              {"notified", sent},

@@ -12,8 +12,9 @@
 // status and finish time, the `ticket.completed` event (seed 003's body: the tickets and
 // summary.total, successful, failed, processingTime), and, unless asked not to, the
 // "tickets.notify" job, which sends each guest one `ticket_generated` email with their PDFs
-// attached (or an SMS to a guest with only a phone). Its idempotency key is per generation and
-// guest, so a retried job sends nothing twice.
+// attached (more than one when they pass the notifier's 10 MiB of attachments), or an SMS to a
+// guest with only a phone. Its idempotency key is per generation and guest (and part), so a
+// retried job sends nothing twice.
 //
 // A ticket that cannot be made (its template is broken, it was cancelled meanwhile) is
 // recorded as failed with the reason and the others go on; an error of the machine (the disk

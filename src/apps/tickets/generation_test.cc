@@ -297,6 +297,22 @@ TEST_F(GenerationTest, TheCompletionEventOfABigJobStaysUnderTheWebhookLimit) {
   EXPECT_EQ(data.at("summary").at("total").as_int64(), 600);
 }
 
+TEST_F(GenerationTest, AGuestWithManyTicketsGetsThemInEmailsUnderTheAttachmentLimit) {
+  // About 38 KB each: 290 PDFs pass the notifier's 10 MiB, so they take two emails.
+  GenerationRequest r;
+  r.ticket_ids = Issue(jean_.id, 290);
+  generator_->Start(r).value();
+  engine_->RunDue();
+  std::vector<notify::Notification> sent = notifier_->History({}).value();
+  ASSERT_EQ(sent.size(), 2u);
+  for (const notify::Notification& n : sent) {
+    EXPECT_EQ(n.recipient, "jean.dupont@example.com");
+    EXPECT_EQ(n.status, notify::NotificationStatus::kSent) << n.error;
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM notification_attachments"), 290);
+  EXPECT_EQ(Count("SELECT COUNT(DISTINCT notification_id) FROM notification_attachments"), 2);
+}
+
 TEST_F(GenerationTest, ATicketCancelledMeanwhileFailsAloneAndAllFailedIsFailed) {
   const std::vector<int64_t> ids = Issue(jean_.id, 3);
   GenerationRequest r;

@@ -285,6 +285,17 @@ Result<PaymentIntent> StripeGateway::GetIntent(std::string_view id) {
   return ParseAnswer(http_.Get(http));
 }
 
+Result<PaymentIntent> StripeGateway::CancelIntent(std::string_view id) {
+  HERALD_RETURN_IF_ERROR(CheckIntentId(id));
+  net::HttpRequest http;
+  http.url = StrCat(options_.base_url, "/v1/payment_intents/", id, "/cancel");
+  http.content_type = "application/x-www-form-urlencoded";
+  http.headers = Headers();
+  http.body = "cancellation_reason=abandoned";
+  http.timeout = options_.timeout;
+  return ParseAnswer(http_.Post(http));
+}
+
 Result<PaymentIntent> StripeGateway::ParseAnswer(const Result<net::HttpResponse>& response) const {
   if (!response.ok()) {
     // Timeouts included: for the caller both mean "try again later, with the same key".
@@ -336,6 +347,9 @@ Status StripeGateway::ErrorStatus(const net::HttpResponse& r) const {
   if (type == "idempotency_error") {
     return absl::AbortedError(
         StrCat(stripe, "the idempotency key was already used with a different request: ", detail));
+  }
+  if (code == "payment_intent_unexpected_state") {
+    return absl::FailedPreconditionError(StrCat(stripe, detail));
   }
   if (r.status == 402) {
     return absl::FailedPreconditionError(StrCat(stripe, "the payment failed: ", detail));
@@ -389,6 +403,27 @@ Result<PaymentIntent> LocalGateway::GetIntent(std::string_view id) {
   auto it = intents_.find(ToAbsl(id));
   if (it == intents_.end()) return absl::NotFoundError(StrCat("no payment intent ", id));
   return it->second;
+}
+
+Result<PaymentIntent> LocalGateway::CancelIntent(std::string_view id) {
+  HERALD_RETURN_IF_ERROR(CheckIntentId(id));
+  absl::MutexLock l(&mu_);
+  auto it = intents_.find(ToAbsl(id));
+  if (it == intents_.end()) return absl::NotFoundError(StrCat("no payment intent ", id));
+  if (it->second.status == "succeeded" || it->second.status == "canceled") {
+    return absl::FailedPreconditionError(
+        StrCat("local payments: payment intent ", id, " is ", it->second.status));
+  }
+  it->second.status = "canceled";
+  return it->second;
+}
+
+Status LocalGateway::SetIntentStatus(std::string_view id, std::string_view status) {
+  absl::MutexLock l(&mu_);
+  auto it = intents_.find(ToAbsl(id));
+  if (it == intents_.end()) return absl::NotFoundError(StrCat("no payment intent ", id));
+  it->second.status = std::string(status);
+  return absl::OkStatus();
 }
 
 }  // namespace herald::apps::tickets

@@ -99,6 +99,9 @@ class PaymentGateway {
   // The intent `id` as it is now (its status moves as the customer pays). InvalidArgument for
   // an id that is not "pi_" followed by letters, digits and '_'; NotFound for an unknown one.
   virtual Result<PaymentIntent> GetIntent(std::string_view id) = 0;
+  // Cancels the intent as abandoned: it can no longer be paid. FailedPrecondition when its
+  // status does not allow it (succeeded, or already canceled); otherwise as GetIntent.
+  virtual Result<PaymentIntent> CancelIntent(std::string_view id) = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,10 +112,15 @@ class PaymentGateway {
 //   amount=<amount>&currency=<lower case>[&description=..][&receipt_email=..]
 //   [&metadata[customer_name]=..][&metadata[<key>]=<value>...]&automatic_payment_methods[enabled]=true
 // Read: GET {base_url}/v1/payment_intents/{id} with the same Authorization and Stripe-Version.
+// Cancel: POST {base_url}/v1/payment_intents/{id}/cancel, form cancellation_reason=abandoned;
+// Stripe allows it from requires_payment_method, requires_confirmation, requires_action,
+// requires_capture and (rarely) processing, and answers 400 payment_intent_unexpected_state
+// otherwise (mapped to FailedPrecondition).
 // The answer is a PaymentIntent object (JSON); errors are {"error": {"type", "code", "message",
 // "param"}}, mapped as at the top of this file.
 // Sources: docs.stripe.com/api/payment_intents/create,
-// docs.stripe.com/api/payment_intents/retrieve, docs.stripe.com/api/errors,
+// docs.stripe.com/api/payment_intents/retrieve, docs.stripe.com/api/payment_intents/cancel,
+// docs.stripe.com/error-codes, docs.stripe.com/api/errors,
 // docs.stripe.com/api/idempotent_requests, docs.stripe.com/error-low-level.
 
 // The pinned API version: the first version of Stripe's "Dahlia" release. Within a release
@@ -141,6 +149,7 @@ class StripeGateway final : public PaymentGateway {
   std::string_view name() const override { return "stripe"; }
   Result<PaymentIntent> CreateIntent(const IntentRequest& request) override;
   Result<PaymentIntent> GetIntent(std::string_view id) override;
+  Result<PaymentIntent> CancelIntent(std::string_view id) override;
 
  private:
   explicit StripeGateway(StripeGatewayOptions options);
@@ -170,6 +179,11 @@ class LocalGateway final : public PaymentGateway {
   std::string_view name() const override { return "local"; }
   Result<PaymentIntent> CreateIntent(const IntentRequest& request) override;
   Result<PaymentIntent> GetIntent(std::string_view id) override;
+  // As at Stripe: any status but succeeded and canceled becomes canceled.
+  Result<PaymentIntent> CancelIntent(std::string_view id) override;
+  // Development and tests: moves an intent to `status`, as the customer paying it would.
+  // NotFound for an unknown id.
+  Status SetIntentStatus(std::string_view id, std::string_view status);
 
  private:
   LocalGateway() = default;

@@ -528,6 +528,35 @@ TEST(StripeGateway, GetIntentSendsTheDocumentedRequestAndSeesStatusChanges) {
   EXPECT_EQ(requests[1].body, "");
 }
 
+TEST(StripeGateway, CancelSendsTheDocumentedRequestAndRefusesAPaidIntent) {
+  FakeStripe fake;
+  auto gateway = StripeFor(fake);
+  Result<PaymentIntent> created = gateway->CreateIntent(Purchase());
+  ASSERT_TRUE(created.ok()) << created.status();
+  Result<PaymentIntent> canceled = gateway->CancelIntent(created->id);
+  ASSERT_TRUE(canceled.ok()) << canceled.status();
+  EXPECT_EQ(canceled->status, "canceled");
+  EXPECT_EQ(fake.intent(created->id)->at("cancellation_reason").as_string(), "abandoned");
+  std::vector<FakeRequest> requests = fake.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].method, "POST");
+  EXPECT_EQ(requests[1].target, "/v1/payment_intents/" + created->id + "/cancel");
+  EXPECT_EQ(requests[1].body, "cancellation_reason=abandoned");
+  EXPECT_EQ(requests[1].Header("content-type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(requests[1].Header("stripe-version"), kStripeApiVersion);
+
+  // Twice, or once paid: Stripe's payment_intent_unexpected_state.
+  Status again = gateway->CancelIntent(created->id).status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+  EXPECT_NE(Message(again).find("payment_intent_unexpected_state"), std::string::npos) << again;
+  Result<PaymentIntent> paid = gateway->CreateIntent(Purchase("another-key"));
+  ASSERT_TRUE(paid.ok());
+  ASSERT_TRUE(fake.SetIntentStatus(paid->id, "succeeded"));
+  EXPECT_EQ(gateway->CancelIntent(paid->id).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(gateway->CancelIntent("pi_Unknown").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(gateway->CancelIntent("not an id").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(StripeGateway, NotFoundCarriesStripesMessage) {
   FakeStripe fake;
   auto gateway = StripeFor(fake);
@@ -722,6 +751,22 @@ TEST(LocalGateway, IdsAndSecretsHaveTheDocumentedShape) {
     EXPECT_TRUE(seen.insert(intent->id).second);
     EXPECT_TRUE(seen.insert(intent->client_secret).second);
   }
+}
+
+TEST(LocalGateway, CancelFollowsStripesStates) {
+  auto gateway = LocalGateway::Create();
+  ASSERT_TRUE(gateway.ok());
+  LocalGateway& local = **gateway;
+  PaymentIntent open = local.CreateIntent(Purchase("k1")).value();
+  EXPECT_EQ(local.CancelIntent(open.id).value().status, "canceled");
+  EXPECT_EQ(local.GetIntent(open.id).value().status, "canceled");
+  EXPECT_EQ(local.CancelIntent(open.id).status().code(), absl::StatusCode::kFailedPrecondition);
+  PaymentIntent paid = local.CreateIntent(Purchase("k2")).value();
+  ASSERT_TRUE(local.SetIntentStatus(paid.id, "succeeded").ok());
+  EXPECT_EQ(local.CancelIntent(paid.id).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(local.CancelIntent("pi_local_nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(local.SetIntentStatus("pi_local_nope", "succeeded").code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(LocalGateway, ConcurrentRetriesCreateOneIntentPerKey) {

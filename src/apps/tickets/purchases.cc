@@ -53,10 +53,15 @@ CREATE INDEX ticket_purchases_intent ON ticket_purchases (payment_intent_id)
   WHERE payment_intent_id <> '';
 CREATE INDEX ticket_purchases_event ON ticket_purchases (event_id, id);
 )sql"},
+    // Whether the purchase made its tickets (items) or buys existing pending ones (ticketIds):
+    // what its expiry cancels or releases.
+    {2, "purchases_made_tickets", R"sql(
+ALTER TABLE ticket_purchases ADD COLUMN made_tickets INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
-constexpr std::string_view kStatusNames[] = {"pending", "paid", "failed", "partially_refunded",
-                                             "refunded"};
+constexpr std::string_view kStatusNames[] = {"pending",  "paid",   "failed", "partially_refunded",
+                                             "refunded", "expired"};
 
 constexpr std::string_view kColumns =
     "id, event_id, guest_id, customer_email, customer_name, amount, currency, status, gateway,"
@@ -199,6 +204,10 @@ Result<std::unique_ptr<Purchases>> Purchases::Create(store::Store& store, Ticket
   std::unique_ptr<Purchases> p(
       new Purchases(store, ticketing, gateway, clock, std::move(follow_up)));
   Purchases* self = p.get();
+  if (self->follow_.engine != nullptr) {
+    self->follow_.engine->RegisterHandler(
+        std::string(kExpireJobType), [self](engine::JobContext& job) { return self->Expire(job); });
+  }
   if (self->confirms()) {
     self->follow_.engine->RegisterHandler(
         std::string(kConfirmJobType),
@@ -299,12 +308,13 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
         txn.Query("INSERT INTO ticket_purchases (event_id, guest_id, customer_email, customer_name,"
                   " amount, currency, status, gateway, payment_intent_id, amount_refunded,"
                   " client_amount, last_error, idempotency_key, fingerprint, description,"
-                  " return_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, '',"
-                  " 0, ?, '', ?, ?, ?, ?, ?, ?) RETURNING id",
+                  " return_url, made_tickets, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?,"
+                  " 'pending', ?, '', 0, ?, '', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                   {event->id, guest.id, guest.email, req.customer_name, amount, event->currency,
                    gateway_.name(), req.client_amount ? Value(*req.client_amount) : Value(),
                    req.idempotency_key.empty() ? Value() : Value(req.idempotency_key), fingerprint,
-                   req.description, req.return_url, ToMicros(now), ToMicros(now)},
+                   req.description, req.return_url, int64_t{req.lines.empty() ? 0 : 1},
+                   ToMicros(now), ToMicros(now)},
                   [&](const Row& r) {
                     id = r.Int(0);
                     return true;
@@ -329,7 +339,16 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
                                       {id, guest.id, ToMicros(now), ticket})
                                  .status());
     }
-    return absl::OkStatus();
+    if (follow_.engine == nullptr || follow_.hold_for <= absl::ZeroDuration()) {
+      return absl::OkStatus();
+    }
+    engine::JobSpec expire;
+    expire.queue = "tickets";
+    expire.type = std::string(kExpireJobType);
+    expire.run_at = now + follow_.hold_for;
+    expire.max_attempts = 20;  // the gateway may be down for a while
+    expire.payload = json::serialize(json::object{{"purchase", id}});
+    return follow_.engine->Enqueue(txn, expire).status();
   }));
   HERALD_ASSIGN_OR_RETURN(out.purchase, Get(id));
   if (!out.purchase.payment_intent_id.empty()) {
@@ -438,6 +457,11 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
         .status();
   };
   if (e.type == "payment.succeeded") {
+    if (p->status == PurchaseStatus::kExpired) {
+      return set(p->status, StrCat("paid after its hold expired (", JsonInt(d, "amount"), " ",
+                                   JsonString(d, "currency"),
+                                   "): its tickets were released; refund the payment"));
+    }
     if (p->status != PurchaseStatus::kPending && p->status != PurchaseStatus::kFailed) {
       return absl::OkStatus();
     }
@@ -483,13 +507,17 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
 }
 
 Status Purchases::FollowUp(Txn& txn, const Purchase& p) {
-  if (follow_.generator != nullptr && !p.ticket_ids.empty()) {
+  if (follow_.generator != nullptr) {
     GenerationRequest g;
-    g.ticket_ids = p.ticket_ids;
     g.purchase_id = p.id;
     g.options.priority = 10;  // the buyer is waiting for them
     g.created_by = StrCat("purchase ", p.id);
-    HERALD_RETURN_IF_ERROR(follow_.generator->Start(txn, g).status());
+    // The tickets the payment issued: one cancelled by the organiser meanwhile stays so.
+    for (int64_t id : p.ticket_ids) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, id));
+      if (t && t->status == TicketStatus::kIssued) g.ticket_ids.push_back(id);
+    }
+    if (!g.ticket_ids.empty()) HERALD_RETURN_IF_ERROR(follow_.generator->Start(txn, g).status());
   }
   if (!confirms()) return absl::OkStatus();
   engine::JobSpec spec;
@@ -502,12 +530,8 @@ Status Purchases::FollowUp(Txn& txn, const Purchase& p) {
 }
 
 Status Purchases::Confirm(engine::JobContext& job) {
-  boost::system::error_code ec;
-  const json::value payload = json::parse(job.payload(), ec);
-  if (ec || !payload.is_object()) {
-    return absl::InvalidArgumentError("tickets.purchase_confirmation: not a JSON object");
-  }
-  const int64_t id = JsonInt(payload.get_object(), "purchase");
+  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
+  const int64_t id = JsonInt(payload, "purchase");
   HERALD_ASSIGN_OR_RETURN(Purchase p, Get(id));
   std::optional<Event> event;
   std::map<int64_t, std::pair<TicketType, int64_t>> lines;  // type id -> (type, quantity)
@@ -582,6 +606,79 @@ Status Purchases::Confirm(engine::JobContext& job) {
                                              {"notification", sent.notification.id},
                                              {"replayed", sent.replayed}}));
   return absl::OkStatus();
+}
+
+Status Purchases::Expire(engine::JobContext& job) {
+  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
+  const int64_t id = JsonInt(payload, "purchase");
+  HERALD_ASSIGN_OR_RETURN(Purchase p, Get(id));
+  auto done = [&](std::string_view outcome) {
+    job.SetResult(json::serialize(json::object{{"purchase", id}, {"outcome", outcome}}));
+    return absl::OkStatus();
+  };
+  if (p.status != PurchaseStatus::kPending && p.status != PurchaseStatus::kFailed) {
+    return done(PurchaseStatusName(p.status));
+  }
+  // First make sure the intent can no longer be paid. One paid or being paid keeps its hold:
+  // its payment event is on its way.
+  if (!p.payment_intent_id.empty()) {
+    auto paying = [](const PaymentIntent& intent) {
+      return intent.status == "succeeded" || intent.status == "processing" ||
+             intent.status == "requires_capture";
+    };
+    Result<PaymentIntent> intent = gateway_.GetIntent(p.payment_intent_id);
+    if (!intent.ok() && intent.status().code() != absl::StatusCode::kNotFound) {
+      return intent.status();  // the gateway is unreachable: retried
+    }
+    if (intent.ok() && paying(*intent))
+      return done(StrCat("kept: the payment is ", intent->status));
+    if (intent.ok() && intent->status != "canceled") {
+      Result<PaymentIntent> canceled = gateway_.CancelIntent(p.payment_intent_id);
+      if (!canceled.ok()) {
+        if (canceled.status().code() != absl::StatusCode::kFailedPrecondition) {
+          return canceled.status();
+        }
+        // It moved meanwhile: paid, or canceled by someone else.
+        HERALD_ASSIGN_OR_RETURN(PaymentIntent now, gateway_.GetIntent(p.payment_intent_id));
+        if (now.status != "canceled") return done(StrCat("kept: the payment is ", now.status));
+      }
+    }
+  }
+  std::string outcome = "expired";
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(std::optional<Purchase> now, LoadPurchase(txn, "id", id));
+    if (!now) return absl::OkStatus();
+    if (now->status != PurchaseStatus::kPending && now->status != PurchaseStatus::kFailed) {
+      outcome = PurchaseStatusName(now->status);  // paid meanwhile
+      return absl::OkStatus();
+    }
+    int64_t made = 0;
+    HERALD_RETURN_IF_ERROR(txn.Query("SELECT made_tickets FROM ticket_purchases WHERE id = ?", {id},
+                                     [&](const Row& r) {
+                                       made = r.Int(0);
+                                       return false;
+                                     }));
+    const int64_t at = ToMicros(clock_.Now());
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("UPDATE ticket_purchases SET status = 'expired', last_error = ?, updated_at = ?"
+                 " WHERE id = ?",
+                 {"the hold expired before the payment", at, id})
+            .status());
+    for (int64_t ticket : now->ticket_ids) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket));
+      if (!t || t->status != TicketStatus::kPending || t->purchase_id != id) continue;
+      if (made != 0) {
+        HERALD_RETURN_IF_ERROR(ticketing_.CancelTicket(txn, ticket, "expired"));
+      } else {
+        HERALD_RETURN_IF_ERROR(
+            txn.Exec("UPDATE tickets SET purchase_id = 0, updated_at = ? WHERE id = ?",
+                     {at, ticket})
+                .status());
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return done(outcome);
 }
 
 }  // namespace herald::apps::tickets

@@ -12,8 +12,14 @@
 //
 // The payment's outcome arrives as the inbox's domain events (webhooks/inbox.h), which move
 // the purchase one way only:
-//   pending -> paid | failed;  failed -> paid;  paid -> partially_refunded | refunded;
-//   partially_refunded -> refunded
+//   pending -> paid | failed | expired;  failed -> paid | expired;
+//   paid -> partially_refunded | refunded;  partially_refunded -> refunded
+// A purchase still unpaid `hold_for` after it was made expires (the "tickets.purchase_expire"
+// job, enqueued with it): its payment intent is cancelled at the gateway first, so it can no
+// longer be paid (an intent already paid or being paid keeps the hold: its payment event is
+// on its way); then the tickets it made are cancelled, which gives their quantity back, and
+// existing tickets it was buying are released for another purchase. A payment that still
+// arrives for an expired purchase issues nothing and is reported in last_error, to refund.
 // payment.succeeded issues the purchase's pending tickets (in the inbox handler's transaction)
 // unless the amount paid is unknown, below the purchase's or in another currency (the purchase
 // then stays pending, with the reason in last_error). A purchase has at most one intent: a
@@ -46,6 +52,7 @@
 namespace herald::apps::tickets {
 
 inline constexpr std::string_view kConfirmJobType = "tickets.purchase_confirmation";
+inline constexpr std::string_view kExpireJobType = "tickets.purchase_expire";
 
 // Who sells: printed on invoices.
 struct Seller {
@@ -62,6 +69,8 @@ struct Seller {
 // Each part may be left out (tests of the payment states alone do): without a generator no
 // PDFs are made; without the engine, documents and notifier no confirmation is sent.
 struct PurchaseFollowUp {
+  // With the engine: an unpaid purchase releases its tickets after `hold_for` (zero: never).
+  absl::Duration hold_for = absl::Minutes(30);
   TicketGenerator* generator = nullptr;
   engine::Engine* engine = nullptr;
   docs::Documents* documents = nullptr;
@@ -69,8 +78,8 @@ struct PurchaseFollowUp {
   Seller seller;
 };
 
-enum class PurchaseStatus { kPending, kPaid, kFailed, kPartiallyRefunded, kRefunded };
-// "pending", "paid", "failed", "partially_refunded", "refunded".
+enum class PurchaseStatus { kPending, kPaid, kFailed, kPartiallyRefunded, kRefunded, kExpired };
+// "pending", "paid", "failed", "partially_refunded", "refunded", "expired".
 std::string_view PurchaseStatusName(PurchaseStatus s);
 Result<PurchaseStatus> ParsePurchaseStatus(std::string_view name);
 
@@ -143,6 +152,7 @@ class Purchases {
   Status OnPayment(store::Txn& txn, const webhooks::DomainEvent& event);
   Status FollowUp(store::Txn& txn, const Purchase& p);
   Status Confirm(engine::JobContext& job);
+  Status Expire(engine::JobContext& job);
   bool confirms() const {
     return follow_.engine != nullptr && follow_.documents != nullptr && follow_.notifier != nullptr;
   }

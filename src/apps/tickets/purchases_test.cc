@@ -27,8 +27,11 @@ class PurchasesTest : public ::testing::Test {
     options.master_key.fill(3);
     ticketing_ = std::move(Ticketing::Create(*store_, clock_, options)).value();
     gateway_ = std::move(LocalGateway::Create()).value();
+    PurchaseFollowUp follow_up;
+    follow_up.engine = engine_.get();  // holds expire; no generation, no confirmation here
     purchases_ =
-        std::move(Purchases::Create(*store_, *ticketing_, *gateway_, *inbox_, clock_)).value();
+        std::move(Purchases::Create(*store_, *ticketing_, *gateway_, *inbox_, clock_, follow_up))
+            .value();
     scanner_ = std::make_unique<Scanner>(*store_, clock_);
     EXPECT_TRUE(engine_->Start(/*threads=*/false).ok());
 
@@ -70,6 +73,19 @@ class PurchasesTest : public ::testing::Test {
                         R"(,"currency":"EUR","completed_at":"2026-01-30T03:00:00Z"}})");
     ASSERT_TRUE(inbox_->Accept(in).ok());
     engine_->RunDue();
+  }
+
+  // An organiser's pending VIP ticket (in `t`), and Jane's request to buy it.
+  PurchaseRequest BuyExistingPendingTicket(std::vector<Ticket>& t) {
+    IssueRequest pending;
+    pending.ticket_type_id = vip_.id;
+    pending.status = TicketStatus::kPending;
+    t = ticketing_->IssueTickets(event_.id, {&pending, 1}).value();
+    PurchaseRequest req;
+    req.event_id = event_.id;
+    req.ticket_ids = {t[0].id};
+    req.customer_email = "jane@example.com";
+    return req;
   }
 
   std::string Scan(int64_t ticket_id) {
@@ -182,14 +198,8 @@ TEST_F(PurchasesTest, FullRefundRevokesTheUnusedTickets) {
 }
 
 TEST_F(PurchasesTest, ExistingPendingTickets) {
-  IssueRequest pending;
-  pending.ticket_type_id = vip_.id;
-  pending.status = TicketStatus::kPending;
-  std::vector<Ticket> t = ticketing_->IssueTickets(event_.id, {&pending, 1}).value();
-  PurchaseRequest req;
-  req.event_id = event_.id;
-  req.ticket_ids = {t[0].id};
-  req.customer_email = "jane@example.com";
+  std::vector<Ticket> t;
+  PurchaseRequest req = BuyExistingPendingTicket(t);
   ProcessResult r = purchases_->Process(req).value();
   EXPECT_EQ(r.purchase.amount, 4999);
   EXPECT_EQ(r.purchase.ticket_ids, std::vector<int64_t>{t[0].id});
@@ -197,6 +207,71 @@ TEST_F(PurchasesTest, ExistingPendingTickets) {
   // Bought once only.
   req.customer_email = "thief@example.com";
   EXPECT_EQ(purchases_->Process(req).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PurchasesTest, AnUnpaidPurchaseReleasesItsTicketsWhenItsHoldExpires) {
+  ProcessResult r = purchases_->Process(Request(2)).value();
+  // Only 3 VIP tickets: the 2 held leave 1.
+  EXPECT_EQ(purchases_->Process(Request(2)).status().code(), absl::StatusCode::kFailedPrecondition);
+  clock_.Advance(absl::Minutes(29));
+  engine_->RunDue();
+  EXPECT_EQ(purchases_->Get(r.purchase.id).value().status, PurchaseStatus::kPending);
+
+  clock_.Advance(absl::Minutes(1));
+  engine_->RunDue();
+  Purchase expired = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(expired.status, PurchaseStatus::kExpired);
+  EXPECT_EQ(gateway_->GetIntent(r.purchase.payment_intent_id).value().status, "canceled");
+  for (int64_t id : r.purchase.ticket_ids) {
+    EXPECT_EQ(ticketing_->GetTicket(id).value().status, TicketStatus::kCancelled);
+    EXPECT_EQ(Scan(id), "cancelled");
+  }
+  // The quantity is back on sale.
+  EXPECT_TRUE(purchases_->Process(Request(3)).ok());
+
+  // A payment that still arrives issues nothing and asks for a refund.
+  PaymentEvent("evt_late", "payment.completed", r.purchase.payment_intent_id, "99.98");
+  Purchase late = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(late.status, PurchaseStatus::kExpired);
+  EXPECT_NE(late.last_error.find("refund"), std::string::npos) << late.last_error;
+  EXPECT_EQ(ticketing_->GetTicket(r.purchase.ticket_ids[0]).value().status,
+            TicketStatus::kCancelled);
+}
+
+TEST_F(PurchasesTest, APaidOrPayingPurchaseKeepsItsHold) {
+  ProcessResult paying = purchases_->Process(Request(1, "paying")).value();
+  ASSERT_TRUE(gateway_->SetIntentStatus(paying.purchase.payment_intent_id, "processing").ok());
+  ProcessResult paid = purchases_->Process(Request(1, "paid")).value();
+  PaymentEvent("evt_paid", "payment.completed", paid.purchase.payment_intent_id, "49.99");
+  ASSERT_EQ(purchases_->Get(paid.purchase.id).value().status, PurchaseStatus::kPaid);
+
+  clock_.Advance(absl::Hours(1));
+  engine_->RunDue();
+  EXPECT_EQ(purchases_->Get(paying.purchase.id).value().status, PurchaseStatus::kPending);
+  EXPECT_EQ(ticketing_->GetTicket(paying.purchase.ticket_ids[0]).value().status,
+            TicketStatus::kPending);
+  EXPECT_EQ(purchases_->Get(paid.purchase.id).value().status, PurchaseStatus::kPaid);
+  EXPECT_EQ(ticketing_->GetTicket(paid.purchase.ticket_ids[0]).value().status,
+            TicketStatus::kIssued);
+  // The payment in progress lands after the hold: it is honoured.
+  PaymentEvent("evt_paying", "payment.completed", paying.purchase.payment_intent_id, "49.99");
+  EXPECT_EQ(purchases_->Get(paying.purchase.id).value().status, PurchaseStatus::kPaid);
+}
+
+TEST_F(PurchasesTest, AnExpiredPurchaseOfExistingTicketsReleasesThemForAnother) {
+  std::vector<Ticket> t;
+  PurchaseRequest req = BuyExistingPendingTicket(t);
+  ProcessResult first = purchases_->Process(req).value();
+  clock_.Advance(absl::Minutes(31));
+  engine_->RunDue();
+  EXPECT_EQ(purchases_->Get(first.purchase.id).value().status, PurchaseStatus::kExpired);
+  Ticket released = ticketing_->GetTicket(t[0].id).value();
+  EXPECT_EQ(released.status, TicketStatus::kPending);  // the organiser's ticket stays
+  EXPECT_EQ(released.purchase_id, 0);
+  req.customer_email = "john@example.com";
+  ProcessResult second = purchases_->Process(req).value();
+  EXPECT_EQ(second.purchase.ticket_ids, std::vector<int64_t>{t[0].id});
+  EXPECT_EQ(ticketing_->GetTicket(t[0].id).value().purchase_id, second.purchase.id);
 }
 
 TEST_F(PurchasesTest, RefusedRequests) {

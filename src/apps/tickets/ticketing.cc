@@ -8,6 +8,7 @@
 #include "apps/tickets/ticket_code.h"
 #include "auth/crypto.h"
 #include "boost/json/object.hpp"
+#include "boost/json/parse.hpp"
 #include "core/strings.h"
 #include "core/utf8.h"
 #include "engine/job_table.h"
@@ -626,6 +627,15 @@ int64_t JsonInt(const boost::json::object& o, std::string_view key) {
     return n;
   }
   return 0;
+}
+
+Result<boost::json::object> PayloadObject(std::string_view payload, std::string_view job_type) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(payload, ec);
+  if (ec || !v.is_object()) {
+    return absl::InvalidArgumentError(StrCat(job_type, ": the payload is not a JSON object"));
+  }
+  return std::move(v.as_object());
 }
 
 std::string DecimalAmount(int64_t minor) {

@@ -4,6 +4,7 @@
 //
 //   POST /v1/payment_intents        create (application/x-www-form-urlencoded body)
 //   GET  /v1/payment_intents/{id}   retrieve
+//   POST /v1/payment_intents/{id}/cancel  cancel (optional cancellation_reason)
 //
 // - Authentication: "Authorization: Bearer <api key>" (or Basic with the key as user name) must
 //   carry the expected key; otherwise 401 with Stripe's error JSON (type invalid_request_error,
@@ -25,6 +26,11 @@
 //   id "pi_" + 24 letters and digits, "object": "payment_intent", amount, currency (lower
 //   case), status "requires_payment_method", client_secret id + "_secret_" + 25 more,
 //   metadata, created, livemode false, automatic_payment_methods, and the other fields null.
+// - Cancel (docs.stripe.com/api/payment_intents/cancel) sets status "canceled", canceled_at
+//   and cancellation_reason; from succeeded or canceled it is 400 invalid_request_error
+//   payment_intent_unexpected_state (docs.stripe.com/error-codes). A cancellation_reason other
+//   than duplicate, fraudulent, requested_by_customer or abandoned is 400 with param
+//   cancellation_reason; any other parameter is 400 parameter_unknown.
 // - An unknown id is 404 resource_missing "No such payment_intent: '<id>'" (param intent); any
 //   other route is 404 "Unrecognized request URL".
 // - Every answer has a Request-Id header ("req_...").
@@ -207,6 +213,14 @@ class FakeStripe {
         path.find('/', kIntents.size() + 1) == std::string::npos) {
       return Retrieve(path.substr(kIntents.size() + 1));
     }
+    constexpr std::string_view kCancel = "/cancel";
+    if (request.method == "POST" && path.size() > kIntents.size() + 1 + kCancel.size() &&
+        path.compare(0, kIntents.size() + 1, "/v1/payment_intents/") == 0 &&
+        path.compare(path.size() - kCancel.size(), kCancel.size(), kCancel) == 0) {
+      const std::string id =
+          path.substr(kIntents.size() + 1, path.size() - kIntents.size() - 1 - kCancel.size());
+      if (id.find('/') == std::string::npos) return Cancel(id, request);
+    }
     return Error(404, "invalid_request_error", "",
                  "Unrecognized request URL (" + request.method + ": " + path +
                      "). Please see https://stripe.com/docs or we can help at "
@@ -370,6 +384,46 @@ class FakeStripe {
                    "No such payment_intent: '" + id + "'", "intent");
     }
     return Json(200, it->second);
+  }
+
+  FakeResponse Cancel(const std::string& id, const FakeRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = intents_.find(id);
+    if (it == intents_.end()) {
+      return Error(404, "invalid_request_error", "resource_missing",
+                   "No such payment_intent: '" + id + "'", "intent");
+    }
+    Result<Params> decoded = net::FormDecode(request.body);
+    if (!decoded.ok()) return Invalid("", "Invalid request body.", "");
+    std::string reason;
+    for (const auto& [k, v] : *decoded) {
+      if (k != "cancellation_reason") {
+        return Invalid("parameter_unknown", "Received unknown parameter: " + k, k);
+      }
+      reason = v;
+    }
+    if (!reason.empty() && reason != "duplicate" && reason != "fraudulent" &&
+        reason != "requested_by_customer" && reason != "abandoned") {
+      return Invalid("",
+                     "Invalid cancellation_reason: must be one of duplicate, fraudulent, "
+                     "requested_by_customer, or abandoned",
+                     "cancellation_reason");
+    }
+    boost::json::object& intent = it->second;
+    const std::string status(intent["status"].as_string());
+    if (status == "succeeded" || status == "canceled") {
+      return Error(400, "invalid_request_error", "payment_intent_unexpected_state",
+                   "You cannot cancel this PaymentIntent because it has a status of " + status +
+                       ". Only a PaymentIntent with one of the following statuses may be "
+                       "canceled: requires_payment_method, requires_capture, "
+                       "requires_confirmation, requires_action, processing.",
+                   "");
+    }
+    intent["status"] = "canceled";
+    intent["canceled_at"] = absl::ToUnixSeconds(absl::Now());
+    intent["cancellation_reason"] =
+        reason.empty() ? boost::json::value(nullptr) : boost::json::value(reason);
+    return Json(200, intent);
   }
 
   struct Saved {
