@@ -347,6 +347,13 @@ Result<std::vector<Result<DocumentRecord>>> Documents::GenerateEach(
   std::vector<Made*> keep;
   std::vector<Status> errors(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
+    // Kept by an earlier call (a retried job): that one stands, with its own bytes.
+    if (Result<DocumentRecord> kept = Get(ids[i]); kept.ok()) {
+      made[i].record = *std::move(kept);
+      continue;
+    } else if (kept.status().code() != absl::StatusCode::kNotFound) {
+      return kept.status();
+    }
     Result<Made> m = Make(requests[i], ids[i], created_by);
     if (!m.ok()) {
       errors[i] = m.status();

@@ -98,8 +98,9 @@ class Documents {
   Result<std::vector<DocumentRecord>> Generate(std::span<const DocumentRequest> requests,
                                                std::string_view created_by);
   // Makes each request and keeps those that could be made, under the caller's ids (one per
-  // request: a retry with the same ids stores each document once) and job id. Per request:
-  // its record, or why it could not be made. Failing to store them fails the whole call.
+  // request) and job id. An id already kept is not made again: its stored record is returned,
+  // so a retry gets the same documents. Per request: its record, or why it could not be made.
+  // Failing to store them fails the whole call.
   Result<std::vector<Result<DocumentRecord>>> GenerateEach(
       std::span<const DocumentRequest> requests, std::span<const std::string> ids,
       std::string_view created_by, std::string_view job_id);

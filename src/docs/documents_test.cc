@@ -139,6 +139,30 @@ TEST_F(DocumentsTest, ABatchJobRunTwiceStoresEachDocumentOnce) {
   EXPECT_EQ(rest->size(), 3u);
 }
 
+TEST_F(DocumentsTest, GenerateEachKeepsTheCallersIdsAndARetryGetsTheSameDocuments) {
+  std::vector<DocumentRequest> requests = {Ticket(1), Ticket(2)};
+  requests[1].data.as_object()["event"].as_object().erase("title");  // required: refused
+  const std::vector<std::string> ids = {"doc_a", "doc_b"};
+  auto first = docs_->GenerateEach(requests, ids, "carol", "job-1").value();
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_TRUE(first[0].ok()) << first[0].status();
+  EXPECT_EQ(first[0]->id, "doc_a");
+  EXPECT_EQ(first[0]->job_id, "job-1");
+  EXPECT_EQ(first[1].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(docs_->Get("doc_b").status().code(), absl::StatusCode::kNotFound);
+  // Later (another creation date in the PDF), the same ids: the kept document is returned, not
+  // a new rendering whose bytes the row does not describe.
+  clock_.Advance(absl::Hours(1));
+  auto again = docs_->GenerateEach(requests, ids, "carol", "job-1").value();
+  ASSERT_TRUE(again[0].ok());
+  EXPECT_EQ(again[0]->sha256, first[0]->sha256);
+  EXPECT_EQ(again[0]->created_at, first[0]->created_at);
+  EXPECT_TRUE(docs_->ReadContent(*again[0]).ok());
+  EXPECT_EQ(docs_->List("events/gala", "", 100)->size(), 1u);
+  EXPECT_EQ(docs_->GenerateEach(requests, {ids.data(), 1}, "carol", "job-1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(DocumentsTest, ABatchRefusesAnyBadDocumentAndAJobReportsOneThatTurnsBad) {
   std::vector<DocumentRequest> requests = {Ticket(1), Ticket(2)};
   requests[1].data.as_object().erase("event");

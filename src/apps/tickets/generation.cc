@@ -78,11 +78,12 @@ Result<T> ParseName(const std::pair<std::string_view, T> (&table)[N], std::strin
   return absl::InvalidArgumentError(StrCat(field, ": expected one of ", names));
 }
 
-std::string_view PriorityName(int p) {
+// The priority's name, or its number when it has none.
+json::value PriorityJson(int p) {
   for (const auto& [n, v] : kPriorities) {
-    if (v == p) return n;
+    if (v == p) return json::value(n);
   }
-  return "normal";
+  return json::value(p);
 }
 
 Result<GenerationStatus> ParseGenerationStatus(std::string_view s) {
@@ -324,7 +325,7 @@ json::object OptionsToJson(const GenerationOptions& o) {
                  {"qrSize", QrSizeName(o.qr_size)},
                  {"pdfFormat", o.pdf},
                  {"includeLogo", o.include_logo},
-                 {"priority", PriorityName(o.priority)},
+                 {"priority", PriorityJson(o.priority)},
                  {"batch_processing", o.batch_processing},
                  {"notify", o.notify}};
   if (!o.locale.empty()) j["locale"] = o.locale;
@@ -541,6 +542,35 @@ Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
   const int64_t id = JsonInt(payload, "generation");
   const int64_t first = JsonInt(payload, "first");
   const int64_t count = JsonInt(payload, "count");
+  const bool last = job.attempt() >= job.max_attempts();
+  Status s = GenerateChunk(job, id, first, count, last);
+  // A job that will not run again records what it left as failed, so the generation still
+  // completes (events, emails) instead of staying "processing".
+  if (!s.ok() && (last || engine::IsPermanent(s))) {
+    Status failed = FailRemaining(id, first, count, ToStd(s.message()));
+    if (!failed.ok()) return failed;
+  }
+  return s;
+}
+
+Status TicketGenerator::FailRemaining(int64_t id, int64_t first, int64_t count,
+                                      std::string_view reason) {
+  return store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(
+        int64_t n, txn.Exec("UPDATE ticket_generation_items SET status = 'failed', error = ?"
+                            " WHERE generation_id = ? AND position >= ? AND position < ?"
+                            " AND status = 'pending'",
+                            {reason, id, first, first + count}));
+    if (n == 0) return absl::OkStatus();
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("UPDATE ticket_generations SET failed = failed + ? WHERE id = ?", {n, id})
+            .status());
+    return Complete(txn, id);
+  });
+}
+
+Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64_t first,
+                                      int64_t count, bool last) {
   const absl::Time started = clock_.Now();
 
   // Mark the generation started, and read what is left of this chunk (a retried job redoes
@@ -566,7 +596,8 @@ Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
                   }));
     for (const auto& [position, ticket] : todo) {
       enriched.push_back(Enrich(txn, ticket, g->options));
-      // A ticket that cannot be made is recorded as failed; a store error retries the job.
+      // A ticket that cannot be made is recorded as failed; a store error retries the job
+      // (or, on its last attempt, fails what is left).
       if (!enriched.back().ok() && !engine::IsPermanent(enriched.back().status())) {
         return enriched.back().status();
       }
@@ -593,7 +624,8 @@ Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
         made, documents_.GenerateEach(requests, doc_ids, g->created_by, StrCat("generation-", id)));
   }
   for (const Result<docs::DocumentRecord>& m : made) {
-    if (!m.ok() && !engine::IsPermanent(m.status())) return m.status();  // retried
+    // Retried, unless this is the last attempt: then that ticket fails alone.
+    if (!m.ok() && !engine::IsPermanent(m.status()) && !last) return m.status();
   }
   if (job.cancelled()) return absl::CancelledError("cancelled");
 
@@ -615,6 +647,8 @@ Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
         HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> now, LoadTicket(txn, ticket_id));
         if (!now || now->status == TicketStatus::kCancelled) {
           error = StrCat("ticket ", ticket_id, " was cancelled");
+        } else if (now->generation != enriched[i]->ticket.generation) {
+          error = StrCat("ticket ", ticket_id, " was reissued meanwhile: generate it again");
         } else if (request_of[i] != SIZE_MAX) {
           const docs::DocumentRecord& doc = *made[request_of[i]];
           document_id = doc.id;

@@ -16,9 +16,10 @@
 // guest with only a phone. Its idempotency key is per generation and guest (and part), so a
 // retried job sends nothing twice.
 //
-// A ticket that cannot be made (its template is broken, it was cancelled meanwhile) is
-// recorded as failed with the reason and the others go on; an error of the machine (the disk
-// is full) fails the job, which the engine retries.
+// A ticket that cannot be made (its template is broken, it was cancelled or reissued meanwhile)
+// is recorded as failed with the reason and the others go on; an error of the machine (the
+// disk is full) fails the job, which the engine retries. A job's last attempt records what it
+// could not make as failed, so a generation always completes.
 //
 // Thread-safe.
 
@@ -138,6 +139,10 @@ class TicketGenerator {
                   docs::Documents& documents, webhooks::Dispatcher& dispatcher,
                   notify::Notifier& notifier, const core::Clock& clock);
   Status HandleGenerate(engine::JobContext& job);
+  Status GenerateChunk(engine::JobContext& job, int64_t id, int64_t first, int64_t count,
+                       bool last);
+  // Records the chunk's tickets still pending as failed with `reason`, and completes.
+  Status FailRemaining(int64_t id, int64_t first, int64_t count, std::string_view reason);
   Status HandleNotify(engine::JobContext& job);
   Status Complete(store::Txn& txn, int64_t id);
 

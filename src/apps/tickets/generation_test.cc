@@ -1,5 +1,8 @@
 #include "apps/tickets/generation.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include "apps/tickets/scanner.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -313,6 +316,28 @@ TEST_F(GenerationTest, AGuestWithManyTicketsGetsThemInEmailsUnderTheAttachmentLi
   EXPECT_EQ(Count("SELECT COUNT(DISTINCT notification_id) FROM notification_attachments"), 2);
 }
 
+TEST_F(GenerationTest, AJobOutOfAttemptsFailsWhatIsLeftAndTheGenerationStillCompletes) {
+  const std::vector<int64_t> ids = Issue(jean_.id, 3);
+  // The documents folder cannot be made (a file is in its way): every attempt fails to keep
+  // the PDFs, a machine error the engine retries.
+  std::filesystem::remove_all(dir_.path() / "documents");
+  { std::ofstream(dir_.path() / "documents") << "in the way"; }
+  GenerationRequest r;
+  r.ticket_ids = ids;
+  Generation g = generator_->Start(r).value();
+  for (int i = 0; i < 6; ++i) {
+    engine_->RunDue();
+    clock_.Advance(absl::Hours(1));
+  }
+  Generation done = generator_->Get(g.id).value();
+  EXPECT_EQ(done.status, GenerationStatus::kFailed);
+  EXPECT_EQ(done.failed, 3);
+  EXPECT_FALSE(done.tickets[0].error.empty());
+  ASSERT_EQ(Published("ticket.completed").size(), 1u);
+  EXPECT_EQ(Published("ticket.completed")[0].at("status").as_string(), "failed");
+  EXPECT_TRUE(notifier_->History({}).value().empty());  // nothing made, nothing sent
+}
+
 TEST_F(GenerationTest, ATicketCancelledMeanwhileFailsAloneAndAllFailedIsFailed) {
   const std::vector<int64_t> ids = Issue(jean_.id, 3);
   GenerationRequest r;
@@ -394,6 +419,9 @@ TEST_F(GenerationTest, OptionsParseFromSeed002AndRefuseNonsense) {
   EXPECT_TRUE(o.batch_processing);
   EXPECT_EQ(json::serialize(OptionsToJson(ParseGenerationOptions(OptionsToJson(o)).value())),
             json::serialize(OptionsToJson(o)));
+  GenerationOptions five;
+  five.priority = 5;  // no name: kept as a number
+  EXPECT_EQ(ParseGenerationOptions(OptionsToJson(five)).value().priority, 5);
   for (const char* bad :
        {R"({"qrFormat": "gif"})", R"({"qrSize": 3})", R"({"pdfFormat": "yes"})",
         R"({"priority": "whenever"})", R"({"priority": 1000})", R"({"locale": "de"})"}) {

@@ -57,6 +57,8 @@ CREATE INDEX ticket_purchases_event ON ticket_purchases (event_id, id);
     // what its expiry cancels or releases.
     {2, "purchases_made_tickets", R"sql(
 ALTER TABLE ticket_purchases ADD COLUMN made_tickets INTEGER NOT NULL DEFAULT 0;
+-- Existing tickets that had no guest and were given the buyer: released without one.
+ALTER TABLE ticket_purchases ADD COLUMN guest_given TEXT NOT NULL DEFAULT '[]';
 )sql"},
 };
 
@@ -319,6 +321,16 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
                     id = r.Int(0);
                     return true;
                   }));
+    json::array guest_given;  // existing tickets without a guest: they get the buyer
+    for (int64_t ticket : req.ticket_ids) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket));
+      if (t && t->guest_id == 0) guest_given.emplace_back(ticket);
+    }
+    if (!guest_given.empty()) {
+      HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_purchases SET guest_given = ? WHERE id = ?",
+                                      {json::serialize(guest_given), id})
+                                 .status());
+    }
     std::vector<IssueRequest> issue;
     for (const PurchaseLine& l : req.lines) {
       for (int64_t n = 0; n < l.quantity; ++n) {
@@ -387,11 +399,18 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_ASSIGN_OR_RETURN(
         changed, txn.Exec("UPDATE ticket_purchases SET payment_intent_id = ?, gateway = ?,"
-                          " updated_at = ? WHERE id = ? AND payment_intent_id = ''",
+                          " updated_at = ? WHERE id = ? AND payment_intent_id = ''"
+                          " AND status IN ('pending', 'failed')",
                           {intent.id, intent.gateway, ToMicros(clock_.Now()), id}));
     return absl::OkStatus();
   }));
   if (changed == 0) {
+    // Expired meanwhile (or another request attached its intent): this one is never paid.
+    HERALD_ASSIGN_OR_RETURN(Purchase now, Get(id));
+    if (now.status == PurchaseStatus::kExpired) {
+      (void)gateway_.CancelIntent(intent.id);  // best effort: it is not handed out
+      return absl::FailedPreconditionError(StrCat("purchase ", id, " expired"));
+    }
     return absl::AbortedError(StrCat("purchase ", id, " is being paid by a concurrent request"));
   }
   out.purchase.payment_intent_id = intent.id;
@@ -619,8 +638,23 @@ Status Purchases::Expire(engine::JobContext& job) {
   if (p.status != PurchaseStatus::kPending && p.status != PurchaseStatus::kFailed) {
     return done(PurchaseStatusName(p.status));
   }
-  // First make sure the intent can no longer be paid. One paid or being paid keeps its hold:
-  // its payment event is on its way.
+  // A payment in progress keeps the hold: its outcome is on its way. Looked at again after
+  // another hold_for, since a payment that fails later must not hold the tickets for good.
+  auto keep = [&](std::string_view status) -> Status {
+    engine::JobSpec again;
+    again.queue = "tickets";
+    again.type = std::string(kExpireJobType);
+    again.run_at = clock_.Now() + follow_.hold_for;
+    again.max_attempts = 20;
+    again.payload = job.payload();
+    HERALD_RETURN_IF_ERROR(follow_.engine->Enqueue(again).status());
+    return done(StrCat("kept: the payment is ", status));
+  };
+  // Any gateway error is retried, a refused API key included: an operator can fix it.
+  auto retry = [](const Status& s) {
+    return absl::UnavailableError(StrCat("the payment gateway: ", s.message()));
+  };
+  // First make sure the intent can no longer be paid.
   if (!p.payment_intent_id.empty()) {
     auto paying = [](const PaymentIntent& intent) {
       return intent.status == "succeeded" || intent.status == "processing" ||
@@ -628,19 +662,19 @@ Status Purchases::Expire(engine::JobContext& job) {
     };
     Result<PaymentIntent> intent = gateway_.GetIntent(p.payment_intent_id);
     if (!intent.ok() && intent.status().code() != absl::StatusCode::kNotFound) {
-      return intent.status();  // the gateway is unreachable: retried
+      return retry(intent.status());
     }
-    if (intent.ok() && paying(*intent))
-      return done(StrCat("kept: the payment is ", intent->status));
+    if (intent.ok() && paying(*intent)) return keep(intent->status);
     if (intent.ok() && intent->status != "canceled") {
       Result<PaymentIntent> canceled = gateway_.CancelIntent(p.payment_intent_id);
       if (!canceled.ok()) {
         if (canceled.status().code() != absl::StatusCode::kFailedPrecondition) {
-          return canceled.status();
+          return retry(canceled.status());
         }
         // It moved meanwhile: paid, or canceled by someone else.
-        HERALD_ASSIGN_OR_RETURN(PaymentIntent now, gateway_.GetIntent(p.payment_intent_id));
-        if (now.status != "canceled") return done(StrCat("kept: the payment is ", now.status));
+        Result<PaymentIntent> now = gateway_.GetIntent(p.payment_intent_id);
+        if (!now.ok()) return retry(now.status());
+        if (now->status != "canceled") return keep(now->status);
       }
     }
   }
@@ -653,11 +687,20 @@ Status Purchases::Expire(engine::JobContext& job) {
       return absl::OkStatus();
     }
     int64_t made = 0;
-    HERALD_RETURN_IF_ERROR(txn.Query("SELECT made_tickets FROM ticket_purchases WHERE id = ?", {id},
-                                     [&](const Row& r) {
-                                       made = r.Int(0);
-                                       return false;
-                                     }));
+    std::vector<int64_t> guest_given;
+    HERALD_RETURN_IF_ERROR(
+        txn.Query("SELECT made_tickets, guest_given FROM ticket_purchases WHERE id = ?", {id},
+                  [&](const Row& r) {
+                    made = r.Int(0);
+                    boost::system::error_code ec;
+                    const json::value given = json::parse(r.Text(1), ec);
+                    if (!ec && given.is_array()) {
+                      for (const json::value& v : given.get_array()) {
+                        if (v.is_int64()) guest_given.push_back(v.get_int64());
+                      }
+                    }
+                    return false;
+                  }));
     const int64_t at = ToMicros(clock_.Now());
     HERALD_RETURN_IF_ERROR(
         txn.Exec("UPDATE ticket_purchases SET status = 'expired', last_error = ?, updated_at = ?"
@@ -671,8 +714,11 @@ Status Purchases::Expire(engine::JobContext& job) {
         HERALD_RETURN_IF_ERROR(ticketing_.CancelTicket(txn, ticket, "expired"));
       } else {
         HERALD_RETURN_IF_ERROR(
-            txn.Exec("UPDATE tickets SET purchase_id = 0, updated_at = ? WHERE id = ?",
-                     {at, ticket})
+            txn.Exec("UPDATE tickets SET purchase_id = 0, guest_id = CASE WHEN ? THEN 0 ELSE"
+                     " guest_id END, updated_at = ? WHERE id = ?",
+                     {int64_t{std::find(guest_given.begin(), guest_given.end(), ticket) !=
+                              guest_given.end()},
+                      at, ticket})
                 .status());
       }
     }

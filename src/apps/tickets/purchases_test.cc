@@ -258,6 +258,22 @@ TEST_F(PurchasesTest, APaidOrPayingPurchaseKeepsItsHold) {
   EXPECT_EQ(purchases_->Get(paying.purchase.id).value().status, PurchaseStatus::kPaid);
 }
 
+TEST_F(PurchasesTest, AHoldKeptForAPaymentInProgressIsLookedAtAgain) {
+  ProcessResult r = purchases_->Process(Request(1)).value();
+  ASSERT_TRUE(gateway_->SetIntentStatus(r.purchase.payment_intent_id, "processing").ok());
+  clock_.Advance(absl::Minutes(31));
+  engine_->RunDue();
+  EXPECT_EQ(purchases_->Get(r.purchase.id).value().status, PurchaseStatus::kPending);
+  // The bank debit fails: the intent asks for another payment method, and nobody comes back.
+  ASSERT_TRUE(
+      gateway_->SetIntentStatus(r.purchase.payment_intent_id, "requires_payment_method").ok());
+  clock_.Advance(absl::Minutes(31));
+  engine_->RunDue();
+  EXPECT_EQ(purchases_->Get(r.purchase.id).value().status, PurchaseStatus::kExpired);
+  EXPECT_EQ(ticketing_->GetTicket(r.purchase.ticket_ids[0]).value().status,
+            TicketStatus::kCancelled);
+}
+
 TEST_F(PurchasesTest, AnExpiredPurchaseOfExistingTicketsReleasesThemForAnother) {
   std::vector<Ticket> t;
   PurchaseRequest req = BuyExistingPendingTicket(t);
@@ -268,10 +284,14 @@ TEST_F(PurchasesTest, AnExpiredPurchaseOfExistingTicketsReleasesThemForAnother) 
   Ticket released = ticketing_->GetTicket(t[0].id).value();
   EXPECT_EQ(released.status, TicketStatus::kPending);  // the organiser's ticket stays
   EXPECT_EQ(released.purchase_id, 0);
+  EXPECT_EQ(released.guest_id, 0);  // Jane's name is off it again
   req.customer_email = "john@example.com";
   ProcessResult second = purchases_->Process(req).value();
   EXPECT_EQ(second.purchase.ticket_ids, std::vector<int64_t>{t[0].id});
-  EXPECT_EQ(ticketing_->GetTicket(t[0].id).value().purchase_id, second.purchase.id);
+  Ticket bought = ticketing_->GetTicket(t[0].id).value();
+  EXPECT_EQ(bought.purchase_id, second.purchase.id);
+  EXPECT_EQ(bought.guest_id, second.purchase.guest_id);
+  EXPECT_NE(bought.guest_id, first.purchase.guest_id);
 }
 
 TEST_F(PurchasesTest, RefusedRequests) {
