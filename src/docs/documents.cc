@@ -346,13 +346,12 @@ Result<std::vector<Result<DocumentRecord>>> Documents::GenerateEach(
   std::vector<Made> made(requests.size());
   std::vector<Made*> keep;
   std::vector<Status> errors(requests.size());
+  // Kept by an earlier call (a retried job): those stand, with their own bytes.
+  HERALD_ASSIGN_OR_RETURN(std::vector<std::optional<DocumentRecord>> kept, Find(ids));
   for (size_t i = 0; i < requests.size(); ++i) {
-    // Kept by an earlier call (a retried job): that one stands, with its own bytes.
-    if (Result<DocumentRecord> kept = Get(ids[i]); kept.ok()) {
-      made[i].record = *std::move(kept);
+    if (kept[i]) {
+      made[i].record = *std::move(kept[i]);
       continue;
-    } else if (kept.status().code() != absl::StatusCode::kNotFound) {
-      return kept.status();
     }
     Result<Made> m = Make(requests[i], ids[i], created_by);
     if (!m.ok()) {
@@ -477,16 +476,33 @@ Status Documents::HandleJob(engine::JobContext& job) {
 }
 
 Result<DocumentRecord> Documents::Get(std::string_view id) {
-  std::optional<Result<DocumentRecord>> found;
+  const std::string ids[] = {std::string(id)};
+  HERALD_ASSIGN_OR_RETURN(std::vector<std::optional<DocumentRecord>> found, Find(ids));
+  if (!found[0]) return absl::NotFoundError(StrCat("no document ", id.substr(0, 128)));
+  return *std::move(found[0]);
+}
+
+Result<std::vector<std::optional<DocumentRecord>>> Documents::Find(
+    std::span<const std::string> ids) {
+  static const std::string kSql = StrCat("SELECT ", kColumns, " FROM documents WHERE id = ?");
+  std::vector<std::optional<DocumentRecord>> found(ids.size());
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    return txn.Query(StrCat("SELECT ", kColumns, " FROM documents WHERE id = ?"), {id},
-                     [&](const store::Row& row) {
-                       found = FromRow(row);
-                       return false;
-                     });
+    for (size_t i = 0; i < ids.size(); ++i) {
+      Status row_error;
+      HERALD_RETURN_IF_ERROR(txn.Query(kSql, {ids[i]}, [&](const store::Row& row) {
+        Result<DocumentRecord> r = FromRow(row);
+        if (r.ok()) {
+          found[i] = *std::move(r);
+        } else {
+          row_error = r.status();
+        }
+        return false;
+      }));
+      HERALD_RETURN_IF_ERROR(row_error);
+    }
+    return absl::OkStatus();
   }));
-  if (!found.has_value()) return absl::NotFoundError(StrCat("no document ", id.substr(0, 128)));
-  return *std::move(found);
+  return found;
 }
 
 Result<std::string> Documents::ReadContent(const DocumentRecord& record) const {

@@ -114,6 +114,8 @@ class Documents {
   Result<std::string> Render(const DocumentRequest& request) const;
 
   Result<DocumentRecord> Get(std::string_view id);
+  // The documents with these ids, in order (nullopt: no such document), in one read.
+  Result<std::vector<std::optional<DocumentRecord>>> Find(std::span<const std::string> ids);
   Result<std::string> ReadContent(const DocumentRecord& record) const;
   // Newest first; `reference` empty: all. `before_id`: the cursor of the previous page.
   Result<std::vector<DocumentRecord>> List(std::string_view reference, std::string_view before_id,

@@ -15,7 +15,6 @@ namespace {
 
 namespace json = boost::json;
 using engine::table::FromMicros;
-using engine::table::OptTime;
 using engine::table::RowTime;
 using engine::table::ToMicros;
 using store::Row;
@@ -78,12 +77,31 @@ Result<T> ParseName(const std::pair<std::string_view, T> (&table)[N], std::strin
   return absl::InvalidArgumentError(StrCat(field, ": expected one of ", names));
 }
 
+template <typename T, size_t N>
+std::string_view NameOf(const std::pair<std::string_view, T> (&table)[N], T value) {
+  for (const auto& [n, v] : table) {
+    if (v == value) return n;
+  }
+  return "";
+}
+
 // The priority's name, or its number when it has none.
 json::value PriorityJson(int p) {
-  for (const auto& [n, v] : kPriorities) {
-    if (v == p) return json::value(n);
+  const std::string_view name = NameOf(kPriorities, p);
+  return name.empty() ? json::value(p) : json::value(name);
+}
+
+std::string DocumentUrl(std::string_view document_id) {
+  return StrCat("/api/documents/", document_id);
+}
+
+// Why a ticket gets no file: cancelled, or still waiting for its payment.
+Status CheckGeneratable(const Ticket& t) {
+  if (t.status == TicketStatus::kCancelled || t.status == TicketStatus::kPending) {
+    return absl::FailedPreconditionError(
+        StrCat("ticket ", t.id, " is ", TicketStatusName(t.status)));
   }
-  return json::value(p);
+  return absl::OkStatus();
 }
 
 Result<GenerationStatus> ParseGenerationStatus(std::string_view s) {
@@ -150,7 +168,7 @@ Status LoadItems(Txn& txn, int64_t id, int64_t first, int64_t count,
         t.document_id = std::string(r.Text(3));
         // The ticket's file is the latest generation's; this generation's result is its own.
         if (t.status == "generated" && !t.document_id.empty()) {
-          t.file_url = StrCat("/api/documents/", t.document_id);
+          t.file_url = DocumentUrl(t.document_id);
           t.file_path = std::string(r.Text(5));
         }
         t.qr_code_data = std::string(r.Text(6));
@@ -181,7 +199,7 @@ json::object TicketResultJson(const GeneratedTicket& t, const GenerationOptions&
 // template (seed 002 flow 1's transformation).
 struct Enriched {
   Ticket ticket;
-  std::optional<Guest> guest;
+  std::string type_name;  // "" without a type
   docs::DocumentRequest request;
 };
 
@@ -189,19 +207,14 @@ Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& op
   Enriched e;
   HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket_id));
   if (!t) return absl::NotFoundError(StrCat("ticket ", ticket_id, " no longer exists"));
-  if (t->status == TicketStatus::kCancelled || t->status == TicketStatus::kPending) {
-    return absl::FailedPreconditionError(
-        StrCat("ticket ", ticket_id, " is ", TicketStatusName(t->status)));
-  }
+  HERALD_RETURN_IF_ERROR(CheckGeneratable(*t));
   e.ticket = *std::move(t);
   HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn, e.ticket.event_id));
   if (!event) return absl::NotFoundError(StrCat("event ", e.ticket.event_id));
   json::object guest;
   if (e.ticket.guest_id != 0) {
-    HERALD_ASSIGN_OR_RETURN(e.guest, LoadGuest(txn, e.ticket.guest_id));
-    if (e.guest) {
-      guest = {{"firstName", e.guest->first_name}, {"lastName", e.guest->last_name}};
-    }
+    HERALD_ASSIGN_OR_RETURN(std::optional<Guest> g, LoadGuest(txn, e.ticket.guest_id));
+    if (g) guest = {{"firstName", g->first_name}, {"lastName", g->last_name}};
   }
   json::object ticket{{"code", e.ticket.ticket_code},
                       {"seat", e.ticket.seat},
@@ -210,6 +223,7 @@ Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& op
     HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> type,
                             LoadTicketType(txn, e.ticket.ticket_type_id));
     if (type) {
+      e.type_name = type->name;
       ticket["type"] = type->name;
       if (type->price > 0) {
         ticket["price"] = DecimalAmount(type->price);
@@ -245,13 +259,8 @@ Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& op
 json::object GeneratedEventJson(const Enriched& e, const docs::DocumentRecord& doc,
                                 const GenerationOptions& o, int64_t generation_id, absl::Time at,
                                 int64_t processing_ms) {
-  json::object metadata{{"seat_number", e.ticket.seat}};
-  if (e.request.data.is_object()) {
-    const json::value* type =
-        e.request.data.as_object().at("ticket").as_object().if_contains("type");
-    if (type != nullptr) metadata["access_type"] = *type;
-  }
-  metadata["generation_time_ms"] = processing_ms;
+  json::object metadata{{"seat_number", e.ticket.seat}, {"generation_time_ms", processing_ms}};
+  if (!e.type_name.empty()) metadata["access_type"] = e.type_name;
   return json::object{{"event_type", kTicketGeneratedEvent},
                       {"ticket_id", e.ticket.id},
                       {"ticket_code", e.ticket.ticket_code},
@@ -262,7 +271,7 @@ json::object GeneratedEventJson(const Enriched& e, const docs::DocumentRecord& d
                       {"generation_data",
                        {{"format", "pdf"},
                         {"qr_code", true},
-                        {"file_url", StrCat("/api/documents/", doc.id)},
+                        {"file_url", DocumentUrl(doc.id)},
                         {"qr_url", QrUrl(e.ticket.id, o)},
                         {"file_size", doc.size},
                         {"qr_size", QrSizeName(o.qr_size)}}},
@@ -273,18 +282,8 @@ json::object GeneratedEventJson(const Enriched& e, const docs::DocumentRecord& d
 
 }  // namespace
 
-std::string_view QrFormatName(QrFormat f) {
-  for (const auto& [n, v] : kQrFormats) {
-    if (v == f) return n;
-  }
-  return "";
-}
-std::string_view QrSizeName(QrSize s) {
-  for (const auto& [n, v] : kQrSizes) {
-    if (v == s) return n;
-  }
-  return "";
-}
+std::string_view QrFormatName(QrFormat f) { return NameOf(kQrFormats, f); }
+std::string_view QrSizeName(QrSize s) { return NameOf(kQrSizes, s); }
 Result<QrFormat> ParseQrFormat(std::string_view name) {
   return ParseName(kQrFormats, "qrFormat", name);
 }
@@ -479,9 +478,8 @@ Result<Generation> TicketGenerator::Start(Txn& txn, const GenerationRequest& req
                                                " is of event ", t->event_id, ", not ", g.event_id,
                                                " (one event per job)"));
     }
-    if (t->status == TicketStatus::kCancelled || t->status == TicketStatus::kPending) {
-      return absl::FailedPreconditionError(
-          StrCat("ticket_ids[", i, "]: ticket ", ids[i], " is ", TicketStatusName(t->status)));
+    if (Status s = CheckGeneratable(*t); !s.ok()) {
+      return Status(s.code(), StrCat("ticket_ids[", i, "]: ", s.message()));
     }
   }
   const int64_t now = ToMicros(g.created_at);
@@ -576,10 +574,10 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
   // Mark the generation started, and read what is left of this chunk (a retried job redoes
   // only the tickets not yet recorded) with everything their PDFs are made from.
   std::optional<Generation> g;
-  std::vector<std::pair<int64_t, int64_t>> todo;  // position, ticket id
+  std::vector<std::pair<int64_t, int64_t>> pending;  // position, ticket id
   std::vector<Result<Enriched>> enriched;
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
-    todo.clear();
+    pending.clear();
     enriched.clear();
     HERALD_ASSIGN_OR_RETURN(g, LoadGeneration(txn, id));
     if (!g) return absl::OkStatus();
@@ -591,10 +589,10 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
         txn.Query("SELECT position, ticket_id FROM ticket_generation_items WHERE generation_id = ?"
                   " AND position >= ? AND position < ? AND status = 'pending' ORDER BY position",
                   {id, first, first + count}, [&](const Row& r) {
-                    todo.emplace_back(r.Int(0), r.Int(1));
+                    pending.emplace_back(r.Int(0), r.Int(1));
                     return true;
                   }));
-    for (const auto& [position, ticket] : todo) {
+    for (const auto& [position, ticket] : pending) {
       enriched.push_back(Enrich(txn, ticket, g->options));
       // A ticket that cannot be made is recorded as failed; a store error retries the job
       // (or, on its last attempt, fails what is left).
@@ -609,13 +607,13 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
   // The PDFs, outside any transaction.
   std::vector<docs::DocumentRequest> requests;
   std::vector<std::string> doc_ids;
-  std::vector<size_t> request_of(todo.size(), SIZE_MAX);
+  std::vector<size_t> request_of(pending.size(), SIZE_MAX);
   if (g->options.pdf) {
-    for (size_t i = 0; i < todo.size(); ++i) {
+    for (size_t i = 0; i < pending.size(); ++i) {
       if (!enriched[i].ok()) continue;
       request_of[i] = requests.size();
       requests.push_back(enriched[i]->request);
-      doc_ids.push_back(StrCat("doc_tkt_", id, "_", todo[i].second));
+      doc_ids.push_back(StrCat("doc_tkt_", id, "_", pending[i].second));
     }
   }
   std::vector<Result<docs::DocumentRecord>> made;
@@ -634,8 +632,8 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
   return store_.Write([&](Txn& txn) -> Status {
     int64_t ok = 0;
     int64_t failed = 0;
-    for (size_t i = 0; i < todo.size(); ++i) {
-      const auto [position, ticket_id] = todo[i];
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const auto [position, ticket_id] = pending[i];
       std::string error;
       std::string document_id;
       if (!enriched[i].ok()) {
@@ -653,7 +651,7 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
           const docs::DocumentRecord& doc = *made[request_of[i]];
           document_id = doc.id;
           HERALD_RETURN_IF_ERROR(
-              ticketing_.SetTicketFile(txn, ticket_id, doc.id, StrCat("/api/documents/", doc.id),
+              ticketing_.SetTicketFile(txn, ticket_id, doc.id, DocumentUrl(doc.id),
                                        documents_.FilePath(doc).string(), StrCat(id)));
           webhooks::OutboundEvent event;
           event.type = std::string(kTicketGeneratedEvent);
@@ -706,11 +704,12 @@ Status TicketGenerator::Complete(Txn& txn, int64_t id) {
                " started_at = COALESCE(started_at, ?) WHERE id = ?",
                {GenerationStatusName(g->status), ToMicros(now), ToMicros(now), id})
           .status());
-  HERALD_RETURN_IF_ERROR(LoadItems(txn, id, 0, g->total, g->tickets));
   // Seed 003's generation webhook. The ticket list stops before the event would pass the
   // dispatcher's 256 KiB (about 500 tickets): GET /api/tickets/generation-jobs/{id} has them
-  // all.
+  // all. An entry takes more than 128 bytes, so no more than 1,536 are read.
   constexpr size_t kMaxListedBytes = 192 * 1024;
+  constexpr int64_t kMaxListed = kMaxListedBytes / 128;
+  HERALD_RETURN_IF_ERROR(LoadItems(txn, id, 0, std::min(g->total, kMaxListed), g->tickets));
   json::array tickets;
   size_t listed_bytes = 0;
   for (const GeneratedTicket& t : g->tickets) {
@@ -719,7 +718,7 @@ Status TicketGenerator::Complete(Txn& txn, int64_t id) {
     if (listed_bytes > kMaxListedBytes) break;
     tickets.push_back(std::move(entry));
   }
-  const bool truncated = tickets.size() < g->tickets.size();
+  const bool truncated = static_cast<int64_t>(tickets.size()) < g->total;
   json::object data{{"tickets", std::move(tickets)},
                     {"summary",
                      {{"total", g->total},
@@ -790,6 +789,18 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
     return absl::OkStatus();
   }));
   if (!g || !event) return absl::OkStatus();  // deleted meanwhile: nothing to tell
+  // Every PDF's record, in one read.
+  std::vector<std::string> document_ids;
+  for (const auto& [guest_id, gt] : guests) {
+    document_ids.insert(document_ids.end(), gt.document_ids.begin(), gt.document_ids.end());
+  }
+  HERALD_ASSIGN_OR_RETURN(std::vector<std::optional<docs::DocumentRecord>> found,
+                          documents_.Find(document_ids));
+  std::map<std::string_view, const docs::DocumentRecord*> records;
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!found[i]) return absl::NotFoundError(StrCat("no document ", document_ids[i]));
+    records[document_ids[i]] = &*found[i];
+  }
 
   int64_t sent = 0;
   int64_t skipped = 0;
@@ -833,26 +844,26 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
       r.to = guest.email;
       // The PDFs in as many emails as the notifier's attachment limit needs (about 270
       // tickets each); the first keeps the plain key, so one email is the common case.
-      std::vector<std::vector<docs::DocumentRecord>> parts(1);
+      std::vector<std::vector<const docs::DocumentRecord*>> parts(1);
       size_t bytes = 0;
       for (const std::string& doc_id : gt.document_ids) {
-        HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, documents_.Get(doc_id));
-        const size_t size = static_cast<size_t>(record.size);
+        const docs::DocumentRecord* record = records.at(doc_id);
+        const size_t size = static_cast<size_t>(record->size);
         if (!parts.back().empty() && bytes + size > notify::kMaxAttachmentBytes) {
           parts.emplace_back();
           bytes = 0;
         }
         bytes += size;
-        parts.back().push_back(std::move(record));
+        parts.back().push_back(record);
       }
       for (size_t n = 0; n < parts.size(); ++n) {
         notify::SendRequest part = r;
         if (n > 0) part.idempotency_key = StrCat(r.idempotency_key, "/part-", n + 1);
         part.data["part"] = static_cast<int64_t>(n + 1);
         part.data["parts"] = static_cast<int64_t>(parts.size());
-        for (const docs::DocumentRecord& record : parts[n]) {
-          HERALD_ASSIGN_OR_RETURN(std::string pdf, documents_.ReadContent(record));
-          part.attachments.push_back({record.filename, record.content_type, std::move(pdf)});
+        for (const docs::DocumentRecord* record : parts[n]) {
+          HERALD_ASSIGN_OR_RETURN(std::string pdf, documents_.ReadContent(*record));
+          part.attachments.push_back({record->filename, record->content_type, std::move(pdf)});
         }
         HERALD_RETURN_IF_ERROR(submit(part));
       }

@@ -169,6 +169,25 @@ std::string Fingerprint(const PurchaseRequest& r) {
   return auth::Sha256Hex(text);
 }
 
+constexpr std::string_view kTicketsQueue = "tickets";
+
+// The job that expires purchase `id`'s hold at `at`.
+engine::JobSpec ExpireJob(int64_t id, absl::Time at) {
+  engine::JobSpec spec;
+  spec.queue = std::string(kTicketsQueue);
+  spec.type = std::string(kExpireJobType);
+  spec.run_at = at;
+  spec.max_attempts = 20;  // the gateway may be down for a while
+  spec.payload = json::serialize(json::object{{"purchase", id}});
+  return spec;
+}
+
+// An intent whose payment is under way: its outcome is on its way.
+bool Paying(const PaymentIntent& intent) {
+  return intent.status == "succeeded" || intent.status == "processing" ||
+         intent.status == "requires_capture";
+}
+
 std::string JsonString(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -270,6 +289,7 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
       }
       amount += type->price * req.lines[i].quantity;
     }
+    json::array guest_given;  // existing tickets without a guest: they get the buyer
     for (size_t i = 0; i < req.ticket_ids.size(); ++i) {
       HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, req.ticket_ids[i]));
       if (!t || t->event_id != event->id) {
@@ -280,6 +300,7 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
         return absl::FailedPreconditionError(
             StrCat("ticket ", t->id, " is not a pending ticket awaiting purchase"));
       }
+      if (t->guest_id == 0) guest_given.emplace_back(t->id);
       if (t->ticket_type_id != 0) {
         HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> type,
                                 LoadTicketType(txn, t->ticket_type_id));
@@ -310,27 +331,17 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
         txn.Query("INSERT INTO ticket_purchases (event_id, guest_id, customer_email, customer_name,"
                   " amount, currency, status, gateway, payment_intent_id, amount_refunded,"
                   " client_amount, last_error, idempotency_key, fingerprint, description,"
-                  " return_url, made_tickets, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?,"
-                  " 'pending', ?, '', 0, ?, '', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  " return_url, made_tickets, guest_given, created_at, updated_at) VALUES (?, ?, ?,"
+                  " ?, ?, ?, 'pending', ?, '', 0, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                   {event->id, guest.id, guest.email, req.customer_name, amount, event->currency,
                    gateway_.name(), req.client_amount ? Value(*req.client_amount) : Value(),
                    req.idempotency_key.empty() ? Value() : Value(req.idempotency_key), fingerprint,
                    req.description, req.return_url, int64_t{req.lines.empty() ? 0 : 1},
-                   ToMicros(now), ToMicros(now)},
+                   json::serialize(guest_given), ToMicros(now), ToMicros(now)},
                   [&](const Row& r) {
                     id = r.Int(0);
                     return true;
                   }));
-    json::array guest_given;  // existing tickets without a guest: they get the buyer
-    for (int64_t ticket : req.ticket_ids) {
-      HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket));
-      if (t && t->guest_id == 0) guest_given.emplace_back(ticket);
-    }
-    if (!guest_given.empty()) {
-      HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_purchases SET guest_given = ? WHERE id = ?",
-                                      {json::serialize(guest_given), id})
-                                 .status());
-    }
     std::vector<IssueRequest> issue;
     for (const PurchaseLine& l : req.lines) {
       for (int64_t n = 0; n < l.quantity; ++n) {
@@ -354,13 +365,7 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
     if (follow_.engine == nullptr || follow_.hold_for <= absl::ZeroDuration()) {
       return absl::OkStatus();
     }
-    engine::JobSpec expire;
-    expire.queue = "tickets";
-    expire.type = std::string(kExpireJobType);
-    expire.run_at = now + follow_.hold_for;
-    expire.max_attempts = 20;  // the gateway may be down for a while
-    expire.payload = json::serialize(json::object{{"purchase", id}});
-    return follow_.engine->Enqueue(txn, expire).status();
+    return follow_.engine->Enqueue(txn, ExpireJob(id, now + follow_.hold_for)).status();
   }));
   HERALD_ASSIGN_OR_RETURN(out.purchase, Get(id));
   if (!out.purchase.payment_intent_id.empty()) {
@@ -638,44 +643,14 @@ Status Purchases::Expire(engine::JobContext& job) {
   if (p.status != PurchaseStatus::kPending && p.status != PurchaseStatus::kFailed) {
     return done(PurchaseStatusName(p.status));
   }
-  // A payment in progress keeps the hold: its outcome is on its way. Looked at again after
-  // another hold_for, since a payment that fails later must not hold the tickets for good.
-  auto keep = [&](std::string_view status) -> Status {
-    engine::JobSpec again;
-    again.queue = "tickets";
-    again.type = std::string(kExpireJobType);
-    again.run_at = clock_.Now() + follow_.hold_for;
-    again.max_attempts = 20;
-    again.payload = job.payload();
-    HERALD_RETURN_IF_ERROR(follow_.engine->Enqueue(again).status());
-    return done(StrCat("kept: the payment is ", status));
-  };
-  // Any gateway error is retried, a refused API key included: an operator can fix it.
-  auto retry = [](const Status& s) {
-    return absl::UnavailableError(StrCat("the payment gateway: ", s.message()));
-  };
-  // First make sure the intent can no longer be paid.
+  // A payment in progress keeps the hold. Looked at again after another hold_for, since a
+  // payment that fails later must not hold the tickets for good.
   if (!p.payment_intent_id.empty()) {
-    auto paying = [](const PaymentIntent& intent) {
-      return intent.status == "succeeded" || intent.status == "processing" ||
-             intent.status == "requires_capture";
-    };
-    Result<PaymentIntent> intent = gateway_.GetIntent(p.payment_intent_id);
-    if (!intent.ok() && intent.status().code() != absl::StatusCode::kNotFound) {
-      return retry(intent.status());
-    }
-    if (intent.ok() && paying(*intent)) return keep(intent->status);
-    if (intent.ok() && intent->status != "canceled") {
-      Result<PaymentIntent> canceled = gateway_.CancelIntent(p.payment_intent_id);
-      if (!canceled.ok()) {
-        if (canceled.status().code() != absl::StatusCode::kFailedPrecondition) {
-          return retry(canceled.status());
-        }
-        // It moved meanwhile: paid, or canceled by someone else.
-        Result<PaymentIntent> now = gateway_.GetIntent(p.payment_intent_id);
-        if (!now.ok()) return retry(now.status());
-        if (now->status != "canceled") return keep(now->status);
-      }
+    HERALD_ASSIGN_OR_RETURN(std::optional<std::string> paying, StopPayment(p.payment_intent_id));
+    if (paying) {
+      HERALD_RETURN_IF_ERROR(
+          follow_.engine->Enqueue(ExpireJob(id, clock_.Now() + follow_.hold_for)).status());
+      return done(StrCat("kept: the payment is ", *paying));
     }
   }
   std::string outcome = "expired";
@@ -725,6 +700,29 @@ Status Purchases::Expire(engine::JobContext& job) {
     return absl::OkStatus();
   }));
   return done(outcome);
+}
+
+Result<std::optional<std::string>> Purchases::StopPayment(std::string_view intent_id) {
+  // Any gateway error is retried, a refused API key included: an operator can fix it.
+  auto retry = [](const Status& s) {
+    return absl::UnavailableError(StrCat("the payment gateway: ", s.message()));
+  };
+  Result<PaymentIntent> intent = gateway_.GetIntent(intent_id);
+  if (intent.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+  if (!intent.ok()) return retry(intent.status());
+  if (intent->status == "canceled") return std::nullopt;
+  if (!Paying(*intent)) {
+    Result<PaymentIntent> canceled = gateway_.CancelIntent(intent_id);
+    if (canceled.ok()) return std::nullopt;
+    if (canceled.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return retry(canceled.status());
+    }
+    // It moved meanwhile: paid, or canceled by someone else.
+    intent = gateway_.GetIntent(intent_id);
+    if (!intent.ok()) return retry(intent.status());
+    if (intent->status == "canceled") return std::nullopt;
+  }
+  return std::optional<std::string>(intent->status);
 }
 
 }  // namespace herald::apps::tickets

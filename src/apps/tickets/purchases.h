@@ -153,6 +153,10 @@ class Purchases {
   Status FollowUp(store::Txn& txn, const Purchase& p);
   Status Confirm(engine::JobContext& job);
   Status Expire(engine::JobContext& job);
+  // Makes sure the intent can no longer be paid: nullopt once it cannot (canceled, or unknown
+  // to the gateway), or the status of a payment under way, which keeps the hold. Gateway
+  // errors are Unavailable (retried).
+  Result<std::optional<std::string>> StopPayment(std::string_view intent_id);
   bool confirms() const {
     return follow_.engine != nullptr && follow_.documents != nullptr && follow_.notifier != nullptr;
   }
