@@ -97,9 +97,13 @@ class Connection {
                o.synchronous_full ? "FULL" : "NORMAL", ";");
     // The writer keeps a larger page cache: the hot pages of the job tables and their indexes
     // stay in memory instead of being read back through the kernel on every group commit.
+    // The writer never checkpoints on commit (wal_autocheckpoint=0): the store's checkpointer
+    // does, on its own connection. A WAL that grew past 64 MiB is cut back when it restarts.
     if (writer)
-      pragmas =
-          StrCat("PRAGMA journal_mode=WAL; PRAGMA cache_size=-", o.writer_cache_kib, "; ", pragmas);
+      pragmas = StrCat(
+          "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+          " PRAGMA journal_size_limit=67108864; PRAGMA cache_size=-",
+          o.writer_cache_kib, "; ", pragmas);
     HERALD_RETURN_IF_ERROR(conn->ExecScript(pragmas));
     return conn;
   }
@@ -242,6 +246,8 @@ class SqliteStore::Impl {
   Impl(SqliteOptions options, std::unique_ptr<Connection> writer, std::unique_ptr<FileLock> lock)
       : options_(std::move(options)), writer_(std::move(writer)), lock_(std::move(lock)) {
     data_version_ = ReadDataVersion();
+    sqlite3_wal_hook(writer_->db(), &Impl::OnWalCommit, this);
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     thread_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -251,6 +257,11 @@ class SqliteStore::Impl {
       stopping_ = true;
     }
     thread_.join();
+    {
+      absl::MutexLock l(&checkpoint_mu_);
+      checkpoint_stopping_ = true;
+    }
+    checkpointer_.join();
   }
 
   void Submit(TxnFn fn, std::function<void(Status)> done) {
@@ -336,6 +347,50 @@ class SqliteStore::Impl {
     }
   }
 
+  // SQLite's WAL hook: runs on the writer thread after each commit, with the WAL's size.
+  static int OnWalCommit(void* arg, sqlite3* db, const char* name, int pages) {
+    auto* self = static_cast<Impl*>(arg);
+    const int wake = std::max(1, self->options_.checkpoint_pages);
+    if (pages >= 16 * wake) {
+      // The checkpointer cannot keep up (its checkpoints run while commits add frames, so the
+      // WAL never gets to start over): wait for the one under way, then checkpoint here, with
+      // no commit adding frames meanwhile, as SQLite would by default. PASSIVE never waits
+      // for readers (one that pins the WAL lets it grow, with or without the checkpointer).
+      absl::MutexLock run(&self->checkpoint_run_mu_);
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= wake) {
+      absl::MutexLock l(&self->checkpoint_mu_);
+      self->checkpoint_wanted_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+  // Copies committed WAL frames into the database file, concurrently with the writer, each
+  // time the WAL reaches checkpoint_pages. Once every frame is copied and no reader needs
+  // them, the writer's next transaction starts the WAL over from its beginning.
+  void CheckpointLoop() {
+    std::unique_ptr<Connection> conn;
+    for (;;) {
+      {
+        absl::MutexLock l(&checkpoint_mu_);
+        auto wanted = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) {
+          return checkpoint_wanted_ || checkpoint_stopping_;
+        };
+        checkpoint_mu_.Await(absl::Condition(&wanted));
+        if (checkpoint_stopping_) return;
+        checkpoint_wanted_ = false;
+      }
+      if (!conn) {
+        Result<std::unique_ptr<Connection>> opened = Connection::Open(options_, false);
+        if (!opened.ok()) continue;  // the writer checkpoints itself past its bound
+        conn = *std::move(opened);
+      }
+      // An I/O error: the next commit past checkpoint_pages asks again.
+      absl::MutexLock run(&checkpoint_run_mu_);
+      sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+  }
+
   void NotifyExternalChanges() {
     absl::MutexLock l(&listeners_mu_);
     if (listeners_.empty()) return;
@@ -411,6 +466,12 @@ class SqliteStore::Impl {
 
   absl::Mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> readers_ ABSL_GUARDED_BY(readers_mu_);
+
+  absl::Mutex checkpoint_run_mu_;  // held by whoever runs a checkpoint
+  absl::Mutex checkpoint_mu_;
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpoint_stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  std::thread checkpointer_;
 
   std::thread thread_;
 };

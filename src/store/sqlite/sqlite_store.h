@@ -2,7 +2,10 @@
 // SqliteStore: the embedded default Store. One file in WAL mode; one writer thread that runs
 // every write through group commit (many callers' transactions per COMMIT, each in its own
 // savepoint), so durability does not cost one fsync per job; a pool of reader connections
-// that read concurrently with the writer.
+// that read concurrently with the writer; and a checkpointer thread that copies the WAL back
+// into the database file beside the writer, so a commit never waits for a checkpoint's page
+// writes and fsync (the writer checkpoints itself only if the WAL outgrows 16 times
+// `checkpoint_pages`, which bounds the file if the checkpointer cannot keep up).
 
 #include <memory>
 #include <string>
@@ -20,6 +23,7 @@ struct SqliteOptions {
   int max_batch = 4096;  // write requests per group commit
   absl::Duration external_poll = absl::Milliseconds(100);
   int writer_cache_kib = 32 * 1024;  // the writer connection's page cache
+  int checkpoint_pages = 1000;       // WAL size that wakes the checkpointer (SQLite's default)
   // Take an exclusive lock on "<path>.lock" for the life of the store, so two servers never
   // share one file. Command-line tools that only read or make small edits leave it false.
   bool exclusive_owner = false;

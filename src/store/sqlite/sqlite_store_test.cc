@@ -210,6 +210,56 @@ TEST_F(SqliteStoreTest, RemovedListenerIsNotCalledAgain) {
   EXPECT_EQ(removed_calls.load(), 0);
 }
 
+// Writes `n` commits of one ~3,000-byte row each (a page or so of WAL per commit).
+void WriteRows(Store& store, int from, int n) {
+  const std::string blob(3000, 'x');
+  for (int i = from; i < from + n; ++i) {
+    const std::string key = std::to_string(i);
+    ASSERT_TRUE(store
+                    .Write([&](Txn& txn) {
+                      return txn
+                          .Exec("INSERT INTO b (k, v) VALUES (?, ?)",
+                                {std::string_view(key), std::string_view(blob)})
+                          .status();
+                    })
+                    .ok());
+  }
+}
+
+constexpr Migration kBlobs[] = {{1, "create b", "CREATE TABLE b (k TEXT PRIMARY KEY, v BLOB)"}};
+
+TEST_F(SqliteStoreTest, CheckpointerCopiesTheWalIntoTheFileBesideTheWriter) {
+  // 30 commits stay far below the writer's own bound (16 x 16 pages): only the checkpointer
+  // can move their pages into the database file while the store is open.
+  options_.checkpoint_pages = 16;
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kBlobs).ok());
+  WriteRows(*store, 0, 30);
+  // The checkpointer runs on its own thread: wait for it (up to 20 s).
+  for (int i = 0; i < 4000 && std::filesystem::file_size(options_.path) < 30 * 3000; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GE(std::filesystem::file_size(options_.path), 30u * 3000u);
+  EXPECT_EQ(Count(*store, "b"), 30);
+}
+
+TEST_F(SqliteStoreTest, WalStaysBoundedUnderConstantWrites) {
+  // 600 commits write about 1,500 WAL frames; checkpoints (the checkpointer's, or the writer's
+  // past 16 x 4 pages) let the WAL start over, so the file never holds more than about 64.
+  options_.checkpoint_pages = 4;
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kBlobs).ok());
+  const std::string wal = options_.path + "-wal";
+  uintmax_t largest = 0;
+  for (int i = 0; i < 60; ++i) {
+    WriteRows(*store, i * 10, 10);
+    largest = std::max(largest, std::filesystem::file_size(wal));
+  }
+  EXPECT_LE(largest, 100u * (4096 + 24));  // pages with their frame headers
+  EXPECT_EQ(Count(*store, "b"), 600);
+  EXPECT_EQ(*store->IntegrityCheck(), "ok");
+}
+
 TEST_F(SqliteStoreTest, IntegrityCheckSaysOk) {
   auto store = OpenStore();
   auto r = store->IntegrityCheck();
