@@ -243,11 +243,16 @@ class SqliteTxn final : public Txn {
 
 class SqliteStore::Impl {
  public:
-  Impl(SqliteOptions options, std::unique_ptr<Connection> writer, std::unique_ptr<FileLock> lock)
+  // `checkpoints` is the checkpointer's connection, opened (and its schema read) before any
+  // write: a connection opening later would pin the WAL while it reads the schema.
+  Impl(SqliteOptions options, std::unique_ptr<Connection> writer,
+       std::unique_ptr<Connection> checkpoints, std::unique_ptr<FileLock> lock)
       : options_(std::move(options)), writer_(std::move(writer)), lock_(std::move(lock)) {
     data_version_ = ReadDataVersion();
     sqlite3_wal_hook(writer_->db(), &Impl::OnWalCommit, this);
-    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    checkpointer_ = std::thread([this, conn = std::shared_ptr<Connection>(std::move(checkpoints))] {
+      CheckpointLoop(*conn);
+    });
     thread_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -368,8 +373,7 @@ class SqliteStore::Impl {
   // Copies committed WAL frames into the database file, concurrently with the writer, each
   // time the WAL reaches checkpoint_pages. Once every frame is copied and no reader needs
   // them, the writer's next transaction starts the WAL over from its beginning.
-  void CheckpointLoop() {
-    std::unique_ptr<Connection> conn;
+  void CheckpointLoop(Connection& conn) {
     for (;;) {
       {
         absl::MutexLock l(&checkpoint_mu_);
@@ -380,14 +384,9 @@ class SqliteStore::Impl {
         if (checkpoint_stopping_) return;
         checkpoint_wanted_ = false;
       }
-      if (!conn) {
-        Result<std::unique_ptr<Connection>> opened = Connection::Open(options_, false);
-        if (!opened.ok()) continue;  // the writer checkpoints itself past its bound
-        conn = *std::move(opened);
-      }
       // An I/O error: the next commit past checkpoint_pages asks again.
       absl::MutexLock run(&checkpoint_run_mu_);
-      sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      sqlite3_wal_checkpoint_v2(conn.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
   }
 
@@ -500,7 +499,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
                          " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
                          " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
                          " PRIMARY KEY (module, version))"));
-  auto impl = std::make_unique<Impl>(options, std::move(writer), std::move(lock));
+  HERALD_ASSIGN_OR_RETURN(auto checkpoints, Connection::Open(options, /*writer=*/false));
+  HERALD_RETURN_IF_ERROR(checkpoints->ExecScript("PRAGMA schema_version"));
+  auto impl =
+      std::make_unique<Impl>(options, std::move(writer), std::move(checkpoints), std::move(lock));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
