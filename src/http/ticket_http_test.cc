@@ -559,6 +559,87 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   EXPECT_EQ(stack_->notifier->History({}).value().size(), 2u);
 }
 
+TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
+  // Event 1 and template 1, which the seed's payment names in its metadata.
+  ASSERT_EQ(Send("POST", "/api/events",
+                 StrCat(R"({"id":1,"title":"Tech Conference 2025","event_date":")",
+                        Rfc3339(stack_->clock.Now() + absl::Hours(2)), R"("})"))
+                .status,
+            201);
+  ASSERT_EQ(Data(Send("POST", "/api/ticket-templates", R"({"name":"Premium","design":"modern"})"))
+                .at("id")
+                .as_int64(),
+            1);
+  const std::string body = R"({
+  "event_type": "payment.completed",
+  "payment_id": "pay_1234567890",
+  "amount": 9999,
+  "currency": "EUR",
+  "status": "succeeded",
+  "timestamp": "2025-06-15T14:30:00Z",
+  "metadata": {
+    "event_id": 1,
+    "user_id": 123,
+    "ticket_count": 2,
+    "template_id": 1
+  },
+  "customer": {
+    "id": "cus_1234567890",
+    "email": "customer@example.com",
+    "name": "John Doe"
+  },
+  "payment_method": {
+    "type": "card",
+    "brand": "visa",
+    "last4": "4242"
+  },
+  "webhook_id": "wh_1234567890",
+  "created": 1640995200
+})";
+  ClientResponse w = Send("POST", "/api/payment-webhook-routes/", body);
+  ASSERT_EQ(w.status, 200) << w.body;
+  stack_->engine->RunDue();
+
+  // The seed's four actions: the payment's status (the inbox), the template unlocked for user
+  // 123, the confirmation email with the invoice PDF.
+  EXPECT_EQ(Str(Data(Send("GET", "/api/webhooks/payments/pay_1234567890")), "state"), "paid");
+  json::value bought = Data(Send("GET", "/api/ticket-templates/1/purchases?user_id=123"));
+  ASSERT_EQ(bought.as_array().size(), 1u);
+  EXPECT_EQ(Str(bought.as_array()[0], "payment_id"), "pay_1234567890");
+  EXPECT_EQ(bought.as_array()[0].at("event_id").as_int64(), 1);
+  EXPECT_EQ(bought.as_array()[0].at("ticket_count").as_int64(), 2);
+  EXPECT_EQ(bought.as_array()[0].at("amount").as_int64(), 9999);
+  EXPECT_TRUE(bought.as_array()[0].at("active").as_bool());
+  EXPECT_TRUE(
+      Data(Send("GET", "/api/ticket-templates/1/purchases?user_id=124")).as_array().empty());
+  std::vector<notify::Notification> sent = stack_->notifier->History({}).value();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].recipient, "customer@example.com");
+  EXPECT_EQ(sent[0].template_id, "payment_confirmation");
+  EXPECT_EQ(sent[0].subject, "Paiement confirmé : 99.99 EUR");
+  const std::string invoice_id = std::string(sent[0].metadata.at("invoiceDocumentId").as_string());
+  docs::DocumentRecord invoice = stack_->documents->Get(invoice_id).value();
+  const std::string text = pdf_.Text(stack_->documents->ReadContent(invoice).value());
+  EXPECT_NE(text.find("INV-T000001"), std::string::npos) << text;
+  EXPECT_NE(text.find("Premium"), std::string::npos) << text;
+  EXPECT_NE(text.find("John Doe"), std::string::npos) << text;
+  EXPECT_NE(text.find("99,99"), std::string::npos) << text;
+
+  // Sent again (a retry): nothing more. Refunded in full: the access is taken back.
+  ASSERT_EQ(Send("POST", "/api/payment-webhook-routes/", body).status, 200);
+  std::string refund = body;
+  refund.replace(refund.find("payment.completed"), 17, "payment.refunded");
+  refund.replace(refund.find("wh_1234567890"), 13, "wh_1234567891");
+  ASSERT_EQ(Send("POST", "/api/payment-webhook-routes/", refund).status, 200);
+  stack_->engine->RunDue();
+  EXPECT_EQ(stack_->notifier->History({}).value().size(), 1u);
+  EXPECT_FALSE(
+      Data(Send("GET", "/api/ticket-templates/1/purchases")).as_array()[0].at("active").as_bool());
+  EXPECT_EQ(
+      Send("GET", "/api/ticket-templates/1/purchases?user_id=" + std::string(129, 'u')).status,
+      400);
+}
+
 TEST_F(TicketHttpTest, Seed002GenerationJobVerbatim) {
   std::vector<json::value> issued = EventWithTickets(1, 5);
   ASSERT_EQ(issued[4].at("id").as_int64(), 5);

@@ -1267,6 +1267,21 @@ json::object PurchaseJson(const tk::Purchase& p) {
                       {"updated_at", Rfc3339(p.updated_at)}};
 }
 
+json::object TemplatePurchaseJson(const tk::TemplatePurchase& t) {
+  return json::object{{"id", t.id},
+                      {"payment_id", t.payment_key},
+                      {"template_id", t.template_id},
+                      {"event_id", IdOrNull(t.event_id)},
+                      {"user_id", t.user_id},
+                      {"ticket_count", t.ticket_count},
+                      {"amount", t.amount},
+                      {"currency", t.currency},
+                      {"customer_email", t.customer_email},
+                      {"customer_name", t.customer_name},
+                      {"active", t.active},
+                      {"paid_at", Rfc3339(t.paid_at)}};
+}
+
 }  // namespace
 
 void AddPurchaseRoutes(Router& router, tk::Purchases& purchases) {
@@ -1309,6 +1324,20 @@ void AddPurchaseRoutes(Router& router, tk::Purchases& purchases) {
                 HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
                 HERALD_ASSIGN_OR_RETURN(auto list, purchases.List(id, f));
                 return Response::Json(200, Page(list, f.limit, PurchaseJson));
+              },
+              200, tag});
+  router.Add({"GET", "/api/ticket-templates/{id}/purchases", "payments:read",
+              "Who bought a ticket template through the payment service (seed 002 flow 2), "
+              "active until refunded; user_id, cursor, limit",
+              [&purchases](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
+                const std::string_view user = req.Query("user_id").value_or("");
+                if (user.size() > 128) {
+                  return absl::InvalidArgumentError("user_id: at most 128 bytes");
+                }
+                HERALD_ASSIGN_OR_RETURN(auto list, purchases.TemplatePurchases(id, user, f));
+                return Response::Json(200, Page(list, f.limit, TemplatePurchaseJson));
               },
               200, tag});
 }

@@ -59,7 +59,8 @@ void AddTicketRoutes(Router& router, apps::tickets::Ticketing& ticketing,
 //                                201 {purchaseId, paymentIntentId, clientSecret, amount (units),
 //                                amountMinor, currency, status, gateway, ticketIds, replayed}
 //                                (200 when replayed). The amount sent is recorded, never used.
-//   GET  /api/purchases/{id}, GET /api/events/{id}/purchases
+//   GET  /api/purchases/{id}, GET /api/events/{id}/purchases,
+//   GET  /api/ticket-templates/{id}/purchases (templates bought, seed 002 flow 2)
 void AddPurchaseRoutes(Router& router, apps::tickets::Purchases& purchases);
 Result<apps::tickets::PurchaseRequest> ParsePurchase(const boost::json::object& body);
 

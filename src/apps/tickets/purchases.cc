@@ -60,6 +60,24 @@ ALTER TABLE ticket_purchases ADD COLUMN made_tickets INTEGER NOT NULL DEFAULT 0;
 -- Existing tickets that had no guest and were given the buyer: released without one.
 ALTER TABLE ticket_purchases ADD COLUMN guest_given TEXT NOT NULL DEFAULT '[]';
 )sql"},
+    // Templates bought through the payment service (seed 002 flow 2), one per payment.
+    {3, "template_purchases", R"sql(
+CREATE TABLE ticket_template_purchases (
+  id             INTEGER PRIMARY KEY,
+  payment_key    TEXT NOT NULL UNIQUE,
+  template_id    INTEGER NOT NULL,
+  event_id       INTEGER NOT NULL,
+  user_id        TEXT NOT NULL,
+  ticket_count   INTEGER NOT NULL,
+  amount         INTEGER NOT NULL,
+  currency       TEXT NOT NULL,
+  customer_email TEXT NOT NULL,
+  customer_name  TEXT NOT NULL,
+  active         INTEGER NOT NULL,
+  paid_at        INTEGER NOT NULL
+);
+CREATE INDEX ticket_template_purchases_template ON ticket_template_purchases (template_id, id);
+)sql"},
 };
 
 constexpr std::string_view kStatusNames[] = {"pending",  "paid",   "failed", "partially_refunded",
@@ -469,7 +487,7 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
       if (p && !p->payment_intent_id.empty() && p->payment_intent_id != e.entity_id) p.reset();
     }
   }
-  if (!p) return absl::OkStatus();  // a payment of something else
+  if (!p) return OnOtherPayment(txn, e, d);
   const int64_t now = ToMicros(clock_.Now());
   auto set = [&](PurchaseStatus s, std::string_view error) {
     return txn
@@ -530,6 +548,115 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
   return absl::OkStatus();
 }
 
+namespace {
+
+constexpr std::string_view kTemplatePurchaseColumns =
+    "id, payment_key, template_id, event_id, user_id, ticket_count, amount, currency,"
+    " customer_email, customer_name, active, paid_at";
+
+TemplatePurchase TemplatePurchaseFromRow(const Row& r) {
+  TemplatePurchase t;
+  t.id = r.Int(0);
+  t.payment_key = r.Text(1);
+  t.template_id = r.Int(2);
+  t.event_id = r.Int(3);
+  t.user_id = r.Text(4);
+  t.ticket_count = r.Int(5);
+  t.amount = r.Int(6);
+  t.currency = r.Text(7);
+  t.customer_email = r.Text(8);
+  t.customer_name = r.Text(9);
+  t.active = r.Int(10) != 0;
+  t.paid_at = FromMicros(r.Int(11));
+  return t;
+}
+
+// A text field of a payment's sub-object, cut to `max` bytes; "" when absent or not text.
+std::string ObjectText(const json::object& o, std::string_view object, std::string_view key,
+                       size_t max) {
+  const json::value* v = o.if_contains(object);
+  if (v == nullptr || !v->is_object()) return "";
+  std::string text = JsonString(v->as_object(), key);
+  return text.size() > max ? "" : text;
+}
+
+}  // namespace
+
+Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const json::object& d) {
+  if (e.type == "payment.refunded") {
+    const bool full = d.contains("full") && d.at("full").is_bool() && d.at("full").as_bool();
+    if (!full) return absl::OkStatus();
+    return txn
+        .Exec("UPDATE ticket_template_purchases SET active = 0 WHERE payment_key = ?",
+              {e.entity_id})
+        .status();
+  }
+  if (e.type != "payment.succeeded") return absl::OkStatus();
+  const json::value* md = d.if_contains("metadata");
+  if (md == nullptr || !md->is_object()) return absl::OkStatus();
+  const json::object& m = md->as_object();
+  const int64_t template_id = JsonInt(m, "template_id");
+  if (template_id <= 0) return absl::OkStatus();
+  HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> tmpl, LoadTemplate(txn, template_id));
+  if (!tmpl) return absl::OkStatus();  // a template of another system
+  std::string user_id;
+  if (const json::value* u = m.if_contains("user_id")) {
+    if (u->is_int64()) user_id = StrCat(u->as_int64());
+    if (u->is_string() && u->as_string().size() <= 128) user_id = std::string(u->as_string());
+  }
+  std::string email = absl::AsciiStrToLower(ObjectText(d, "customer", "email", 254));
+  if (email.find('@') == std::string::npos) email.clear();  // nobody to confirm to
+  const std::string name = ObjectText(d, "customer", "name", 200);
+  const std::string currency = absl::AsciiStrToUpper(JsonString(d, "currency"));
+  const Value p[] = {e.entity_id,
+                     template_id,
+                     std::max<int64_t>(JsonInt(m, "event_id"), 0),
+                     std::string_view(user_id),
+                     std::max<int64_t>(JsonInt(m, "ticket_count"), 0),
+                     JsonInt(d, "amount"),
+                     std::string_view(currency),
+                     std::string_view(email),
+                     std::string_view(name),
+                     ToMicros(clock_.Now())};
+  int64_t id = 0;  // 0: this payment was recorded before
+  HERALD_RETURN_IF_ERROR(txn.Query(
+      "INSERT INTO ticket_template_purchases (payment_key, template_id, event_id, user_id,"
+      " ticket_count, amount, currency, customer_email, customer_name, active, paid_at)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (payment_key) DO NOTHING"
+      " RETURNING id",
+      p, [&](const Row& r) {
+        id = r.Int(0);
+        return true;
+      }));
+  if (id == 0 || email.empty() || !confirms()) return absl::OkStatus();
+  engine::JobSpec spec;
+  spec.queue = std::string(docs::kDocumentsQueue);
+  spec.type = std::string(kConfirmJobType);
+  spec.priority = 10;
+  spec.max_attempts = 5;
+  spec.payload = json::serialize(json::object{{"templatePurchase", id}});
+  return follow_.engine->Enqueue(txn, spec).status();
+}
+
+Result<std::vector<TemplatePurchase>> Purchases::TemplatePurchases(int64_t template_id,
+                                                                   std::string_view user_id,
+                                                                   const PageFilter& page) {
+  static const std::string kSql =
+      StrCat("SELECT ", kTemplatePurchaseColumns,
+             " FROM ticket_template_purchases WHERE template_id = ? AND (? = '' OR user_id = ?)"
+             " AND id > ? ORDER BY id LIMIT ?");
+  std::vector<TemplatePurchase> out;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    const Value p[] = {template_id, user_id, user_id, page.after_id,
+                       int64_t{std::clamp(page.limit, 1, 1000)}};
+    return txn.Query(kSql, p, [&](const Row& r) {
+      out.push_back(TemplatePurchaseFromRow(r));
+      return true;
+    });
+  }));
+  return out;
+}
+
 Status Purchases::FollowUp(Txn& txn, const Purchase& p) {
   if (follow_.generator != nullptr) {
     GenerationRequest g;
@@ -553,9 +680,25 @@ Status Purchases::FollowUp(Txn& txn, const Purchase& p) {
   return follow_.engine->Enqueue(txn, spec).status();
 }
 
-Status Purchases::Confirm(engine::JobContext& job) {
-  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
-  const int64_t id = JsonInt(payload, "purchase");
+// What the confirmation email and its invoice say, for a purchase or a template bought.
+struct Purchases::Invoice {
+  std::string number;     // INV-000042 (purchases) or INV-T000007 (templates): two series
+  std::string reference;  // purchases/42 or template-purchases/7: also the email's key
+  std::string doc_id;
+  std::string created_by;
+  json::object result;  // the job's result, before the invoice and notification ids
+  int64_t amount = 0;
+  std::string currency;
+  absl::Time issued;
+  std::string timezone = "UTC";
+  std::string title;  // what was paid for, in the email
+  std::string buyer_name;
+  std::string buyer_email;
+  json::array items;
+  json::object metadata;
+};
+
+Result<Purchases::Invoice> Purchases::PurchaseInvoice(int64_t id) {
   HERALD_ASSIGN_OR_RETURN(Purchase p, Get(id));
   std::optional<Event> event;
   std::map<int64_t, std::pair<TicketType, int64_t>> lines;  // type id -> (type, quantity)
@@ -577,58 +720,125 @@ Status Purchases::Confirm(engine::JobContext& job) {
     return absl::OkStatus();
   }));
   if (!event) return absl::NotFoundError(StrCat("event ", p.event_id));
-  json::array items;
+  Invoice inv;
   for (const auto& [type_id, line] : lines) {
-    items.push_back(json::object{{"description", StrCat(event->title, " — ", line.first.name)},
-                                 {"quantity", line.second},
-                                 {"unitPrice", DecimalAmount(line.first.price)}});
+    inv.items.push_back(json::object{{"description", StrCat(event->title, " — ", line.first.name)},
+                                     {"quantity", line.second},
+                                     {"unitPrice", DecimalAmount(line.first.price)}});
   }
-  const std::string number = StrCat("INV-", absl::StrFormat("%06d", p.id));
+  inv.number = StrCat("INV-", absl::StrFormat("%06d", p.id));
+  inv.reference = StrCat("purchases/", p.id);
+  inv.doc_id = StrCat("doc_inv_", p.id);
+  inv.created_by = StrCat("purchase ", p.id);
+  inv.result = {{"purchase", p.id}};
+  inv.amount = p.amount;
+  inv.currency = p.currency;
+  inv.issued = p.paid_at.value_or(p.updated_at);
+  inv.timezone = event->timezone;
+  inv.title = event->title;
+  inv.buyer_name = p.customer_name;
+  inv.buyer_email = p.customer_email;
+  inv.metadata = {{"eventId", p.event_id}, {"purchaseId", p.id}};
+  return inv;
+}
+
+Result<Purchases::Invoice> Purchases::TemplateInvoice(int64_t id) {
+  static const std::string kSql =
+      StrCat("SELECT ", kTemplatePurchaseColumns, " FROM ticket_template_purchases WHERE id = ?");
+  std::optional<TemplatePurchase> t;
+  std::optional<TicketTemplate> tmpl;
+  std::optional<Event> event;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_RETURN_IF_ERROR(txn.Query(kSql, {id}, [&](const Row& r) {
+      t = TemplatePurchaseFromRow(r);
+      return false;
+    }));
+    if (!t) return absl::OkStatus();
+    HERALD_ASSIGN_OR_RETURN(tmpl, LoadTemplate(txn, t->template_id));
+    if (t->event_id != 0) {
+      HERALD_ASSIGN_OR_RETURN(event, LoadEvent(txn, t->event_id));
+    }
+    return absl::OkStatus();
+  }));
+  if (!t) return absl::NotFoundError(StrCat("no template purchase ", id));
+  Invoice inv;
+  // One line: the payment's amount, whatever the template's use (its tickets are made later,
+  // by generation jobs, and are not sold here).
+  std::string what =
+      StrCat("Ticket template \"", tmpl ? tmpl->name : StrCat("#", t->template_id), "\"");
+  if (event) absl::StrAppend(&what, " — ", event->title);
+  if (t->ticket_count > 0) absl::StrAppend(&what, " (", t->ticket_count, " tickets)");
+  inv.items.push_back(json::object{
+      {"description", what}, {"quantity", 1}, {"unitPrice", DecimalAmount(t->amount)}});
+  inv.number = StrCat("INV-T", absl::StrFormat("%06d", t->id));
+  inv.reference = StrCat("template-purchases/", t->id);
+  inv.doc_id = StrCat("doc_inv_t", t->id);
+  inv.created_by = StrCat("template purchase ", t->id);
+  inv.result = {{"templatePurchase", t->id}};
+  inv.amount = t->amount;
+  inv.currency = t->currency;
+  inv.issued = t->paid_at;
+  if (event) inv.timezone = event->timezone;
+  inv.title = event ? event->title : tmpl ? tmpl->name : "";
+  inv.buyer_name = t->customer_name;
+  inv.buyer_email = t->customer_email;
+  inv.metadata = {
+      {"templateId", t->template_id}, {"templatePurchaseId", t->id}, {"paymentId", t->payment_key}};
+  if (t->event_id != 0) inv.metadata["eventId"] = t->event_id;
+  return inv;
+}
+
+Status Purchases::Confirm(engine::JobContext& job) {
+  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
+  Result<Invoice> made_invoice = payload.contains("templatePurchase")
+                                     ? TemplateInvoice(JsonInt(payload, "templatePurchase"))
+                                     : PurchaseInvoice(JsonInt(payload, "purchase"));
+  HERALD_ASSIGN_OR_RETURN(Invoice inv, std::move(made_invoice));
   const Seller& s = follow_.seller;
   docs::DocumentRequest invoice;
   invoice.type = docs::DocumentType::kInvoice;
   invoice.audience = docs::Audience::kCustomer;
-  invoice.reference = StrCat("purchases/", p.id);
+  invoice.reference = inv.reference;
   invoice.data = json::object{
       {"invoice",
-       {{"number", number},
-        {"currency", p.currency},
-        {"issueDate", TimeText(p.paid_at.value_or(p.updated_at))},
+       {{"number", inv.number},
+        {"currency", inv.currency},
+        {"issueDate", TimeText(inv.issued)},
         {"status", "paid"},
-        {"timezone", event->timezone}}},
+        {"timezone", inv.timezone}}},
       {"seller",
        {{"name", s.name}, {"address", s.address}, {"email", s.email}, {"vatNumber", s.vat_number}}},
       {"buyer",
-       {{"name", p.customer_name.empty() ? p.customer_email : p.customer_name},
-        {"email", p.customer_email}}},
-      {"items", std::move(items)}};
-  const std::string doc_id = StrCat("doc_inv_", p.id);
-  HERALD_ASSIGN_OR_RETURN(
-      std::vector<Result<docs::DocumentRecord>> made,
-      follow_.documents->GenerateEach({&invoice, 1}, {&doc_id, 1}, StrCat("purchase ", p.id),
-                                      job.id().ToString()));
+       {{"name", inv.buyer_name.empty() ? inv.buyer_email : inv.buyer_name},
+        {"email", inv.buyer_email}}},
+      {"items", inv.items}};
+  HERALD_ASSIGN_OR_RETURN(std::vector<Result<docs::DocumentRecord>> made,
+                          follow_.documents->GenerateEach({&invoice, 1}, {&inv.doc_id, 1},
+                                                          inv.created_by, job.id().ToString()));
   HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, std::move(made[0]));
   HERALD_ASSIGN_OR_RETURN(std::string pdf, follow_.documents->ReadContent(record));
 
   notify::SendRequest r;
   r.channel = notify::Channel::kEmail;
-  r.to = p.customer_email;
+  r.to = inv.buyer_email;
   r.template_id = "payment_confirmation";
   r.high_priority = true;
-  r.idempotency_key = StrCat("purchases/", p.id, "/confirmation");
-  r.created_by = StrCat("purchase ", p.id);
-  r.metadata = {{"eventId", p.event_id}, {"purchaseId", p.id}, {"invoiceDocumentId", record.id}};
-  r.data = {{"amount", DecimalAmount(p.amount)},
-            {"currency", p.currency},
-            {"event_title", event->title},
-            {"invoice_number", number},
-            {"customer_name", p.customer_name}};
+  r.idempotency_key = StrCat(inv.reference, "/confirmation");
+  r.created_by = inv.created_by;
+  r.metadata = inv.metadata;
+  r.metadata["invoiceDocumentId"] = record.id;
+  r.data = {{"amount", DecimalAmount(inv.amount)},
+            {"currency", inv.currency},
+            {"event_title", inv.title},
+            {"invoice_number", inv.number},
+            {"customer_name", inv.buyer_name}};
   r.attachments.push_back({record.filename, record.content_type, std::move(pdf)});
   HERALD_ASSIGN_OR_RETURN(notify::SubmitResult sent, follow_.notifier->Submit(r));
-  job.SetResult(json::serialize(json::object{{"purchase", p.id},
-                                             {"invoice", record.id},
-                                             {"notification", sent.notification.id},
-                                             {"replayed", sent.replayed}}));
+  json::object result = std::move(inv.result);
+  result["invoice"] = record.id;
+  result["notification"] = sent.notification.id;
+  result["replayed"] = sent.replayed;
+  job.SetResult(json::serialize(result));
   return absl::OkStatus();
 }
 

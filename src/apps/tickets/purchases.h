@@ -122,6 +122,28 @@ struct Purchase {
   absl::Time updated_at;
 };
 
+// A ticket template bought through the payment service (seed 002 flow 2: "déblocage accès
+// templates si achat"): a payment.succeeded that matches no purchase and whose metadata names
+// a template of the store (`template_id`, with `event_id`, `user_id` and `ticket_count`).
+// It is recorded once per payment, which gives `user_id` access to the template; a full
+// refund takes the access back. With the follow-up's engine, documents and notifier, the
+// customer (the payment's `customer.email`) gets the payment_confirmation email with an
+// invoice PDF of the INV-T series attached.
+struct TemplatePurchase {
+  int64_t id = 0;
+  std::string payment_key;  // the payment service's payment_id
+  int64_t template_id = 0;
+  int64_t event_id = 0;  // 0 when the payment named none
+  std::string user_id;   // metadata.user_id as text; may be empty
+  int64_t ticket_count = 0;
+  int64_t amount = 0;  // minor units, as paid
+  std::string currency;
+  std::string customer_email;
+  std::string customer_name;
+  bool active = true;  // false once refunded in full
+  absl::Time paid_at;
+};
+
 struct ProcessResult {
   Purchase purchase;
   std::string client_secret;  // hand to the paying customer only; never logged
@@ -145,13 +167,23 @@ class Purchases {
   Result<ProcessResult> Process(const PurchaseRequest& request);
   Result<Purchase> Get(int64_t id);
   Result<std::vector<Purchase>> List(int64_t event_id, const PageFilter& page);
+  // A template's purchases, oldest first; only `user_id`'s when it is not empty.
+  Result<std::vector<TemplatePurchase>> TemplatePurchases(int64_t template_id,
+                                                          std::string_view user_id,
+                                                          const PageFilter& page);
 
  private:
   Purchases(store::Store& store, Ticketing& ticketing, PaymentGateway& gateway,
             const core::Clock& clock, PurchaseFollowUp follow_up);
   Status OnPayment(store::Txn& txn, const webhooks::DomainEvent& event);
   Status FollowUp(store::Txn& txn, const Purchase& p);
+  // A payment that matches no purchase: a template bought, or not ours.
+  Status OnOtherPayment(store::Txn& txn, const webhooks::DomainEvent& event,
+                        const boost::json::object& data);
   Status Confirm(engine::JobContext& job);
+  struct Invoice;
+  Result<Invoice> PurchaseInvoice(int64_t id);
+  Result<Invoice> TemplateInvoice(int64_t id);
   Status Expire(engine::JobContext& job);
   // Makes sure the intent can no longer be paid: nullopt once it cannot (canceled, or unknown
   // to the gateway), or the status of a payment under way, which keeps the hold. Gateway

@@ -294,6 +294,43 @@ TEST_F(PurchasesTest, AnExpiredPurchaseOfExistingTicketsReleasesThemForAnother) 
   EXPECT_NE(bought.guest_id, first.purchase.guest_id);
 }
 
+TEST_F(PurchasesTest, APaymentForATemplateOfTheStoreUnlocksItOnce) {
+  TicketTemplate t;
+  t.name = "Premium";
+  t = ticketing_->CreateTemplate(t).value();
+  auto pay = [&](std::string_view webhook, std::string_view payment, int64_t template_id,
+                 std::string_view customer) {
+    webhooks::InboundEvent in;
+    in.provider = std::string(webhooks::kPaymentService);
+    in.event_id = std::string(webhook);
+    in.type = "payment.completed";
+    in.created = clock_.Now();
+    in.payload = StrCat(R"({"event_type":"payment.completed","payment_id":")", payment,
+                        R"(","amount":9999,"currency":"eur","status":"succeeded",)",
+                        R"("metadata":{"event_id":)", event_.id, R"(,"user_id":"u-7",)",
+                        R"("ticket_count":2,"template_id":)", template_id, "}", customer, "}");
+    ASSERT_TRUE(inbox_->Accept(in).ok());
+    engine_->RunDue();
+  };
+  pay("wh_1", "pay_1", t.id, "");                   // no customer to confirm to: unlocked
+  pay("wh_2", "pay_1", t.id, "");                   // the same payment again
+  pay("wh_3", "pay_2", t.id + 1, "");               // a template of another system
+  pay("wh_4", "pay_3", t.id, R"(,"customer":{})");  // another payment of the same template
+  std::vector<TemplatePurchase> bought = purchases_->TemplatePurchases(t.id, "u-7", {}).value();
+  ASSERT_EQ(bought.size(), 2u);
+  EXPECT_EQ(bought[0].payment_key, "pay_1");
+  EXPECT_EQ(bought[0].event_id, event_.id);
+  EXPECT_EQ(bought[0].ticket_count, 2);
+  EXPECT_EQ(bought[0].currency, "EUR");
+  EXPECT_EQ(bought[0].customer_email, "");
+  EXPECT_TRUE(bought[0].active);
+  EXPECT_EQ(bought[1].payment_key, "pay_3");
+  EXPECT_TRUE(purchases_->TemplatePurchases(t.id, "u-8", {}).value().empty());
+  EXPECT_TRUE(purchases_->TemplatePurchases(t.id + 1, "", {}).value().empty());
+  // No purchase of tickets came of it.
+  EXPECT_TRUE(purchases_->List(event_.id, {}).value().empty());
+}
+
 TEST_F(PurchasesTest, RefusedRequests) {
   EXPECT_EQ(purchases_->Process(Request(4)).status().code(),
             absl::StatusCode::kFailedPrecondition);  // 3 on sale
