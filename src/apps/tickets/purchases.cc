@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "auth/crypto.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
+#include "core/log.h"
 #include "core/strings.h"
 #include "engine/job_table.h"
 
@@ -591,7 +593,12 @@ Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const
               {e.entity_id})
         .status();
   }
-  if (e.type != "payment.succeeded") return absl::OkStatus();
+  // Only payment providers sell templates: a Standard Webhooks source relays events of its
+  // own naming, which are not payments Herald can vouch for.
+  if (e.type != "payment.succeeded" ||
+      (e.provider != webhooks::kPaymentService && e.provider != webhooks::kStripe)) {
+    return absl::OkStatus();
+  }
   const json::value* md = d.if_contains("metadata");
   if (md == nullptr || !md->is_object()) return absl::OkStatus();
   const json::object& m = md->as_object();
@@ -608,12 +615,18 @@ Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const
   if (email.find('@') == std::string::npos) email.clear();  // nobody to confirm to
   const std::string name = ObjectText(d, "customer", "name", 200);
   const std::string currency = absl::AsciiStrToUpper(JsonString(d, "currency"));
+  const int64_t amount = JsonInt(d, "amount");
+  if (amount <= 0 || currency.size() != 3 || !absl::c_all_of(currency, absl::ascii_isupper)) {
+    core::LogWarn("template payment ignored: no amount or currency",
+                  {{"payment", e.entity_id}, {"template", template_id}});
+    return absl::OkStatus();
+  }
   const Value p[] = {e.entity_id,
                      template_id,
                      std::max<int64_t>(JsonInt(m, "event_id"), 0),
                      std::string_view(user_id),
-                     std::max<int64_t>(JsonInt(m, "ticket_count"), 0),
-                     JsonInt(d, "amount"),
+                     std::clamp<int64_t>(JsonInt(m, "ticket_count"), 0, 1000000),
+                     amount,
                      std::string_view(currency),
                      std::string_view(email),
                      std::string_view(name),
@@ -647,6 +660,8 @@ Result<std::vector<TemplatePurchase>> Purchases::TemplatePurchases(int64_t templ
              " AND id > ? ORDER BY id LIMIT ?");
   std::vector<TemplatePurchase> out;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> t, LoadTemplate(txn, template_id));
+    if (!t) return absl::NotFoundError(StrCat("no ticket template ", template_id));
     const Value p[] = {template_id, user_id, user_id, page.after_id,
                        int64_t{std::clamp(page.limit, 1, 1000)}};
     return txn.Query(kSql, p, [&](const Row& r) {
@@ -696,6 +711,7 @@ struct Purchases::Invoice {
   std::string buyer_email;
   json::array items;
   json::object metadata;
+  bool refunded = false;  // refunded before the confirmation went: none is sent
 };
 
 Result<Purchases::Invoice> Purchases::PurchaseInvoice(int64_t id) {
@@ -762,6 +778,7 @@ Result<Purchases::Invoice> Purchases::TemplateInvoice(int64_t id) {
   }));
   if (!t) return absl::NotFoundError(StrCat("no template purchase ", id));
   Invoice inv;
+  inv.refunded = !t->active;
   // One line: the payment's amount, whatever the template's use (its tickets are made later,
   // by generation jobs, and are not sold here).
   std::string what =
@@ -794,6 +811,11 @@ Status Purchases::Confirm(engine::JobContext& job) {
                                      ? TemplateInvoice(JsonInt(payload, "templatePurchase"))
                                      : PurchaseInvoice(JsonInt(payload, "purchase"));
   HERALD_ASSIGN_OR_RETURN(Invoice inv, std::move(made_invoice));
+  if (inv.refunded) {
+    inv.result["outcome"] = "refunded";
+    job.SetResult(json::serialize(inv.result));
+    return absl::OkStatus();
+  }
   const Seller& s = follow_.seller;
   docs::DocumentRequest invoice;
   invoice.type = docs::DocumentType::kInvoice;

@@ -124,8 +124,9 @@ struct Purchase {
 
 // A ticket template bought through the payment service (seed 002 flow 2: "déblocage accès
 // templates si achat"): a payment.succeeded that matches no purchase and whose metadata names
-// a template of the store (`template_id`, with `event_id`, `user_id` and `ticket_count`).
-// It is recorded once per payment, which gives `user_id` access to the template; a full
+// a template of the store (`template_id`, with `event_id`, `user_id` and `ticket_count`),
+// from the payment service or Stripe, with an amount and a currency. It is recorded once per
+// payment, which gives `user_id` access to the template; a full
 // refund takes the access back. With the follow-up's engine, documents and notifier, the
 // customer (the payment's `customer.email`) gets the payment_confirmation email with an
 // invoice PDF of the INV-T series attached.
@@ -167,7 +168,8 @@ class Purchases {
   Result<ProcessResult> Process(const PurchaseRequest& request);
   Result<Purchase> Get(int64_t id);
   Result<std::vector<Purchase>> List(int64_t event_id, const PageFilter& page);
-  // A template's purchases, oldest first; only `user_id`'s when it is not empty.
+  // A template's purchases, oldest first; only `user_id`'s when it is not empty. NotFound for
+  // no such template.
   Result<std::vector<TemplatePurchase>> TemplatePurchases(int64_t template_id,
                                                           std::string_view user_id,
                                                           const PageFilter& page);

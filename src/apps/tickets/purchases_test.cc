@@ -299,14 +299,14 @@ TEST_F(PurchasesTest, APaymentForATemplateOfTheStoreUnlocksItOnce) {
   t.name = "Premium";
   t = ticketing_->CreateTemplate(t).value();
   auto pay = [&](std::string_view webhook, std::string_view payment, int64_t template_id,
-                 std::string_view customer) {
+                 std::string_view customer, int amount = 9999) {
     webhooks::InboundEvent in;
     in.provider = std::string(webhooks::kPaymentService);
     in.event_id = std::string(webhook);
     in.type = "payment.completed";
     in.created = clock_.Now();
     in.payload = StrCat(R"({"event_type":"payment.completed","payment_id":")", payment,
-                        R"(","amount":9999,"currency":"eur","status":"succeeded",)",
+                        R"(","amount":)", amount, R"(,"currency":"eur","status":"succeeded",)",
                         R"("metadata":{"event_id":)", event_.id, R"(,"user_id":"u-7",)",
                         R"("ticket_count":2,"template_id":)", template_id, "}", customer, "}");
     ASSERT_TRUE(inbox_->Accept(in).ok());
@@ -316,6 +316,19 @@ TEST_F(PurchasesTest, APaymentForATemplateOfTheStoreUnlocksItOnce) {
   pay("wh_2", "pay_1", t.id, "");                   // the same payment again
   pay("wh_3", "pay_2", t.id + 1, "");               // a template of another system
   pay("wh_4", "pay_3", t.id, R"(,"customer":{})");  // another payment of the same template
+  pay("wh_5", "pay_4", t.id, "", 0);                // no amount: not a sale
+  // A Standard Webhooks source relays its own events: a "payment.succeeded" of its naming
+  // sells nothing.
+  webhooks::InboundEvent relayed;
+  relayed.provider = "acme";
+  relayed.event_id = "msg_1";
+  relayed.type = "payment.succeeded";
+  relayed.created = clock_.Now();
+  relayed.payload =
+      StrCat(R"({"type":"payment.succeeded","data":{"paymentKey":"pay_5","amount":100,)",
+             R"("currency":"EUR","metadata":{"template_id":)", t.id, R"(,"user_id":"u-7"}}})");
+  ASSERT_TRUE(inbox_->Accept(relayed).ok());
+  engine_->RunDue();
   std::vector<TemplatePurchase> bought = purchases_->TemplatePurchases(t.id, "u-7", {}).value();
   ASSERT_EQ(bought.size(), 2u);
   EXPECT_EQ(bought[0].payment_key, "pay_1");
@@ -326,7 +339,8 @@ TEST_F(PurchasesTest, APaymentForATemplateOfTheStoreUnlocksItOnce) {
   EXPECT_TRUE(bought[0].active);
   EXPECT_EQ(bought[1].payment_key, "pay_3");
   EXPECT_TRUE(purchases_->TemplatePurchases(t.id, "u-8", {}).value().empty());
-  EXPECT_TRUE(purchases_->TemplatePurchases(t.id + 1, "", {}).value().empty());
+  EXPECT_EQ(purchases_->TemplatePurchases(t.id + 1, "", {}).status().code(),
+            absl::StatusCode::kNotFound);
   // No purchase of tickets came of it.
   EXPECT_TRUE(purchases_->List(event_.id, {}).value().empty());
 }

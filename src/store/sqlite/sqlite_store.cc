@@ -247,7 +247,7 @@ class SqliteStore::Impl {
   // write: a connection opening later would pin the WAL while it reads the schema.
   Impl(SqliteOptions options, std::unique_ptr<Connection> writer,
        std::unique_ptr<Connection> checkpoints, std::unique_ptr<FileLock> lock)
-      : options_(std::move(options)), writer_(std::move(writer)), lock_(std::move(lock)) {
+      : options_(std::move(options)), lock_(std::move(lock)), writer_(std::move(writer)) {
     data_version_ = ReadDataVersion();
     sqlite3_wal_hook(writer_->db(), &Impl::OnWalCommit, this);
     checkpointer_ = std::thread([this, conn = std::shared_ptr<Connection>(std::move(checkpoints))] {
@@ -355,7 +355,7 @@ class SqliteStore::Impl {
   // SQLite's WAL hook: runs on the writer thread after each commit, with the WAL's size.
   static int OnWalCommit(void* arg, sqlite3* db, const char* name, int pages) {
     auto* self = static_cast<Impl*>(arg);
-    const int wake = std::max(1, self->options_.checkpoint_pages);
+    const int64_t wake = std::max(1, self->options_.checkpoint_pages);
     if (pages >= 16 * wake) {
       // The checkpointer cannot keep up (its checkpoints run while commits add frames, so the
       // WAL never gets to start over): wait for the one under way, then checkpoint here, with
@@ -450,9 +450,9 @@ class SqliteStore::Impl {
   }
 
   const SqliteOptions options_;
+  std::unique_ptr<FileLock> lock_;      // released after the writer's close (its last checkpoint)
   std::unique_ptr<Connection> writer_;  // used only by the writer thread after construction
-  std::unique_ptr<FileLock> lock_;
-  int64_t data_version_ = 0;  // writer thread only
+  int64_t data_version_ = 0;            // writer thread only
 
   absl::Mutex mu_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
