@@ -640,6 +640,40 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
       400);
 }
 
+TEST_F(TicketHttpTest, GenerationJobsTakeAnIdempotencyKeyAndCanBeCancelled) {
+  EventWithTickets(1, 3);
+  const std::string body = R"({"ticket_ids":[1,2,3],"options":{"pdfFormat":false}})";
+  auto post = [&](const std::string& b) {
+    Client c(server_->port());
+    return c.Send("POST", "/api/tickets/generation-jobs", b,
+                  {{"Authorization", "Bearer *"}, {"Idempotency-Key", "gen-42"}});
+  };
+  ClientResponse first = post(body);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const int64_t id = first.Json().at("data").at("id").as_int64();
+  ClientResponse again = post(body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Json().at("data").at("id").as_int64(), id);
+  EXPECT_TRUE(again.Json().at("data").at("replayed").as_bool());
+  EXPECT_EQ(again.headers["location"], StrCat("/api/tickets/generation-jobs/", id));
+  EXPECT_EQ(post(R"({"ticket_ids":[1,2],"options":{"pdfFormat":false}})").status, 409);
+
+  json::value cancelled = Data(Send("DELETE", StrCat("/api/tickets/generation-jobs/", id)));
+  EXPECT_EQ(Str(cancelled, "status"), "cancelled");
+  EXPECT_EQ(cancelled.at("failed").as_int64(), 3);
+  stack_->engine->RunDue();
+  EXPECT_EQ(Str(Data(Send("GET", StrCat("/api/tickets/generation-jobs/", id))), "status"),
+            "cancelled");
+  EXPECT_EQ(Send("DELETE", "/api/tickets/generation-jobs/999").status, 404);
+  ClientResponse other = Send("POST", "/api/tickets/generation-jobs", body);
+  ASSERT_EQ(other.status, 202);
+  stack_->engine->RunDue();
+  EXPECT_EQ(Send("DELETE", StrCat("/api/tickets/generation-jobs/",
+                                  other.Json().at("data").at("id").as_int64()))
+                .status,
+            409);
+}
+
 TEST_F(TicketHttpTest, Seed002GenerationJobVerbatim) {
   std::vector<json::value> issued = EventWithTickets(1, 5);
   ASSERT_EQ(issued[4].at("id").as_int64(), 5);

@@ -1371,12 +1371,25 @@ void AddGenerationRoutes(Router& router, tk::TicketGenerator& generator, tk::Tic
                 HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
                 HERALD_ASSIGN_OR_RETURN(tk::GenerationRequest r, ParseGenerationRequest(body));
                 if (req.principal) r.created_by = req.principal->name;
+                r.idempotency_key = std::string(req.Header("idempotency-key"));
                 HERALD_ASSIGN_OR_RETURN(tk::Generation g, generator.Start(r));
-                Response out = Response::Json(202, Ok(tk::ToJson(g)));
+                json::object data = tk::ToJson(g);
+                if (g.replayed) data["replayed"] = true;
+                // A replay (same Idempotency-Key, same request) answers the job it started.
+                Response out = Response::Json(g.replayed ? 200 : 202, Ok(std::move(data)));
                 out.headers.emplace_back("Location", StrCat("/api/tickets/generation-jobs/", g.id));
                 return out;
               },
               202, tag});
+  router.Add({"DELETE", "/api/tickets/generation-jobs/{id}", "tickets:update",
+              "Cancel a ticket generation job: the tickets not yet made are not made; 409 once "
+              "it has finished",
+              [&generator](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::Generation g, generator.Cancel(id));
+                return Response::Json(200, Ok(tk::ToJson(g)));
+              },
+              200, tag});
   router.Add({"GET", "/api/tickets/generation-jobs/{id}", "tickets:read",
               "A ticket generation job: status, progress and each ticket's result",
               [&generator, &ticketing](Request& req) -> Result<Response> {

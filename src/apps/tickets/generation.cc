@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "auth/crypto.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
@@ -48,6 +49,12 @@ CREATE TABLE ticket_generation_items (
   generated_at  INTEGER,
   PRIMARY KEY (generation_id, position)
 ) WITHOUT ROWID;
+)sql"},
+    {2, "ticket_generations_idempotency", R"sql(
+ALTER TABLE ticket_generations ADD COLUMN idempotency_key TEXT;
+ALTER TABLE ticket_generations ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX ticket_generations_key ON ticket_generations (idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
 )sql"},
 };
 
@@ -105,8 +112,9 @@ Status CheckGeneratable(const Ticket& t) {
 }
 
 Result<GenerationStatus> ParseGenerationStatus(std::string_view s) {
-  for (GenerationStatus g : {GenerationStatus::kQueued, GenerationStatus::kProcessing,
-                             GenerationStatus::kCompleted, GenerationStatus::kFailed}) {
+  for (GenerationStatus g :
+       {GenerationStatus::kQueued, GenerationStatus::kProcessing, GenerationStatus::kCompleted,
+        GenerationStatus::kFailed, GenerationStatus::kCancelled}) {
     if (GenerationStatusName(g) == s) return g;
   }
   return absl::DataLossError(StrCat("unknown generation status ", s));
@@ -310,6 +318,8 @@ std::string_view GenerationStatusName(GenerationStatus s) {
       return "completed";
     case GenerationStatus::kFailed:
       return "failed";
+    case GenerationStatus::kCancelled:
+      return "cancelled";
   }
   return "";
 }
@@ -456,6 +466,28 @@ Result<Generation> TicketGenerator::Start(Txn& txn, const GenerationRequest& req
     return absl::InvalidArgumentError(
         StrCat("ticket_ids: at most ", kMaxGenerationTickets, " tickets in one job"));
   }
+  std::string fingerprint;
+  if (!request.idempotency_key.empty()) {
+    if (!IsIdempotencyKey(request.idempotency_key)) {
+      return absl::InvalidArgumentError(
+          "Idempotency-Key: expected 1 to 255 visible ASCII characters");
+    }
+    std::string text;
+    for (int64_t id : ids) absl::StrAppend(&text, id, ",");
+    absl::StrAppend(&text, "|", json::serialize(OptionsToJson(request.options)));
+    fingerprint = auth::Sha256Hex(text);
+    HERALD_ASSIGN_OR_RETURN(
+        const int64_t earlier,
+        IdempotentReplay(txn,
+                         "SELECT id, fingerprint FROM ticket_generations WHERE idempotency_key = ?",
+                         request.idempotency_key, fingerprint, "generation job"));
+    if (earlier != 0) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Generation> g, LoadGeneration(txn, earlier));
+      if (!g) return absl::InternalError(StrCat("generation ", earlier, " vanished"));
+      g->replayed = true;
+      return *std::move(g);
+    }
+  }
   absl::flat_hash_set<int64_t> seen;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!seen.insert(ids[i]).second) {
@@ -485,10 +517,12 @@ Result<Generation> TicketGenerator::Start(Txn& txn, const GenerationRequest& req
   const int64_t now = ToMicros(g.created_at);
   HERALD_RETURN_IF_ERROR(txn.Query(
       "INSERT INTO ticket_generations (event_id, purchase_id, status, total, successful, failed,"
-      " options, job_ids, created_by, created_at) VALUES (?, ?, 'queued', ?, 0, 0, ?, '[]', ?, ?)"
-      " RETURNING id",
+      " options, job_ids, created_by, created_at, idempotency_key, fingerprint)"
+      " VALUES (?, ?, 'queued', ?, 0, 0, ?, '[]', ?, ?, ?, ?) RETURNING id",
       {g.event_id, g.purchase_id, g.total, json::serialize(OptionsToJson(g.options)), g.created_by,
-       now},
+       now,
+       request.idempotency_key.empty() ? Value() : Value(std::string_view(request.idempotency_key)),
+       std::string_view(fingerprint)},
       [&](const Row& r) {
         g.id = r.Int(0);
         return false;
@@ -533,6 +567,36 @@ Result<Generation> TicketGenerator::Get(int64_t id) {
   }));
   if (!g) return absl::NotFoundError(StrCat("no ticket generation job ", id));
   return *std::move(g);
+}
+
+Result<Generation> TicketGenerator::Cancel(int64_t id) {
+  std::vector<std::string> jobs;
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(std::optional<Generation> g, LoadGeneration(txn, id));
+    if (!g) return absl::NotFoundError(StrCat("no ticket generation job ", id));
+    jobs = g->job_ids;
+    if (g->status == GenerationStatus::kCancelled) return absl::OkStatus();
+    if (g->status != GenerationStatus::kQueued && g->status != GenerationStatus::kProcessing) {
+      return absl::FailedPreconditionError(
+          StrCat("generation job ", id, " is already ", GenerationStatusName(g->status)));
+    }
+    HERALD_ASSIGN_OR_RETURN(int64_t n, txn.Exec("UPDATE ticket_generation_items SET"
+                                                " status = 'failed', error = 'cancelled'"
+                                                " WHERE generation_id = ? AND status = 'pending'",
+                                                {id}));
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("UPDATE ticket_generations SET failed = failed + ? WHERE id = ?", {n, id})
+            .status());
+    g->failed += n;
+    g->status = GenerationStatus::kCancelled;
+    return Finish(txn, *g);
+  }));
+  // The jobs still waiting go; one running finds nothing left to record.
+  for (const std::string& job : jobs) {
+    Result<core::Id> job_id = core::Id::Parse(job);
+    if (job_id.ok()) engine_.Cancel(*job_id).IgnoreError();  // finished jobs refuse: fine
+  }
+  return Get(id);
 }
 
 Status TicketGenerator::HandleGenerate(engine::JobContext& job) {
@@ -630,6 +694,9 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
   const absl::Time done = clock_.Now();
   const int64_t processing_ms = absl::ToInt64Milliseconds(done - started);
   return store_.Write([&](Txn& txn) -> Status {
+    // Cancelled while these PDFs were made: nothing of them is recorded or announced.
+    HERALD_ASSIGN_OR_RETURN(std::optional<Generation> now_g, LoadGeneration(txn, id));
+    if (!now_g || now_g->status == GenerationStatus::kCancelled) return absl::OkStatus();
     int64_t ok = 0;
     int64_t failed = 0;
     for (size_t i = 0; i < pending.size(); ++i) {
@@ -693,48 +760,11 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
 Status TicketGenerator::Complete(Txn& txn, int64_t id) {
   HERALD_ASSIGN_OR_RETURN(std::optional<Generation> g, LoadGeneration(txn, id));
   if (!g || g->successful + g->failed < g->total) return absl::OkStatus();
-  if (g->status == GenerationStatus::kCompleted || g->status == GenerationStatus::kFailed) {
+  if (g->status != GenerationStatus::kQueued && g->status != GenerationStatus::kProcessing) {
     return absl::OkStatus();
   }
-  const absl::Time now = clock_.Now();
   g->status = g->successful > 0 ? GenerationStatus::kCompleted : GenerationStatus::kFailed;
-  g->finished_at = now;
-  HERALD_RETURN_IF_ERROR(
-      txn.Exec("UPDATE ticket_generations SET status = ?, finished_at = ?,"
-               " started_at = COALESCE(started_at, ?) WHERE id = ?",
-               {GenerationStatusName(g->status), ToMicros(now), ToMicros(now), id})
-          .status());
-  // Seed 003's generation webhook. The ticket list stops before the event would pass the
-  // dispatcher's 256 KiB (about 500 tickets): GET /api/tickets/generation-jobs/{id} has them
-  // all. An entry takes more than 128 bytes, so no more than 1,536 are read.
-  constexpr size_t kMaxListedBytes = 192 * 1024;
-  constexpr int64_t kMaxListed = kMaxListedBytes / 128;
-  HERALD_RETURN_IF_ERROR(LoadItems(txn, id, 0, std::min(g->total, kMaxListed), g->tickets));
-  json::array tickets;
-  size_t listed_bytes = 0;
-  for (const GeneratedTicket& t : g->tickets) {
-    json::object entry = TicketResultJson(t, g->options);
-    listed_bytes += json::serialize(entry).size() + 1;
-    if (listed_bytes > kMaxListedBytes) break;
-    tickets.push_back(std::move(entry));
-  }
-  const bool truncated = static_cast<int64_t>(tickets.size()) < g->total;
-  json::object data{{"tickets", std::move(tickets)},
-                    {"summary",
-                     {{"total", g->total},
-                      {"successful", g->successful},
-                      {"failed", g->failed},
-                      {"processingTime", absl::ToInt64Milliseconds(now - g->created_at)}}}};
-  if (truncated) data["truncated"] = true;
-  webhooks::OutboundEvent event;
-  event.type = std::string(kTicketCompletedEvent);
-  event.payload_json = json::serialize(json::object{{"eventType", kTicketCompletedEvent},
-                                                    {"jobId", id},
-                                                    {"eventId", g->event_id},
-                                                    {"status", GenerationStatusName(g->status)},
-                                                    {"timestamp", TimeText(now)},
-                                                    {"data", std::move(data)}});
-  HERALD_RETURN_IF_ERROR(dispatcher_.Publish(txn, event).status());
+  HERALD_RETURN_IF_ERROR(Finish(txn, *g));
   if (g->options.notify && g->successful > 0) {
     engine::JobSpec spec;
     spec.queue = std::string(docs::kDocumentsQueue);
@@ -744,6 +774,49 @@ Status TicketGenerator::Complete(Txn& txn, int64_t id) {
     spec.payload = json::serialize(json::object{{"generation", id}});
     HERALD_RETURN_IF_ERROR(engine_.Enqueue(txn, spec).status());
   }
+  return absl::OkStatus();
+}
+
+Status TicketGenerator::Finish(Txn& txn, Generation& g) {
+  const int64_t id = g.id;
+  const absl::Time now = clock_.Now();
+  g.finished_at = now;
+  HERALD_RETURN_IF_ERROR(
+      txn.Exec("UPDATE ticket_generations SET status = ?, finished_at = ?,"
+               " started_at = COALESCE(started_at, ?) WHERE id = ?",
+               {GenerationStatusName(g.status), ToMicros(now), ToMicros(now), id})
+          .status());
+  // Seed 003's generation webhook. The ticket list stops before the event would pass the
+  // dispatcher's 256 KiB (about 500 tickets): GET /api/tickets/generation-jobs/{id} has them
+  // all. An entry takes more than 128 bytes, so no more than 1,536 are read.
+  constexpr size_t kMaxListedBytes = 192 * 1024;
+  constexpr int64_t kMaxListed = kMaxListedBytes / 128;
+  HERALD_RETURN_IF_ERROR(LoadItems(txn, id, 0, std::min(g.total, kMaxListed), g.tickets));
+  json::array tickets;
+  size_t listed_bytes = 0;
+  for (const GeneratedTicket& t : g.tickets) {
+    json::object entry = TicketResultJson(t, g.options);
+    listed_bytes += json::serialize(entry).size() + 1;
+    if (listed_bytes > kMaxListedBytes) break;
+    tickets.push_back(std::move(entry));
+  }
+  const bool truncated = static_cast<int64_t>(tickets.size()) < g.total;
+  json::object data{{"tickets", std::move(tickets)},
+                    {"summary",
+                     {{"total", g.total},
+                      {"successful", g.successful},
+                      {"failed", g.failed},
+                      {"processingTime", absl::ToInt64Milliseconds(now - g.created_at)}}}};
+  if (truncated) data["truncated"] = true;
+  webhooks::OutboundEvent event;
+  event.type = std::string(kTicketCompletedEvent);
+  event.payload_json = json::serialize(json::object{{"eventType", kTicketCompletedEvent},
+                                                    {"jobId", id},
+                                                    {"eventId", g.event_id},
+                                                    {"status", GenerationStatusName(g.status)},
+                                                    {"timestamp", TimeText(now)},
+                                                    {"data", std::move(data)}});
+  HERALD_RETURN_IF_ERROR(dispatcher_.Publish(txn, event).status());
   return absl::OkStatus();
 }
 

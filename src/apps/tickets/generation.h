@@ -74,10 +74,14 @@ struct GenerationRequest {
   GenerationOptions options;
   int64_t purchase_id = 0;  // the paid purchase that asked for it, if any
   std::string created_by;
+  // The client's Idempotency-Key: 1 to 255 visible ASCII characters, or empty. A key seen
+  // before with the same tickets and options returns that generation (replayed).
+  std::string idempotency_key;
 };
 
-enum class GenerationStatus { kQueued, kProcessing, kCompleted, kFailed };
-// "queued", "processing", "completed" (at least one ticket made), "failed" (none).
+enum class GenerationStatus { kQueued, kProcessing, kCompleted, kFailed, kCancelled };
+// "queued", "processing", "completed" (at least one ticket made), "failed" (none),
+// "cancelled" (Cancel: the tickets not yet made were not made).
 std::string_view GenerationStatusName(GenerationStatus s);
 
 struct GeneratedTicket {
@@ -107,6 +111,7 @@ struct Generation {
   std::optional<absl::Time> finished_at;
   std::vector<std::string> job_ids;      // the engine jobs
   std::vector<GeneratedTicket> tickets;  // in request order (Get only)
+  bool replayed = false;                 // Start: the idempotency key was seen before
 
   int Progress() const;  // percent of tickets done, made or failed
 };
@@ -133,6 +138,12 @@ class TicketGenerator {
   Result<Generation> Start(store::Txn& txn, const GenerationRequest& request);
   // With its tickets' results. NotFound.
   Result<Generation> Get(int64_t id);
+  // Stops a generation still queued or processing: the tickets not yet made are recorded as
+  // failed ("cancelled"), its engine jobs are cancelled, and `ticket.completed` is published
+  // with status "cancelled"; nobody is notified. A ticket whose PDF is being made at that
+  // moment is not recorded. Cancelling a cancelled generation changes nothing; NotFound;
+  // FailedPrecondition for one that already completed or failed.
+  Result<Generation> Cancel(int64_t id);
 
  private:
   TicketGenerator(store::Store& store, engine::Engine& engine, Ticketing& ticketing,
@@ -145,6 +156,8 @@ class TicketGenerator {
   Status FailRemaining(int64_t id, int64_t first, int64_t count, std::string_view reason);
   Status HandleNotify(engine::JobContext& job);
   Status Complete(store::Txn& txn, int64_t id);
+  // Sets the generation's final status and publishes `ticket.completed`.
+  Status Finish(store::Txn& txn, Generation& g);
 
   store::Store& store_;
   engine::Engine& engine_;

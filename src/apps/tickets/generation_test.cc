@@ -281,6 +281,64 @@ TEST_F(GenerationTest, BatchesOfFiftyOrOneTicketEach) {
   EXPECT_EQ(generator_->Start(one).value().job_ids.size(), 3u);
 }
 
+TEST_F(GenerationTest, ACancelledGenerationMakesNothingMoreAndSaysSo) {
+  const std::vector<int64_t> ids = Issue(jean_.id, 120);
+  GenerationRequest r;
+  r.ticket_ids = ids;
+  r.options.pdf = false;
+  Generation g = generator_->Start(r).value();
+  EXPECT_EQ(engine_->RunDue(1), 1);  // the first 50
+  Generation cancelled = generator_->Cancel(g.id).value();
+  EXPECT_EQ(cancelled.status, GenerationStatus::kCancelled);
+  EXPECT_EQ(cancelled.successful, 50);
+  EXPECT_EQ(cancelled.failed, 70);
+  EXPECT_TRUE(cancelled.finished_at.has_value());
+  EXPECT_EQ(cancelled.tickets[50].status, "failed");
+  EXPECT_EQ(cancelled.tickets[50].error, "cancelled");
+  engine_->RunDue();
+  Generation after = generator_->Get(g.id).value();
+  EXPECT_EQ(after.status, GenerationStatus::kCancelled);
+  EXPECT_EQ(after.successful, 50);
+  EXPECT_TRUE(ticketing_->GetTicket(ids[60]).value().generation_job_id.empty());
+  std::vector<json::object> completed = Published("ticket.completed");
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].at("status").as_string(), "cancelled");
+  EXPECT_EQ(completed[0].at("data").at("summary").at("failed").as_int64(), 70);
+  EXPECT_TRUE(notifier_->History({}).value().empty());  // nobody is told of half a job
+  // Again: nothing changes. A finished generation cannot be cancelled.
+  EXPECT_EQ(generator_->Cancel(g.id).value().status, GenerationStatus::kCancelled);
+  EXPECT_EQ(Published("ticket.completed").size(), 1u);
+  GenerationRequest small;
+  small.ticket_ids = {ids[0]};
+  small.options.pdf = false;
+  small.options.notify = false;
+  Generation done = generator_->Start(small).value();
+  engine_->RunDue();
+  EXPECT_EQ(generator_->Cancel(done.id).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(generator_->Cancel(done.id + 100).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(GenerationTest, AnIdempotencyKeyStartsOneGeneration) {
+  const std::vector<int64_t> ids = Issue(jean_.id, 3);
+  GenerationRequest r;
+  r.ticket_ids = ids;
+  r.options.pdf = false;
+  r.idempotency_key = "gen-2026-12-03-1";
+  Generation first = generator_->Start(r).value();
+  EXPECT_FALSE(first.replayed);
+  Generation again = generator_->Start(r).value();
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.id, first.id);
+  EXPECT_EQ(again.job_ids, first.job_ids);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM ticket_generations"), 1);
+  r.options.qr_size = QrSize::kLarge;  // the same key for another request
+  EXPECT_EQ(generator_->Start(r).status().code(), absl::StatusCode::kAlreadyExists);
+  r.idempotency_key = "bad key";
+  EXPECT_EQ(generator_->Start(r).status().code(), absl::StatusCode::kInvalidArgument);
+  r.idempotency_key.clear();
+  EXPECT_NE(generator_->Start(r).value().id, first.id);  // no key: a new one each time
+}
+
 TEST_F(GenerationTest, TheCompletionEventOfABigJobStaysUnderTheWebhookLimit) {
   // With their PDFs, 500 ticket results are about 330 KiB of JSON.
   const std::vector<int64_t> ids = Issue(jean_.id, 600);

@@ -136,11 +136,6 @@ Result<std::optional<Purchase>> LoadPurchase(Txn& txn, std::string_view where, V
   return out;
 }
 
-bool IsIdempotencyKey(std::string_view k) {
-  return !k.empty() && k.size() <= 255 &&
-         std::all_of(k.begin(), k.end(), [](char c) { return c > ' ' && c < 0x7f; });
-}
-
 Status Validate(const PurchaseRequest& r) {
   if (r.event_id <= 0) return absl::InvalidArgumentError("eventId: required");
   if (r.lines.empty() == r.ticket_ids.empty()) {
@@ -271,19 +266,12 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
     id = 0;
     out.replayed = false;
     if (!req.idempotency_key.empty()) {
-      std::string seen;
-      HERALD_RETURN_IF_ERROR(
-          txn.Query("SELECT id, fingerprint FROM ticket_purchases WHERE idempotency_key = ?",
-                    {req.idempotency_key}, [&](const Row& r) {
-                      id = r.Int(0);
-                      seen = r.Text(1);
-                      return false;
-                    }));
+      HERALD_ASSIGN_OR_RETURN(id,
+                              IdempotentReplay(txn,
+                                               "SELECT id, fingerprint FROM ticket_purchases WHERE"
+                                               " idempotency_key = ?",
+                                               req.idempotency_key, fingerprint, "purchase"));
       if (id != 0) {
-        if (seen != fingerprint) {
-          return absl::AlreadyExistsError(StrCat("Idempotency-Key: purchase ", id,
-                                                 " was made with this key for another request"));
-        }
         out.replayed = true;
         return absl::OkStatus();
       }

@@ -687,6 +687,27 @@ Result<std::optional<EventKey>> LoadKey(Txn& txn, int64_t event_id, int64_t key_
   return LoadOne<EventKey>(txn, kSql, p, KeyFromRow);
 }
 
+bool IsIdempotencyKey(std::string_view k) {
+  return !k.empty() && k.size() <= 255 &&
+         std::all_of(k.begin(), k.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+Result<int64_t> IdempotentReplay(Txn& txn, std::string_view sql, std::string_view key,
+                                 std::string_view fingerprint, std::string_view what) {
+  int64_t id = 0;
+  std::string seen;
+  HERALD_RETURN_IF_ERROR(txn.Query(sql, {key}, [&](const Row& r) {
+    id = r.Int(0);
+    seen = r.Text(1);
+    return false;
+  }));
+  if (id != 0 && seen != fingerprint) {
+    return absl::AlreadyExistsError(
+        StrCat("Idempotency-Key: ", what, " ", id, " was made with this key for another request"));
+  }
+  return id;
+}
+
 // ---- Ticketing
 
 Status Ticketing::Migrate(store::Store& store) { return store.Migrate("tickets", kMigrations); }

@@ -297,6 +297,14 @@ Result<std::optional<TicketType>> LoadTicketType(store::Txn& txn, int64_t id);
 Result<std::optional<TicketTemplate>> LoadTemplate(store::Txn& txn, int64_t id);
 Result<std::optional<EventKey>> LoadKey(store::Txn& txn, int64_t event_id, int64_t key_id);
 
+// An Idempotency-Key header's value: 1 to 255 visible ASCII characters.
+bool IsIdempotencyKey(std::string_view key);
+// What an Idempotency-Key made before, by `sql` ("SELECT id, fingerprint FROM <table> WHERE
+// idempotency_key = ?"): 0 when nothing; AlreadyExists, naming the `what` and its id, when the
+// key was used for a request of another fingerprint.
+Result<int64_t> IdempotentReplay(store::Txn& txn, std::string_view sql, std::string_view key,
+                                 std::string_view fingerprint, std::string_view what);
+
 // RFC 3339 with milliseconds, UTC.
 std::string TimeText(absl::Time t);
 // Minor units (cents) as the decimal text documents read: 1250 -> "12.50", -5 -> "-0.05".
