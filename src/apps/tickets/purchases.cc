@@ -203,6 +203,12 @@ bool Paying(const PaymentIntent& intent) {
          intent.status == "requires_capture";
 }
 
+// A payment.refunded domain event's "full" flag.
+bool IsFullRefund(const json::object& d) {
+  const json::value* full = d.if_contains("full");
+  return full != nullptr && full->is_bool() && full->as_bool();
+}
+
 std::string JsonString(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -518,7 +524,7 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
     return set(PurchaseStatus::kFailed, "the payment failed");
   }
   if (e.type == "payment.refunded") {
-    const bool full = d.contains("full") && d.at("full").is_bool() && d.at("full").as_bool();
+    const bool full = IsFullRefund(d);
     const int64_t refunded = JsonInt(d, "amountRefunded");
     if (p->status == PurchaseStatus::kRefunded) return absl::OkStatus();
     HERALD_RETURN_IF_ERROR(
@@ -574,7 +580,7 @@ std::string ObjectText(const json::object& o, std::string_view object, std::stri
 
 Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const json::object& d) {
   if (e.type == "payment.refunded") {
-    const bool full = d.contains("full") && d.at("full").is_bool() && d.at("full").as_bool();
+    const bool full = IsFullRefund(d);
     if (!full) return absl::OkStatus();
     return txn
         .Exec("UPDATE ticket_template_purchases SET active = 0 WHERE payment_key = ?",
@@ -629,14 +635,8 @@ Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const
         id = r.Int(0);
         return true;
       }));
-  if (id == 0 || email.empty() || !confirms()) return absl::OkStatus();
-  engine::JobSpec spec;
-  spec.queue = std::string(docs::kDocumentsQueue);
-  spec.type = std::string(kConfirmJobType);
-  spec.priority = 10;
-  spec.max_attempts = 5;
-  spec.payload = json::serialize(json::object{{"templatePurchase", id}});
-  return follow_.engine->Enqueue(txn, spec).status();
+  if (id == 0 || email.empty()) return absl::OkStatus();
+  return EnqueueConfirmation(txn, {{"templatePurchase", id}});
 }
 
 Result<std::vector<TemplatePurchase>> Purchases::TemplatePurchases(int64_t template_id,
@@ -673,13 +673,17 @@ Status Purchases::FollowUp(Txn& txn, const Purchase& p) {
     }
     if (!g.ticket_ids.empty()) HERALD_RETURN_IF_ERROR(follow_.generator->Start(txn, g).status());
   }
+  return EnqueueConfirmation(txn, {{"purchase", p.id}});
+}
+
+Status Purchases::EnqueueConfirmation(Txn& txn, const json::object& payload) {
   if (!confirms()) return absl::OkStatus();
   engine::JobSpec spec;
   spec.queue = std::string(docs::kDocumentsQueue);
   spec.type = std::string(kConfirmJobType);
   spec.priority = 10;
   spec.max_attempts = 5;
-  spec.payload = json::serialize(json::object{{"purchase", p.id}});
+  spec.payload = json::serialize(payload);
   return follow_.engine->Enqueue(txn, spec).status();
 }
 

@@ -182,6 +182,9 @@ class Purchases {
   // A payment that matches no purchase: a template bought, or not ours.
   Status OnOtherPayment(store::Txn& txn, const webhooks::DomainEvent& event,
                         const boost::json::object& data);
+  // The "tickets.purchase_confirmation" job for `payload` ({"purchase": id} or
+  // {"templatePurchase": id}); nothing without the engine, documents and notifier.
+  Status EnqueueConfirmation(store::Txn& txn, const boost::json::object& payload);
   Status Confirm(engine::JobContext& job);
   struct Invoice;
   Result<Invoice> PurchaseInvoice(int64_t id);
