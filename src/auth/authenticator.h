@@ -145,20 +145,20 @@ class Authenticator {
   std::unique_ptr<UserStore> users_;
   std::unique_ptr<ServiceRequestVerifier> verifier_;
   LoginThrottle throttle_;
-  std::string dummy_hash_;
+  std::string dummy_hash_;  // verified against when the email is unknown
 
-  // Principals of recently verified tokens, by jti, each valid while the user store's
-  // generation is the one it was read under. A hit still verifies the token's signature
-  // and expiry; it saves the store read. Cleared when it reaches kMaxCachedPrincipals.
+  // Principals of recently verified tokens, by the token's exact bytes (so its signature
+  // was checked with this node's key), each valid while the user store's generation is the
+  // one it was read under and the token has not expired. A hit saves the signature check,
+  // the claims' parsing and the store read. Cleared when it reaches kMaxCachedPrincipals.
   struct CachedPrincipal {
     uint64_t generation;
-    std::string subject;
+    absl::Time verified_at;
     Principal principal;
   };
   static constexpr size_t kMaxCachedPrincipals = 10000;
   absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, CachedPrincipal> cache_
-      ABSL_GUARDED_BY(cache_mu_);  // verified against when the email is unknown
+  absl::flat_hash_map<std::string, CachedPrincipal> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 // The token of an "Authorization: Bearer <token>" header value (scheme case-insensitive).

@@ -237,6 +237,18 @@ TEST_F(AuthenticatorTest, CachedPrincipalsFollowChangesHereAndInOtherProcesses) 
   ASSERT_TRUE(auth_->AuthenticateBearer(bob).ok());
   clock_.Advance(absl::Hours(1));
   ExpectUnauthenticated(auth_->AuthenticateBearer(bob).status(), "token expired");
+
+  // The cache is keyed by the token's exact bytes: another signature is checked, and a clock
+  // moved back before the verification verifies again (iat is then ahead of it).
+  CreateUser("carol@example.com");
+  std::string carol_token = LoginToken("carol@example.com");
+  ASSERT_TRUE(auth_->AuthenticateBearer(carol_token).ok());
+  std::string forged = carol_token;
+  char& c = forged[forged.size() - 5];  // inside the signature
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(auth_->AuthenticateBearer(forged).ok());
+  clock_.Advance(-absl::Minutes(2));
+  ExpectUnauthenticated(auth_->AuthenticateBearer(carol_token).status(), "token not yet valid");
 }
 
 TEST_F(AuthenticatorTest, LogoutRevokesTheToken) {

@@ -44,11 +44,17 @@ inline int HexDigitValue(char c) {
   return -1;
 }
 
-// Concatenates anything fmt can print (std and absl string views included).
+// Appends anything fmt can print (std and absl string views included) to `out`.
+template <typename... Args>
+void StrAppend(std::string* out, const Args&... args) {
+  (fmt::format_to(std::back_inserter(*out), "{}", args), ...);
+}
+
+// The concatenation of anything fmt can print.
 template <typename... Args>
 std::string StrCat(const Args&... args) {
   std::string out;
-  (fmt::format_to(std::back_inserter(out), "{}", args), ...);
+  StrAppend(&out, args...);
   return out;
 }
 

@@ -9,21 +9,17 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "boost/asio/dispatch.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "boost/asio/strand.hpp"
-#include "boost/beast/core.hpp"
-#include "boost/beast/http.hpp"
-#include "boost/url/parse.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "core/log.h"
 #include "core/strings.h"
+#include "http/wire.h"
 
 namespace herald::http {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 bool SaneRequestId(std::string_view id) {
@@ -34,8 +30,11 @@ bool SaneRequestId(std::string_view id) {
   });
 }
 
-std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
-  return std::chrono::microseconds(absl::ToInt64Microseconds(d));
+// How often connections are checked against their deadlines: a quarter of the shorter
+// timeout, within 10 ms .. 1 s.
+std::chrono::milliseconds SweepPeriod(const ServerOptions& o) {
+  int64_t ms = absl::ToInt64Milliseconds(std::min(o.read_timeout, o.idle_timeout) / 4);
+  return std::chrono::milliseconds(std::clamp<int64_t>(ms, 10, 1000));
 }
 
 }  // namespace
@@ -51,7 +50,8 @@ class Server::Impl {
         ids_(clock),
         stats_(router.routes().size() + 1),
         ioc_(std::max(1, options.threads)),
-        acceptor_(ioc_) {
+        acceptor_(ioc_),
+        sweep_timer_(ioc_) {
     for (size_t i = 0; i < router.routes().size(); ++i) {
       stats_[i].method = router.routes()[i].method;
       stats_[i].pattern = router.routes()[i].pattern;
@@ -78,6 +78,7 @@ class Server::Impl {
     }
     port_ = acceptor_.local_endpoint().port();
     Accept();
+    Sweep();
     for (int i = 0; i < std::max(1, options_.threads); ++i) {
       threads_.emplace_back([this] { ioc_.run(); });
     }
@@ -105,48 +106,44 @@ class Server::Impl {
 
   int port() const { return port_; }
 
+  using Done = std::function<void(Response)>;
+
   // Runs a request; `done` gets the response, on the calling thread for synchronous routes
   // and on a pool thread for asynchronous ones. `req` lives until then.
-  void HandleAsync(std::shared_ptr<Request> req, std::function<void(Response)> done) {
+  void HandleAsync(Request& req, Done done) {
     absl::Time start = clock_.Now();
-    req->request_id = SaneRequestId(req->Header("x-request-id"))
-                          ? std::string(req->Header("x-request-id"))
-                          : ids_.Next().ToString();
+    req.request_id = SaneRequestId(req.Header("x-request-id"))
+                         ? std::string(req.Header("x-request-id"))
+                         : ids_.Next().ToString();
     size_t stat_index = stats_.size() - 1;
     const Route* route = nullptr;
-    std::optional<Response> early = Admit(*req, stat_index, route);
-    if (early) return Finish(*req, stat_index, start, std::move(*early), done);
+    std::optional<Response> early = Admit(req, stat_index, route);
+    if (early) return Finish(req, stat_index, start, std::move(*early), done);
     if (!route->async) {
-      return Finish(*req, stat_index, start,
-                    Run(*req, *route, [&] { return route->handler(*req); }), done);
+      return Finish(req, stat_index, start, Run(req, *route, [&] { return route->handler(req); }),
+                    done);
     }
-    auto respond = [this, req, stat_index, start, route, done](Result<Response> r) {
-      // Called where the handler's work completed (e.g. the store's writer thread): finish on
-      // a pool thread so logging and the caller's work never hold that thread.
-      asio::post(ioc_, [this, req, stat_index, start, route, done, r = std::move(r)]() mutable {
-        Finish(*req, stat_index, start, Run(*req, *route, [&] { return std::move(r); }), done);
-      });
+    auto respond = [this, &req, stat_index, start, route, done](Result<Response> r) mutable {
+      Complete({&req, stat_index, start, route, std::move(r), std::move(done)});
     };
     try {
-      route->async(*req, std::move(respond));
+      route->async(req, std::move(respond));
     } catch (const std::exception& e) {
       core::LogError(
           "http: handler threw",
-          {{"route", route->pattern}, {"request_id", req->request_id}, {"what", e.what()}});
-      Finish(*req, stat_index, start, ErrorResponse(absl::InternalError("handler threw")), done);
+          {{"route", route->pattern}, {"request_id", req.request_id}, {"what", e.what()}});
+      Finish(req, stat_index, start, ErrorResponse(absl::InternalError("handler threw")), done);
     }
   }
 
   Response Handle(Request& req) {
-    auto shared = std::make_shared<Request>(std::move(req));
     absl::Notification ready;
     Response out;
-    HandleAsync(shared, [&](Response r) {
+    HandleAsync(req, [&](Response r) {
       out = std::move(r);
       ready.Notify();
     });
     ready.WaitForNotification();
-    req = std::move(*shared);
     return out;
   }
 
@@ -283,7 +280,44 @@ class Server::Impl {
     }
   }
 
+  // An asynchronous handler's result, waiting for a pool thread to answer it.
+  struct Completion {
+    Request* req;
+    size_t stat_index;
+    absl::Time start;
+    const Route* route;
+    Result<Response> result;
+    Done done;
+  };
+
+  // Called where an asynchronous handler's work completed (e.g. the store's writer thread,
+  // once per request of a group commit). Queues the answer for a pool thread, so logging
+  // and writing never hold that thread, and wakes one pool thread per batch, not per request.
+  void Complete(Completion c) {
+    bool first;
+    {
+      absl::MutexLock l(&completions_mu_);
+      first = completions_.empty();
+      completions_.push_back(std::move(c));
+    }
+    if (first) asio::post(ioc_, [this] { AnswerCompletions(); });
+  }
+
+  void AnswerCompletions() {
+    std::vector<Completion> batch;
+    {
+      absl::MutexLock l(&completions_mu_);
+      batch.swap(completions_);
+    }
+    for (Completion& c : batch) {
+      Finish(*c.req, c.stat_index, c.start,
+             Run(*c.req, *c.route, [&] { return std::move(c.result); }), c.done);
+    }
+  }
+
   void Accept();
+  void Sweep();
+  std::vector<std::shared_ptr<Session>> LiveSessions();
   void CloseIdleSessions();
 
   const ServerOptions options_;
@@ -301,142 +335,164 @@ class Server::Impl {
   absl::CondVar sessions_cv_;
   absl::flat_hash_set<Session*> sessions_ ABSL_GUARDED_BY(sessions_mu_);
 
-  // Declared last so it is destroyed first: destroying it destroys pending handlers and the
-  // sessions they own, which unregister themselves above.
+  // Destroying it destroys pending handlers and the sessions they own, which unregister
+  // themselves above.
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
+  asio::steady_timer sweep_timer_;
   std::vector<std::thread> threads_;
+
+  // Declared last, so the sessions their answers hold go before the io_context.
+  absl::Mutex completions_mu_;
+  std::vector<Completion> completions_ ABSL_GUARDED_BY(completions_mu_);
 };
 
 // One connection. Owned by shared_ptr because its lifetime is that of its asynchronous
 // operations: each completion handler holds it alive until the connection closes.
+//
+// A connection runs one request at a time, so its reads, its handler and its writes follow
+// one another and need no lock. Only closing comes from other threads (Stop, and the sweep
+// that enforces deadlines): `mu_` orders it with every use of the socket.
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, Impl& server)
+      : server_(server),
+        socket_(std::move(socket)),
+        decoder_(server.options().max_header_bytes, server.options().max_body_bytes) {
     boost::system::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
+    auto remote = socket_.remote_endpoint(ec);
     if (!ec) client_ip_ = remote.address().to_string();
+    socket_.set_option(tcp::no_delay(true), ec);
     server_.Register(this);
   }
   ~Session() { server_.Unregister(this); }
 
-  void Run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  void Run() { ReadRequest(); }
+
+  // Closes the connection if it is waiting for a new request.
+  void CloseIfIdle() {
+    absl::MutexLock l(&mu_);
+    if (phase_ == Phase::kIdle) CloseLocked();
   }
 
-  // Closes the connection if it is waiting for a new request (on its own strand).
-  void CloseIfIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->stream_.socket().close();
-    });
+  // Closes the connection if its deadline passed: idle too long between requests, or a
+  // request or response slower than the read timeout.
+  void CloseIfLate(absl::Time now) {
+    absl::MutexLock l(&mu_);
+    if (now >= deadline_) CloseLocked();
   }
 
  private:
-  void ReadHeader() {
+  enum class Phase { kIdle, kReading, kHandling, kWriting };
+
+  // Answers the next request if it is buffered, reads more otherwise.
+  void ReadRequest() {
     if (server_.stopping()) return Close();
-    parser_.emplace();
-    parser_->body_limit(server_.options().max_body_bytes);
-    parser_->header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
-    idle_ = buffer_.size() == 0;
-    stream_.expires_after(ToChrono(server_.options().idle_timeout));
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    bool keep_alive = false;
+    Response error;
+    switch (decoder_.Next(request_, keep_alive, error)) {
+      case RequestDecoder::Outcome::kRequest:
+        return OnRequest(keep_alive);
+      case RequestDecoder::Outcome::kError:
+        return Respond(std::move(error), /*keep_alive=*/false);
+      case RequestDecoder::Outcome::kNeedMore:
+        break;
+    }
+    absl::MutexLock l(&mu_);
+    if (!decoder_.Started()) {
+      SetPhaseLocked(Phase::kIdle, server_.options().idle_timeout);
+    } else if (phase_ != Phase::kReading) {
+      SetPhaseLocked(Phase::kReading, server_.options().read_timeout);  // the whole request
+    }
+    if (closed_) return;
+    socket_.async_read_some(decoder_.Prepare(),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (ec) return self->Close();  // EOF, reset, or closed by us
+                              self->decoder_.Commit(n);
+                              self->ReadRequest();
+                            });
   }
 
-  void OnHeader(beast::error_code ec) {
-    idle_ = false;
-    if (ec) return OnReadError(ec);
-    stream_.expires_after(ToChrono(server_.options().read_timeout));
-    bhttp::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
-  }
-
-  void OnReadError(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::eof || ec == asio::error::bad_descriptor) {
-      return Close();
+  void OnRequest(bool keep_alive) {
+    {
+      absl::MutexLock l(&mu_);
+      SetPhaseLocked(Phase::kHandling, absl::InfiniteDuration());
     }
-    Status st =
-        ec == bhttp::error::body_limit
-            ? absl::Status(absl::StatusCode::kInvalidArgument,
-                           StrCat("body: larger than ", server_.options().max_body_bytes, " bytes"))
-            : absl::InvalidArgumentError(StrCat("malformed request: ", ec.message()));
-    Response r = ErrorResponse(st);
-    if (ec == bhttp::error::body_limit) r.status = 413;
-    if (ec == bhttp::error::header_limit) r.status = 431;
-    Write(std::move(r), /*keep_alive=*/false);
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec) return OnReadError(ec);
-    auto& msg = parser_->get();
-    auto shared = std::make_shared<Request>();
-    Request& req = *shared;
-    req.method = std::string(msg.method_string());
-    std::string_view target(msg.target().data(), msg.target().size());
-    auto url =
-        boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
-    if (!url) {
-      Write(ErrorResponse(absl::InvalidArgumentError("malformed request target")), false);
-      return;
-    }
-    req.target = std::string(target);
-    req.path = std::string(url->path());
-    for (auto p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
-    for (const auto& f : msg) {
-      std::string name(f.name_string().data(), f.name_string().size());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      req.headers[name] = std::string(f.value().data(), f.value().size());
-    }
-    req.body = std::move(msg.body());
-    req.client_ip = client_ip_;
-    bool keep_alive = msg.keep_alive();
-    server_.HandleAsync(std::move(shared), [self = shared_from_this(), keep_alive](Response res) {
-      asio::dispatch(self->stream_.get_executor(),
-                     [self, keep_alive, res = std::move(res)]() mutable {
-                       self->Write(std::move(res), keep_alive && !self->server_.stopping());
-                     });
+    request_.client_ip = client_ip_;
+    server_.HandleAsync(request_, [self = shared_from_this(), keep_alive](Response res) {
+      self->Respond(std::move(res), keep_alive && !self->server_.stopping());
     });
   }
 
-  void Write(Response r, bool keep_alive) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(r.status));
-    res->set(bhttp::field::server, "herald");
-    if (!r.body.empty() || r.status != 204) res->set(bhttp::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = std::move(r.body);
-    res->keep_alive(keep_alive);
-    res->prepare_payload();
-    stream_.expires_after(ToChrono(server_.options().read_timeout));
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                         if (ec || !keep_alive) return self->Close();
-                         self->ReadHeader();
-                       });
+  // Writes the response as one status line and header block, then the body.
+  void Respond(Response r, bool keep_alive) {
+    keep_alive_ = keep_alive;
+    head_ = ResponseHead(r, keep_alive);
+    body_ = StatusHasBody(r.status) ? std::move(r.body) : std::string();
+    written_ = 0;
+    {
+      absl::MutexLock l(&mu_);
+      SetPhaseLocked(Phase::kWriting, server_.options().read_timeout);
+    }
+    Write();
+  }
+
+  void Write() {
+    size_t head_left = written_ < head_.size() ? head_.size() - written_ : 0;
+    size_t body_from = written_ - (head_.size() - head_left);
+    std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(head_.data() + head_.size() - head_left, head_left),
+        asio::buffer(body_.data() + body_from, body_.size() - body_from)};
+    absl::MutexLock l(&mu_);
+    if (closed_) return;
+    socket_.async_write_some(buffers,
+                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                               if (ec) return self->Close();
+                               self->written_ += n;
+                               if (self->written_ < self->head_.size() + self->body_.size())
+                                 return self->Write();
+                               if (!self->keep_alive_) return self->Close();
+                               self->ReadRequest();
+                             });
+  }
+
+  void SetPhaseLocked(Phase phase, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    phase_ = phase;
+    deadline_ = timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                    : server_.clock_.Now() + timeout;
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    absl::MutexLock l(&mu_);
+    CloseLocked();
   }
 
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  void CloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
+  }
+
   Impl& server_;
+  absl::Mutex mu_;
+  tcp::socket socket_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kIdle;
+  absl::Time deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+
+  // Used by the connection's own sequence of operations only.
+  RequestDecoder decoder_;
+  Request request_;
   std::string client_ip_;
-  bool idle_ = false;  // on the session's strand only
+  std::string head_, body_;
+  size_t written_ = 0;
+  bool keep_alive_ = false;
 };
 
 void Server::Impl::Accept() {
-  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+  acceptor_.async_accept(ioc_, [this](boost::system::error_code ec, tcp::socket s) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     } else {
@@ -446,16 +502,29 @@ void Server::Impl::Accept() {
   });
 }
 
-void Server::Impl::CloseIdleSessions() {
+void Server::Impl::Sweep() {
+  sweep_timer_.expires_after(SweepPeriod(options_));
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    absl::Time now = clock_.Now();
+    for (auto& s : LiveSessions()) s->CloseIfLate(now);
+    Sweep();
+  });
+}
+
+std::vector<std::shared_ptr<Server::Impl::Session>> Server::Impl::LiveSessions() {
   std::vector<std::shared_ptr<Session>> live;
-  {
-    absl::MutexLock l(&sessions_mu_);
-    for (Session* s : sessions_) {
-      auto p = s->weak_from_this().lock();
-      if (p) live.push_back(std::move(p));
-    }
+  absl::MutexLock l(&sessions_mu_);
+  live.reserve(sessions_.size());
+  for (Session* s : sessions_) {
+    auto p = s->weak_from_this().lock();  // null once its destructor started
+    if (p) live.push_back(std::move(p));
   }
-  for (auto& s : live) s->CloseIfIdle();
+  return live;
+}
+
+void Server::Impl::CloseIdleSessions() {
+  for (auto& s : LiveSessions()) s->CloseIfIdle();
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,7 +1,16 @@
 #include "http/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
@@ -1065,6 +1074,139 @@ TEST_F(ServerTest, DocumentsSeveralAreMadeByAJobWithPerDocumentResults) {
   auto templates = c.Send("GET", "/api/documents/templates", "", perms);
   ASSERT_EQ(templates.status, 200);
   EXPECT_EQ(templates.Json().at("data").at("TICKET").at("page").as_string(), "ticket");
+}
+
+// Connection deadlines and shutdown, on a server whose clock is manual: a deadline passes
+// when the test moves the clock, and the server notices at its next sweep (a quarter of the
+// shorter timeout in real time, 500 ms here).
+class ServerLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.Add({"GET", "/ping", "", "", [](Request&) -> Result<Response> {
+                   return Response::Text(200, "pong", "text/plain");
+                 }});
+    Route hold{"GET", "/hold", "", ""};
+    hold.async = [this](Request&, Respond respond) {
+      absl::MutexLock l(&mu_);
+      held_ = std::move(respond);
+      reached_.Notify();
+    };
+    router_.Add(std::move(hold));
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.read_timeout = absl::Seconds(2);
+    options.idle_timeout = absl::Seconds(10);
+    options.access_log = false;
+    server_ = std::move(Server::Create(options, router_, nullptr, clock_)).value();
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  // A raw loopback connection to the server.
+  int Connect() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    fds_.push_back(fd);
+    return fd;
+  }
+  static void Send(int fd, std::string_view bytes) {
+    ASSERT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  // What arrives on `fd` within `wait` (real time), until the server closes it; `closed`
+  // says whether it did.
+  static std::string Receive(int fd, absl::Duration wait, bool* closed) {
+    std::string got;
+    *closed = false;
+    absl::Time deadline = absl::Now() + wait;
+    while (absl::Now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      int ms = static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()));
+      if (poll(&p, 1, std::max(ms, 1)) <= 0) continue;
+      char buf[4096];
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        *closed = true;
+        break;
+      }
+      got.append(buf, static_cast<size_t>(n));
+    }
+    return got;
+  }
+  bool ClosedWithin(int fd, absl::Duration wait) {
+    bool closed = false;
+    Receive(fd, wait, &closed);
+    return closed;
+  }
+
+  void TearDown() override {
+    server_->Stop(absl::ZeroDuration());
+    for (int fd : fds_) close(fd);
+  }
+
+  core::ManualClock clock_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+  std::vector<int> fds_;
+  absl::Mutex mu_;
+  Respond held_ ABSL_GUARDED_BY(mu_);
+  absl::Notification reached_;  // a request reached /hold
+};
+
+TEST_F(ServerLifecycleTest, AnIdleConnectionClosesOnceTheIdleTimeoutPassed) {
+  int fd = Connect();
+  Send(fd, "GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
+  bool closed = false;
+  std::string got = Receive(fd, absl::Milliseconds(300), &closed);
+  EXPECT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_NE(got.find("\r\n\r\npong"), std::string::npos);
+  clock_.Advance(absl::Seconds(9));
+  EXPECT_FALSE(ClosedWithin(fd, absl::Seconds(1)));  // two sweeps: still within the timeout
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_TRUE(ClosedWithin(fd, absl::Seconds(10)));
+}
+
+TEST_F(ServerLifecycleTest, ARequestSlowerThanTheReadTimeoutIsCutOff) {
+  int slow = Connect(), patient = Connect();
+  Send(slow, "GET /ping HTTP/1.1\r\nHost: h\r\n");  // headers never finished
+  Send(patient, "GET /ping HTTP/1.1\r\n");
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_FALSE(ClosedWithin(slow, absl::Seconds(1)));
+  Send(patient, "Host: h\r\n\r\n");  // finished within 2 s of its first byte
+  bool closed = false;
+  EXPECT_EQ(Receive(patient, absl::Milliseconds(300), &closed).substr(0, 15), "HTTP/1.1 200 OK");
+  // Past the slow request's deadline (2 s after its first byte was read: before or after the
+  // clock's first move).
+  clock_.Advance(absl::Seconds(2.5));
+  EXPECT_TRUE(ClosedWithin(slow, absl::Seconds(10)));
+  EXPECT_FALSE(ClosedWithin(patient, absl::Seconds(1)));  // idle now: 10 s allowed
+}
+
+TEST_F(ServerLifecycleTest, StopClosesIdleConnectionsAndAnswersTheRequestInFlight) {
+  int idle = Connect(), busy = Connect();
+  Send(busy, "GET /hold HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_TRUE(reached_.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  std::thread stop([&] { server_->Stop(absl::Seconds(30)); });
+  EXPECT_TRUE(ClosedWithin(idle, absl::Seconds(10)));
+  EXPECT_FALSE(ClosedWithin(busy, absl::Milliseconds(200)));
+  Respond respond;
+  {
+    absl::MutexLock l(&mu_);
+    respond = std::move(held_);
+  }
+  ASSERT_TRUE(respond);
+  respond(Response::Text(200, "late", "text/plain"));
+  bool closed = false;
+  std::string got = Receive(busy, absl::Seconds(10), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_NE(got.find("\r\n\r\nlate"), std::string::npos);
+  stop.join();  // returned once the last connection closed: the grace is on the manual clock
 }
 
 }  // namespace

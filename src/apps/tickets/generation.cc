@@ -473,8 +473,8 @@ Result<Generation> TicketGenerator::Start(Txn& txn, const GenerationRequest& req
           "Idempotency-Key: expected 1 to 255 visible ASCII characters");
     }
     std::string text;
-    for (int64_t id : ids) absl::StrAppend(&text, id, ",");
-    absl::StrAppend(&text, "|", json::serialize(OptionsToJson(request.options)));
+    for (int64_t id : ids) StrAppend(&text, id, ",");
+    StrAppend(&text, "|", json::serialize(OptionsToJson(request.options)));
     fingerprint = auth::Sha256Hex(text);
     HERALD_ASSIGN_OR_RETURN(
         const int64_t earlier,

@@ -775,8 +775,8 @@ Result<Purchases::Invoice> Purchases::TemplateInvoice(int64_t id) {
   // by generation jobs, and are not sold here).
   std::string what =
       StrCat("Ticket template \"", tmpl ? tmpl->name : StrCat("#", t->template_id), "\"");
-  if (event) absl::StrAppend(&what, " — ", event->title);
-  if (t->ticket_count > 0) absl::StrAppend(&what, " (", t->ticket_count, " tickets)");
+  if (event) StrAppend(&what, " — ", event->title);
+  if (t->ticket_count > 0) StrAppend(&what, " (", t->ticket_count, " tickets)");
   inv.items.push_back(json::object{
       {"description", what}, {"quantity", 1}, {"unitPrice", DecimalAmount(t->amount)}});
   inv.number = StrCat("INV-T", absl::StrFormat("%06d", t->id));

@@ -1,0 +1,58 @@
+#pragma once
+// HTTP/1.1 on the wire: requests from a connection's bytes, responses to bytes. Not
+// thread-safe; one RequestDecoder per connection.
+//
+// RequestDecoder buffers what the connection reads and cuts it into Requests, one at a time;
+// bytes past a request stay buffered for the next one, so pipelined requests are safe. A
+// request over the header or body limit, or one that is not HTTP/1.1, is an error response
+// (431, 413 or 400) after which the connection must close.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "boost/asio/buffer.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "http/message.h"
+
+namespace herald::http {
+
+class RequestDecoder {
+ public:
+  RequestDecoder(size_t max_header_bytes, size_t max_body_bytes);
+
+  // Space for the next read from the connection; Commit(n) once n bytes were read into it.
+  boost::asio::mutable_buffer Prepare();
+  void Commit(size_t n);
+
+  enum class Outcome { kNeedMore, kRequest, kError };
+  // Decodes what is buffered. kRequest: `out` is the next request (method, target, path,
+  // query, lower-case headers, body; the caller's other fields are reset) and `keep_alive`
+  // says whether the client keeps the connection. kError: `error` is the response to send
+  // before closing. kNeedMore: read more and call again.
+  Outcome Next(Request& out, bool& keep_alive, Response& error);
+
+  // Whether any byte of the next request has arrived (false: the connection is idle).
+  bool Started() const;
+
+ private:
+  void Reset();
+
+  const size_t max_header_bytes_;
+  const size_t max_body_bytes_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+};
+
+// Whether a response with this status carries a body: not 1xx, 204 or 304 (RFC 9110 6.4.1).
+inline bool StatusHasBody(int status) { return status >= 200 && status != 204 && status != 304; }
+
+// The status line and headers of `response` (Server, Content-Type, Content-Length,
+// Connection, then the response's own headers), ending with the blank line; the body follows
+// as is when StatusHasBody. A header whose name or value could split the response (CR, LF, or a
+// name that is not a token) is left out.
+std::string ResponseHead(const Response& response, bool keep_alive);
+
+}  // namespace herald::http

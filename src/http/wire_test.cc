@@ -1,0 +1,99 @@
+#include "http/wire.h"
+
+#include <cstring>
+
+#include "gtest/gtest.h"
+
+namespace herald::http {
+namespace {
+
+// Hands `bytes` to the decoder as one read from the connection.
+void Feed(RequestDecoder& d, std::string_view bytes) {
+  auto space = d.Prepare();
+  ASSERT_GE(space.size(), bytes.size());
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  d.Commit(bytes.size());
+}
+
+TEST(RequestDecoderTest, PipelinedRequestsArriveOneByteAtATime) {
+  RequestDecoder d(16 << 10, 1 << 20);
+  const std::string wire =
+      "POST /api/jobs?queue=a%20b&x=1 HTTP/1.1\r\nHost: h\r\nX-Request-ID: one\r\n"
+      "Content-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"
+      "GET /health HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  std::vector<Request> got;
+  std::vector<bool> keep;
+  Request req;
+  bool keep_alive = false;
+  Response error;
+  EXPECT_FALSE(d.Started());
+  for (char c : wire) {
+    Feed(d, std::string_view(&c, 1));
+    EXPECT_TRUE(d.Started());
+    for (;;) {
+      auto outcome = d.Next(req, keep_alive, error);
+      ASSERT_NE(outcome, RequestDecoder::Outcome::kError) << error.body;
+      if (outcome == RequestDecoder::Outcome::kNeedMore) break;
+      got.push_back(req);
+      keep.push_back(keep_alive);
+    }
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].method, "POST");
+  EXPECT_EQ(got[0].target, "/api/jobs?queue=a%20b&x=1");
+  EXPECT_EQ(got[0].path, "/api/jobs");
+  EXPECT_EQ(got[0].query.at("queue"), "a b");
+  EXPECT_EQ(got[0].Header("x-request-id"), "one");
+  EXPECT_EQ(got[0].body, "{\"a\":1}");
+  EXPECT_TRUE(keep[0]);
+  EXPECT_EQ(got[1].method, "GET");
+  EXPECT_EQ(got[1].path, "/health");
+  EXPECT_TRUE(got[1].body.empty());
+  EXPECT_TRUE(got[1].query.empty());
+  EXPECT_FALSE(keep[1]);
+  EXPECT_FALSE(d.Started());
+}
+
+TEST(RequestDecoderTest, LimitsAndMalformedRequestsAreErrorResponses) {
+  struct Case {
+    std::string wire;
+    int status;
+  } cases[] = {
+      {"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n", 413},
+      {"GET /a HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(300, 'x') + "\r\n\r\n", 431},
+      {"THIS IS NOT HTTP\r\n\r\n", 400},
+      {"GET http://example.com/a HTTP/1.1\r\nHost: h\r\n\r\n", 400},  // not origin-form
+      {"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
+  };
+  for (const auto& c : cases) {
+    RequestDecoder d(256, 100);
+    Feed(d, c.wire);
+    Request req;
+    bool keep_alive = true;
+    Response error;
+    ASSERT_EQ(d.Next(req, keep_alive, error), RequestDecoder::Outcome::kError) << c.wire;
+    EXPECT_EQ(error.status, c.status) << c.wire;
+    EXPECT_NE(error.body.find("\"error\""), std::string::npos);
+  }
+}
+
+TEST(ResponseHeadTest, FramesTheBodyAndLeavesOutHeadersThatWouldSplitTheResponse) {
+  Response r = Response::Text(201, "hello", "text/plain");
+  r.headers = {{"Location", "/api/jobs/1"},
+               {"X-Evil", "a\r\nSet-Cookie: x=1"},
+               {"Bad Name", "v"},
+               {"X-Null", std::string("a\0b", 3)}};
+  EXPECT_EQ(ResponseHead(r, true),
+            "HTTP/1.1 201 Created\r\nServer: herald\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 5\r\nLocation: /api/jobs/1\r\n\r\n");
+  EXPECT_EQ(ResponseHead(Response::Text(204, "", "text/plain"), false),
+            "HTTP/1.1 204 No Content\r\nServer: herald\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(StatusHasBody(204));
+  EXPECT_FALSE(StatusHasBody(304));
+  EXPECT_TRUE(StatusHasBody(200));
+  EXPECT_EQ(ResponseHead(Response::Text(299, "", "text/plain"), true).substr(0, 21),
+            "HTTP/1.1 299 Unknown\r");
+}
+
+}  // namespace
+}  // namespace herald::http
