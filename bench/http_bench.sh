@@ -18,6 +18,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps" >
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+# A server that failed to start (say, the port is taken) must not leave wrk measuring another.
+kill -0 $SERVER 2>/dev/null || { echo "herald serve exited:" >&2; cat "$DIR/serve.log" >&2; exit 1; }
 
 echo 'a bench passphrase' | "$HERALD" users add --email bench@example.com \
   --role operations_manager --password-stdin >/dev/null

@@ -181,6 +181,7 @@ Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
     }
   }
   HERALD_ASSIGN_OR_RETURN(Claims claims, jwt_->Verify(token));
+  const absl::Time verified_at = clock_.Now();  // not before the time Verify checked against
   HERALD_ASSIGN_OR_RETURN(TokenState state, users_->CheckToken(claims.sub, claims.jti));
   HERALD_ASSIGN_OR_RETURN(Session s, CheckSession(std::move(claims), std::move(state)));
   Principal p;
@@ -194,7 +195,7 @@ Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
   p.must_change_password = s.user.must_change_password;
   absl::MutexLock lock(&cache_mu_);
   if (cache_.size() >= kMaxCachedPrincipals) cache_.clear();
-  cache_.insert_or_assign(std::string(token), CachedPrincipal{generation, now, p});
+  cache_.insert_or_assign(std::string(token), CachedPrincipal{generation, verified_at, p});
   return p;
 }
 

@@ -1,12 +1,17 @@
 #include "core/clock.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace herald::core {
 
 Clock& Clock::Real() {
   static SystemClock* clock = new SystemClock();
   return *clock;
+}
+
+absl::Duration SystemClock::Monotonic() const {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 bool SystemClock::WaitUntil(absl::Mutex& mu, absl::CondVar& cond, absl::Time deadline) const {

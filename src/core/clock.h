@@ -17,6 +17,10 @@ class Clock {
   virtual ~Clock() = default;
   virtual absl::Time Now() const = 0;
 
+  // Time since an arbitrary origin that never moves back, for measuring intervals (the real
+  // clock's Now() can be stepped). A ManualClock's is its Now() since the Unix epoch.
+  virtual absl::Duration Monotonic() const { return Now() - absl::UnixEpoch(); }
+
   // Blocks the calling thread until `mu` is signalled through `cond` or until Now() reaches
   // `deadline`. Must be called with `mu` held; returns with it held. Returns true if the
   // deadline passed. A ManualClock wakes such waiters whenever it is moved.
@@ -30,6 +34,7 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
+  absl::Duration Monotonic() const override;
   bool WaitUntil(absl::Mutex& mu, absl::CondVar& cond, absl::Time deadline) const override;
 };
 

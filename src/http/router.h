@@ -13,7 +13,9 @@ namespace herald::http {
 
 using Handler = std::function<Result<Response>(Request&)>;
 // A handler that answers later, from any thread, by calling `respond` exactly once (e.g. once
-// a group commit is durable), so a connection thread is not blocked while it waits.
+// a group commit is durable), so a connection thread is not blocked while it waits. The
+// request is the connection's: it must not be used once `respond` was called (the next
+// pipelined request may take its place), and the handler must not throw after calling it.
 using Respond = std::function<void(Result<Response>)>;
 using AsyncHandler = std::function<void(Request&, Respond respond)>;
 

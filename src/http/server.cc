@@ -363,11 +363,17 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     auto remote = socket_.remote_endpoint(ec);
     if (!ec) client_ip_ = remote.address().to_string();
     socket_.set_option(tcp::no_delay(true), ec);
-    server_.Register(this);
   }
-  ~Session() { server_.Unregister(this); }
+  ~Session() {
+    if (registered_) server_.Unregister(this);
+  }
 
-  void Run() { ReadRequest(); }
+  // Called once the session is owned by a shared_ptr (the sweep reads weak_from_this).
+  void Run() {
+    server_.Register(this);
+    registered_ = true;
+    ReadRequest();
+  }
 
   // Closes the connection if it is waiting for a new request.
   void CloseIfIdle() {
@@ -377,7 +383,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 
   // Closes the connection if its deadline passed: idle too long between requests, or a
   // request or response slower than the read timeout.
-  void CloseIfLate(absl::Time now) {
+  void CloseIfLate(absl::Duration now) {
     absl::MutexLock l(&mu_);
     if (now >= deadline_) CloseLocked();
   }
@@ -401,6 +407,9 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     absl::MutexLock l(&mu_);
     if (!decoder_.Started()) {
       SetPhaseLocked(Phase::kIdle, server_.options().idle_timeout);
+      // Stop sets the flag, then closes idle connections under `mu_`: one of the two sees
+      // the other.
+      if (server_.stopping()) CloseLocked();
     } else if (phase_ != Phase::kReading) {
       SetPhaseLocked(Phase::kReading, server_.options().read_timeout);  // the whole request
     }
@@ -416,6 +425,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void OnRequest(bool keep_alive) {
     {
       absl::MutexLock l(&mu_);
+      if (closed_) return;  // by Stop or the sweep, while the request was being read
       SetPhaseLocked(Phase::kHandling, absl::InfiniteDuration());
     }
     request_.client_ip = client_ip_;
@@ -427,7 +437,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // Writes the response as one status line and header block, then the body.
   void Respond(Response r, bool keep_alive) {
     keep_alive_ = keep_alive;
-    head_ = ResponseHead(r, keep_alive);
+    head_ = ResponseHead(r, keep_alive, decoder_.http10());
     body_ = StatusHasBody(r.status) ? std::move(r.body) : std::string();
     written_ = 0;
     {
@@ -447,19 +457,25 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     socket_.async_write_some(buffers,
                              [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                               if (ec) return self->Close();
-                               self->written_ += n;
-                               if (self->written_ < self->head_.size() + self->body_.size())
-                                 return self->Write();
-                               if (!self->keep_alive_) return self->Close();
-                               self->ReadRequest();
+                               self->OnWritten(ec, n);
                              });
+  }
+
+  void OnWritten(boost::system::error_code ec, size_t n) {
+    if (ec) return Close();
+    written_ += n;
+    if (written_ < head_.size() + body_.size()) return Write();
+    if (!keep_alive_) return Close();
+    // An idle connection keeps nothing of its last request and response.
+    std::string().swap(body_);
+    request_ = Request{};
+    ReadRequest();
   }
 
   void SetPhaseLocked(Phase phase, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     phase_ = phase;
-    deadline_ = timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
-                                                    : server_.clock_.Now() + timeout;
+    deadline_ = timeout == absl::InfiniteDuration() ? absl::InfiniteDuration()
+                                                    : server_.clock_.Monotonic() + timeout;
   }
 
   void Close() {
@@ -480,7 +496,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   tcp::socket socket_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kIdle;
-  absl::Time deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  absl::Duration deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteDuration();  // on Monotonic()
 
   // Used by the connection's own sequence of operations only.
   RequestDecoder decoder_;
@@ -489,6 +505,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string head_, body_;
   size_t written_ = 0;
   bool keep_alive_ = false;
+  bool registered_ = false;
 };
 
 void Server::Impl::Accept() {
@@ -506,7 +523,7 @@ void Server::Impl::Sweep() {
   sweep_timer_.expires_after(SweepPeriod(options_));
   sweep_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    absl::Time now = clock_.Now();
+    absl::Duration now = clock_.Monotonic();
     for (auto& s : LiveSessions()) s->CloseIfLate(now);
     Sweep();
   });

@@ -1085,6 +1085,9 @@ class ServerLifecycleTest : public ::testing::Test {
     router_.Add({"GET", "/ping", "", "", [](Request&) -> Result<Response> {
                    return Response::Text(200, "pong", "text/plain");
                  }});
+    router_.Add({"GET", "/big", "", "", [](Request&) -> Result<Response> {
+                   return Response::Text(200, std::string(8 << 20, 'x'), "text/plain");
+                 }});
     Route hold{"GET", "/hold", "", ""};
     hold.async = [this](Request&, Respond respond) {
       absl::MutexLock l(&mu_);
@@ -1174,16 +1177,39 @@ TEST_F(ServerLifecycleTest, ARequestSlowerThanTheReadTimeoutIsCutOff) {
   int slow = Connect(), patient = Connect();
   Send(slow, "GET /ping HTTP/1.1\r\nHost: h\r\n");  // headers never finished
   Send(patient, "GET /ping HTTP/1.1\r\n");
-  clock_.Advance(absl::Seconds(1));
+  // Real time for the server to read both (the manual clock has not moved: T0).
+  EXPECT_FALSE(ClosedWithin(slow, absl::Milliseconds(300)));
+  clock_.Advance(absl::Seconds(1.5));
+  Send(slow, "X-More: 1\r\n");  // more bytes do not extend the request's deadline
   EXPECT_FALSE(ClosedWithin(slow, absl::Seconds(1)));
   Send(patient, "Host: h\r\n\r\n");  // finished within 2 s of its first byte
   bool closed = false;
   EXPECT_EQ(Receive(patient, absl::Milliseconds(300), &closed).substr(0, 15), "HTTP/1.1 200 OK");
-  // Past the slow request's deadline (2 s after its first byte was read: before or after the
-  // clock's first move).
-  clock_.Advance(absl::Seconds(2.5));
+  clock_.Advance(absl::Seconds(1));  // T0 + 2.5 s: past the slow request's deadline
   EXPECT_TRUE(ClosedWithin(slow, absl::Seconds(10)));
   EXPECT_FALSE(ClosedWithin(patient, absl::Seconds(1)));  // idle now: 10 s allowed
+}
+
+TEST_F(ServerLifecycleTest, ALargeBodyIsWrittenWholeAndTheConnectionGoesOn) {
+  testing::Client c(server_->port());
+  auto big = c.Send("GET", "/big");
+  EXPECT_EQ(big.status, 200);
+  EXPECT_EQ(big.body.size(), 8u << 20);
+  EXPECT_EQ(big.body.find_first_not_of('x'), std::string::npos);
+  EXPECT_EQ(c.Send("GET", "/ping").body, "pong");
+}
+
+TEST_F(ServerLifecycleTest, AnHttp10ClientIsToldTheConnectionStaysOpen) {
+  int fd = Connect();
+  Send(fd, "GET /ping HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  bool closed = false;
+  std::string got = Receive(fd, absl::Milliseconds(300), &closed);
+  EXPECT_NE(got.find("Connection: keep-alive\r\n"), std::string::npos) << got;
+  EXPECT_FALSE(closed);
+  Send(fd, "GET /ping HTTP/1.0\r\n\r\n");  // no keep-alive: closed after the answer
+  got = Receive(fd, absl::Seconds(5), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
 }
 
 TEST_F(ServerLifecycleTest, StopClosesIdleConnectionsAndAnswersTheRequestInFlight) {

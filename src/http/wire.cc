@@ -87,21 +87,24 @@ RequestDecoder::Outcome RequestDecoder::Next(Request& out, bool& keep_alive, Res
   }
   out.body = std::move(msg.body());
   keep_alive = msg.keep_alive();
+  http10_ = msg.version() == 10;
   Reset();
   return Outcome::kRequest;
 }
 
-std::string ResponseHead(const Response& response, bool keep_alive) {
+std::string ResponseHead(const Response& response, bool keep_alive, bool http10) {
   std::string_view reason = bhttp::obsolete_reason(bhttp::int_to_status(response.status));
   if (reason.empty() || reason.front() == '<') reason = "Unknown";
   std::string head;
   head.reserve(160 + response.headers.size() * 48);
   StrAppend(&head, "HTTP/1.1 ", response.status, " ", reason, "\r\nServer: herald\r\n");
   if (StatusHasBody(response.status)) {
-    StrAppend(&head, "Content-Type: ", response.content_type,
-              "\r\nContent-Length: ", response.body.size(), "\r\n");
+    std::string_view type = "application/octet-stream";
+    if (IsFieldValue(response.content_type)) type = response.content_type;
+    StrAppend(&head, "Content-Type: ", type, "\r\nContent-Length: ", response.body.size(), "\r\n");
   }
   if (!keep_alive) head += "Connection: close\r\n";
+  if (keep_alive && http10) head += "Connection: keep-alive\r\n";
   for (const auto& [name, value] : response.headers) {
     if (!IsToken(name) || !IsFieldValue(value)) continue;
     StrAppend(&head, name, ": ", value, "\r\n");

@@ -4,8 +4,8 @@
 //
 // RequestDecoder buffers what the connection reads and cuts it into Requests, one at a time;
 // bytes past a request stay buffered for the next one, so pipelined requests are safe. A
-// request over the header or body limit, or one that is not HTTP/1.1, is an error response
-// (431, 413 or 400) after which the connection must close.
+// request over the header or body limit, or a malformed one, is an error response (431, 413
+// or 400) after which the connection must close. HTTP/1.1 and HTTP/1.0 are accepted.
 
 #include <cstddef>
 #include <optional>
@@ -37,6 +37,9 @@ class RequestDecoder {
   // Whether any byte of the next request has arrived (false: the connection is idle).
   bool Started() const;
 
+  // Whether the last request Next returned was HTTP/1.0.
+  bool http10() const { return http10_; }
+
  private:
   void Reset();
 
@@ -44,6 +47,7 @@ class RequestDecoder {
   const size_t max_body_bytes_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  bool http10_ = false;
 };
 
 // Whether a response with this status carries a body: not 1xx, 204 or 304 (RFC 9110 6.4.1).
@@ -51,8 +55,10 @@ inline bool StatusHasBody(int status) { return status >= 200 && status != 204 &&
 
 // The status line and headers of `response` (Server, Content-Type, Content-Length,
 // Connection, then the response's own headers), ending with the blank line; the body follows
-// as is when StatusHasBody. A header whose name or value could split the response (CR, LF, or a
-// name that is not a token) is left out.
-std::string ResponseHead(const Response& response, bool keep_alive);
+// as is when StatusHasBody. A header whose name or value could split the response (CR, LF,
+// NUL, or a name that is not a token) is left out, and such a content type is sent as
+// application/octet-stream. `http10`: the request was HTTP/1.0, whose connections close
+// unless the response says keep-alive.
+std::string ResponseHead(const Response& response, bool keep_alive, bool http10 = false);
 
 }  // namespace herald::http

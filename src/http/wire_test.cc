@@ -86,6 +86,12 @@ TEST(ResponseHeadTest, FramesTheBodyAndLeavesOutHeadersThatWouldSplitTheResponse
   EXPECT_EQ(ResponseHead(r, true),
             "HTTP/1.1 201 Created\r\nServer: herald\r\nContent-Type: text/plain\r\n"
             "Content-Length: 5\r\nLocation: /api/jobs/1\r\n\r\n");
+  EXPECT_EQ(ResponseHead(Response::Text(200, "", "text/plain\r\nX: y"), true),
+            "HTTP/1.1 200 OK\r\nServer: herald\r\nContent-Type: application/octet-stream\r\n"
+            "Content-Length: 0\r\n\r\n");
+  EXPECT_EQ(ResponseHead(Response::Text(200, "", "text/plain"), true, /*http10=*/true),
+            "HTTP/1.1 200 OK\r\nServer: herald\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 0\r\nConnection: keep-alive\r\n\r\n");
   EXPECT_EQ(ResponseHead(Response::Text(204, "", "text/plain"), false),
             "HTTP/1.1 204 No Content\r\nServer: herald\r\nConnection: close\r\n\r\n");
   EXPECT_FALSE(StatusHasBody(204));
