@@ -1,13 +1,17 @@
 #pragma once
-// Server: Herald's HTTP/1.1 server (Boost.Beast over Asio). Thread-safe.
+// Server: Herald's HTTP/1.1 server (Asio sockets, requests decoded by http/wire.h).
+// Thread-safe.
 //
 // A fixed pool of threads runs the connections; a connection handles one request at a time
 // and answers in order, so pipelined requests are safe. Every request gets a request id
 // (X-Request-ID honoured when it is sane, generated otherwise) that is echoed in the response
-// and the access log. Limits: header size, body size (413), header read timeout, idle
-// keep-alive timeout. Errors are JSON ({"error":{...}}); a handler's Status maps to HTTP in
-// one place (http/message.h). Stop() stops accepting, lets requests in flight finish within
-// the grace period and closes idle connections.
+// and the access log. Limits: header size (431), body size (413), a read timeout for a whole
+// request from its first byte and for writing its answer, an idle keep-alive timeout; the
+// deadlines follow the clock's Monotonic() and are checked by a periodic sweep. Errors are
+// JSON ({"error":{...}}); a handler's Status maps to HTTP in one place (http/message.h).
+// Answers of asynchronous routes are queued and written by one pool thread per batch. Stop()
+// stops accepting, lets requests in flight finish within the grace period and closes idle
+// connections.
 
 #include <atomic>
 #include <functional>
