@@ -64,9 +64,9 @@ constexpr std::string_view kInvoice = R"json({
     {"type": "table", "rows": "items", "size": 9, "columns": [
       {"header": "{{labels.description}}", "value": "{{description}}", "width": 4},
       {"header": "{{labels.quantity}}", "value": "{{quantity}}", "width": 1, "align": "right"},
-      {"header": "{{labels.unitPrice}}", "value": "{{unitPrice}}", "width": 1.6, "align": "right"},
+      {"header": "{{#invoice.pricesIncludeVat}}{{labels.unitPriceGross}}{{/invoice.pricesIncludeVat}}{{^invoice.pricesIncludeVat}}{{labels.unitPrice}}{{/invoice.pricesIncludeVat}}", "value": "{{unitPrice}}", "width": 1.6, "align": "right"},
       {"header": "{{labels.vatRate}}", "value": "{{vatRate}}", "width": 1, "align": "right"},
-      {"header": "{{labels.lineTotal}}", "value": "{{lineTotal}}", "width": 1.6, "align": "right"}
+      {"header": "{{#invoice.pricesIncludeVat}}{{labels.lineTotalGross}}{{/invoice.pricesIncludeVat}}{{^invoice.pricesIncludeVat}}{{labels.lineTotal}}{{/invoice.pricesIncludeVat}}", "value": "{{lineTotal}}", "width": 1.6, "align": "right"}
     ]},
     {"type": "columns", "widths": [1.4, 1], "columns": [
       [{"type": "text", "text": "{{notes}}", "size": 9, "color": "#555555"}],

@@ -222,8 +222,8 @@ Documents::Documents(store::Store& store, const core::Clock& clock, DocumentsOpt
 
 Documents::~Documents() = default;
 
-std::filesystem::path Documents::PathOf(std::string_view sha256) const {
-  return options_.root / std::string(sha256.substr(0, 2)) / StrCat(sha256, ".pdf");
+std::string Documents::StorageKey(const DocumentRecord& record) {
+  return StrCat(record.sha256.substr(0, 2), "/", record.sha256, ".pdf");
 }
 
 Result<PreparedDocument> Documents::Prepare(const DocumentRequest& request) const {
@@ -276,7 +276,7 @@ Status Documents::Keep(std::vector<Made*> made) {
   // then the rows. A crash before the rows leaves at most unreferenced files.
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> renames;
   for (Made* m : made) {
-    const std::filesystem::path path = PathOf(m->record.sha256);
+    const std::filesystem::path path = FilePath(m->record);
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) continue;  // the same bytes are already kept
     if (std::any_of(renames.begin(), renames.end(),
@@ -506,7 +506,7 @@ Result<std::vector<std::optional<DocumentRecord>>> Documents::Find(
 }
 
 Result<std::string> Documents::ReadContent(const DocumentRecord& record) const {
-  std::ifstream in(PathOf(record.sha256), std::ios::binary);
+  std::ifstream in(FilePath(record), std::ios::binary);
   if (!in) return absl::DataLossError(StrCat("the file of document ", record.id, " is missing"));
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (static_cast<int64_t>(bytes.size()) != record.size ||

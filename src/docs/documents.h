@@ -124,8 +124,11 @@ class Documents {
   const std::filesystem::path& root() const { return options_.root; }
   // Where a document's bytes are kept.
   std::filesystem::path FilePath(const DocumentRecord& record) const {
-    return PathOf(record.sha256);
+    return options_.root / StorageKey(record);
   }
+  // The file's name within the storage root ("ab/abcdef….pdf"): what may be shown to clients,
+  // which never learn the server's directories.
+  static std::string StorageKey(const DocumentRecord& record);
 
   // The handler of documents.generate jobs (Create registers it with the engine).
   Status HandleJob(engine::JobContext& job);
@@ -145,7 +148,6 @@ class Documents {
                     std::string_view created_by) const;
   // Writes the files, syncs them, then inserts the rows (ignoring ids already stored).
   Status Keep(std::vector<Made*> made);
-  std::filesystem::path PathOf(std::string_view sha256) const;
 
   store::Store& store_;
   const core::Clock& clock_;

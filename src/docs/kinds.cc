@@ -230,6 +230,8 @@ json::object Labels(Locale l) {
   put("unitPrice", "Prix unitaire HT", "Unit price");
   put("vatRate", "TVA", "VAT");
   put("lineTotal", "Total HT", "Amount");
+  put("unitPriceGross", "Prix unitaire TTC", "Unit price incl. VAT");
+  put("lineTotalGross", "Total TTC", "Amount incl. VAT");
   put("subtotal", "Total HT", "Subtotal");
   put("vat", "TVA", "VAT");
   put("total", "Total TTC", "Total");
@@ -386,6 +388,10 @@ Result<PreparedDocument> Invoice(const In& d, Locale l) {
   HERALD_ASSIGN_OR_RETURN(std::string due, d["invoice"]["dueDate"].Text());
   HERALD_ASSIGN_OR_RETURN(std::string status, d["invoice"]["status"].Text());
   HERALD_ASSIGN_OR_RETURN(absl::TimeZone zone, Zone(d["invoice"]["timezone"]));
+  // Prices as the buyer pays them, VAT included (B2C), or before VAT (the default).
+  const In gross_in = d["invoice"]["pricesIncludeVat"];
+  if (gross_in.present() && !gross_in.get()->is_bool()) return gross_in.Error("expected a boolean");
+  const bool gross = gross_in.present() && gross_in.get()->as_bool();
   invoice["number"] = number;
   invoice["issueDate"] = FormatDate(issue, zone, l);
   invoice["dueDate"] = FormatDate(due, zone, l);
@@ -436,18 +442,23 @@ Result<PreparedDocument> Invoice(const In& d, Locale l) {
   int64_t vat_total = 0;
   for (const auto& [rate, base] : base_by_rate) {
     if (rate == 0) continue;
-    const int64_t vat = (base * rate + (base >= 0 ? 5000 : -5000)) / 10000;  // half away from 0
+    // Rounded half away from zero: of the net base, or the part of a gross amount that is VAT.
+    const int64_t divisor = gross ? 10000 + rate : 10000;
+    const int64_t vat = (base * rate + (base >= 0 ? divisor / 2 : -divisor / 2)) / divisor;
     vat_total += vat;
     json::object v;
     v["label"] = StrCat(l.fr ? "TVA " : "VAT ", Decimal(rate / 100.0, l), "\u00A0%");
     v["amount"] = FormatMoney(vat, currency, loc);
     vat_lines.push_back(std::move(v));
   }
+  // With gross prices the lines already hold the VAT: the total is their sum.
+  const int64_t net = gross ? subtotal - vat_total : subtotal;
   json::object totals;
-  totals["subtotal"] = FormatMoney(subtotal, currency, loc);
+  totals["subtotal"] = FormatMoney(net, currency, loc);
   totals["vat"] = std::move(vat_lines);
-  totals["total"] = FormatMoney(subtotal + vat_total, currency, loc);
-  totals["totalCents"] = subtotal + vat_total;
+  totals["total"] = FormatMoney(net + vat_total, currency, loc);
+  totals["totalCents"] = net + vat_total;
+  invoice["pricesIncludeVat"] = gross;
   HERALD_ASSIGN_OR_RETURN(std::string notes, d["notes"].Text());
   out["invoice"] = std::move(invoice);
   out["items"] = std::move(rows);

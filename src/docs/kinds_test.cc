@@ -414,6 +414,38 @@ TEST(DocumentKindsPrepareTest, InvoiceQuantitiesAndRatesAreWrittenForTheLocale) 
   EXPECT_EQ(PlainSpaces(en->data.at_pointer("/totals/vat/0/label").as_string()), "VAT 5.5 %");
 }
 
+TEST(DocumentKindsPrepareTest, GrossPricesHoldTheirVat) {
+  const auto prepare = [](std::string_view flag) {
+    return PrepareDocument(
+        DocumentType::kInvoice, Audience::kCustomer,
+        json::parse(StrCat(R"({"invoice": {"number": "INV-1", "pricesIncludeVat": )", flag,
+                           R"(}, "seller": {"name": "S"}, "buyer": {"name": "B"}, "items": [
+              {"description": "VIP", "quantity": 2, "unitPrice": 49.99, "vatRate": 20},
+              {"description": "Book", "quantity": 1, "unitPrice": 10.55, "vatRate": 5.5},
+              {"description": "Tip", "quantity": 1, "unitPrice": 1}]})")),
+        "fr");
+  };
+  auto p = prepare("true");
+  ASSERT_TRUE(p.ok()) << p.status();
+  // The buyer pays 99,98 + 10,55 + 1 = 111,53 €; of which VAT 99,98 × 20/120 = 16,663 → 16,66
+  // and 10,55 × 5,5/105,5 = 0,55; before VAT 94,32 €.
+  const json::value& totals = p->data.at("totals");
+  EXPECT_EQ(totals.at("totalCents").to_number<int64_t>(), 11153);
+  EXPECT_EQ(PlainSpaces(totals.at("total").as_string()), "111,53 €");
+  EXPECT_EQ(PlainSpaces(totals.at("subtotal").as_string()), "94,32 €");
+  EXPECT_EQ(PlainSpaces(totals.at("vat").at(0).at("amount").as_string()), "0,55 €");
+  EXPECT_EQ(PlainSpaces(totals.at("vat").at(1).at("amount").as_string()), "16,66 €");
+  EXPECT_EQ(PlainSpaces(p->data.at("items").at(0).at("lineTotal").as_string()), "99,98 €");
+  EXPECT_TRUE(p->data.at("invoice").at("pricesIncludeVat").as_bool());
+  EXPECT_EQ(p->data.at("labels").at("unitPriceGross").as_string(), "Prix unitaire TTC");
+  // The same lines before VAT: the VAT is added.
+  auto net = prepare("false");
+  ASSERT_TRUE(net.ok()) << net.status();
+  EXPECT_EQ(net->data.at("totals").at("totalCents").to_number<int64_t>(), 11153 + 2000 + 58);
+  EXPECT_THAT(std::string(prepare(R"("yes")").status().message()),
+              StartsWith("data.invoice.pricesIncludeVat: "));
+}
+
 // Regression: a number given where text is expected used to be written with json::serialize,
 // which prints every double in exponent form (a seat 12.5 became "1.25E1").
 TEST(DocumentKindsPrepareTest, NumbersGivenAsTextArePrintedPlainly) {

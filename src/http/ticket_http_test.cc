@@ -459,8 +459,9 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   // Event 456 whose tickets 789 and 790 await payment, as the seed's body names them.
   std::vector<json::value> issued = EventWithTickets(456, 788);
   ASSERT_EQ(issued.back().at("id").as_int64(), 788);
-  json::value type =
-      Data(Send("POST", "/api/events/456/ticket-types", R"({"name":"standard","price":4999})"));
+  json::value type = Data(Send("POST", "/api/events/456/ticket-types",
+                               R"({"name":"standard","price":4999,"vat_rate":20})"));
+  EXPECT_EQ(type.at("vat_rate").as_int64(), 20);
   std::string pending = StrCat(R"({"tickets":[{"ticket_type_id":)", type.at("id").as_int64(),
                                R"(,"status":"pending"},{"ticket_type_id":)",
                                type.at("id").as_int64(), R"(,"status":"pending"}]})");
@@ -543,7 +544,7 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   ASSERT_EQ(sent.size(), 2u);
   ASSERT_TRUE(sent.contains("ticket_generated"));
   ASSERT_TRUE(sent.contains("payment_confirmation"));
-  EXPECT_EQ(sent.at("payment_confirmation").subject, "Paiement confirmé : 99.98 EUR");
+  EXPECT_EQ(sent.at("payment_confirmation").subject, "Paiement confirmé : 99,98\u00A0€");
   const std::string invoice_id =
       std::string(sent.at("payment_confirmation").metadata.at("invoiceDocumentId").as_string());
   docs::DocumentRecord invoice = stack_->documents->Get(invoice_id).value();
@@ -552,6 +553,10 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   EXPECT_NE(text.find("INV-000001"), std::string::npos) << text;
   EXPECT_NE(text.find("John Doe"), std::string::npos) << text;
   EXPECT_NE(text.find("99,98"), std::string::npos) << text;
+  // Ticket prices include VAT (20 %): 99,98 € is 83,32 € before a VAT of 16,66 €.
+  for (const char* s : {"Prix unitaire TTC", "TVA 20", "16,66", "83,32"}) {
+    EXPECT_NE(text.find(s), std::string::npos) << s << " in " << text;
+  }
 
   // The same webhook again changes nothing and sends nothing.
   ASSERT_EQ(Send("POST", "/api/internal/payment-webhook", hook).status, 200);
@@ -566,10 +571,14 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
                         Rfc3339(stack_->clock.Now() + absl::Hours(2)), R"("})"))
                 .status,
             201);
-  ASSERT_EQ(Data(Send("POST", "/api/ticket-templates", R"({"name":"Premium","design":"modern"})"))
+  // A premium template: 49.99 EUR per ticket, which the seed's payment buys 2 of.
+  ASSERT_EQ(Data(Send("POST", "/api/ticket-templates",
+                      R"({"name":"Premium","design":"modern","price":4999,"currency":"eur"})"))
                 .at("id")
                 .as_int64(),
             1);
+  const std::string one_ticket = R"({"tickets":[{"template_id":1}]})";
+  EXPECT_EQ(Send("POST", "/api/events/1/tickets", one_ticket).status, 409);
   const std::string body = R"({
   "event_type": "payment.completed",
   "payment_id": "pay_1234567890",
@@ -616,7 +625,15 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].recipient, "customer@example.com");
   EXPECT_EQ(sent[0].template_id, "payment_confirmation");
-  EXPECT_EQ(sent[0].subject, "Paiement confirmé : 99.99 EUR");
+  EXPECT_EQ(sent[0].subject, "Paiement confirmé : 99,99\u00A0€");
+  json::value licence = Data(Send("GET", "/api/ticket-templates/1/licences/1"));
+  EXPECT_EQ(licence.at("licensed").as_int64(), 2);
+  EXPECT_EQ(licence.at("remaining").as_int64(), 2);
+  EXPECT_EQ(Send("POST", "/api/events/1/tickets", one_ticket).status, 201);
+  EXPECT_EQ(Send("POST", "/api/events/1/tickets", one_ticket).status, 201);
+  ClientResponse third = Send("POST", "/api/events/1/tickets", one_ticket);
+  EXPECT_EQ(third.status, 409);
+  EXPECT_NE(third.body.find("licence"), std::string::npos) << third.body;
   const std::string invoice_id = std::string(sent[0].metadata.at("invoiceDocumentId").as_string());
   docs::DocumentRecord invoice = stack_->documents->Get(invoice_id).value();
   const std::string text = pdf_.Text(stack_->documents->ReadContent(invoice).value());
@@ -635,6 +652,10 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
   EXPECT_EQ(stack_->notifier->History({}).value().size(), 1u);
   EXPECT_FALSE(
       Data(Send("GET", "/api/ticket-templates/1/purchases")).as_array()[0].at("active").as_bool());
+  licence = Data(Send("GET", "/api/ticket-templates/1/licences/1"));
+  EXPECT_EQ(licence.at("licensed").as_int64(), 0);
+  EXPECT_EQ(licence.at("used").as_int64(), 2);
+  EXPECT_EQ(Send("GET", "/api/ticket-templates/1/licences/2").status, 404);
   EXPECT_EQ(
       Send("GET", "/api/ticket-templates/1/purchases?user_id=" + std::string(129, 'u')).status,
       400);

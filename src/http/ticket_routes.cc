@@ -1,6 +1,7 @@
 #include "http/ticket_routes.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -138,11 +139,18 @@ json::object EventJson(const tk::Event& e) {
                       {"updated_at", Rfc3339(e.updated_at)}};
 }
 
+// A VAT rate in hundredths of a percent as the percentage the API speaks (2000: 20, 550: 5.5).
+json::value VatPercent(int64_t hundredths) {
+  if (hundredths % 100 == 0) return hundredths / 100;
+  return static_cast<double>(hundredths) / 100.0;
+}
+
 json::object TypeJson(const tk::TicketType& t) {
   return json::object{{"id", t.id},
                       {"event_id", t.event_id},
                       {"name", t.name},
                       {"price", t.price},
+                      {"vat_rate", VatPercent(t.vat_rate)},
                       {"quantity", OptInt(t.quantity)},
                       {"description", t.description},
                       {"created_at", Rfc3339(t.created_at)}};
@@ -159,6 +167,9 @@ json::object TemplateJson(const tk::TicketTemplate& t) {
                       {"name", t.name},
                       {"design", t.design},
                       {"layout", std::move(layout)},
+                      {"price", t.price},
+                      {"currency", t.currency},
+                      {"premium", t.premium()},
                       {"created_at", Rfc3339(t.created_at)},
                       {"updated_at", Rfc3339(t.updated_at)}};
 }
@@ -249,11 +260,25 @@ json::object ScanRecordJson(const tk::ScanRecord& s) {
 
 Result<tk::TicketType> ParseTicketType(const json::object& body) {
   Fields f(body);
-  HERALD_RETURN_IF_ERROR(f.CheckKnown({"name", "price", "quantity", "description"}));
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"name", "price", "vat_rate", "quantity", "description"}));
   tk::TicketType t;
   HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
   HERALD_ASSIGN_OR_RETURN(auto price, f.Int("price", 0, int64_t{10'000'000'000}));
   t.price = price.value_or(0);
+  if (const json::value* v = f.Get("vat_rate"); v != nullptr && !v->is_null()) {
+    // A percentage with at most two decimals (20, 5.5, 2.1).
+    const double percent = v->is_double()   ? v->as_double()
+                           : v->is_int64()  ? static_cast<double>(v->as_int64())
+                           : v->is_uint64() ? static_cast<double>(v->as_uint64())
+                                            : -1;
+    const double hundredths = percent * 100;
+    if (!(percent >= 0 && percent <= 100) ||
+        std::fabs(hundredths - std::round(hundredths)) > 1e-6) {
+      return absl::InvalidArgumentError(
+          StrCat(f.Name("vat_rate"), ": expected a percentage from 0 to 100 (20, 5.5)"));
+    }
+    t.vat_rate = std::llround(hundredths);
+  }
   HERALD_ASSIGN_OR_RETURN(t.quantity, f.Int("quantity", 0, 10'000'000));
   HERALD_RETURN_IF_ERROR(f.StringInto("description", t.description));
   return t;
@@ -261,10 +286,14 @@ Result<tk::TicketType> ParseTicketType(const json::object& body) {
 
 Result<tk::TicketTemplate> ParseTemplate(const json::object& body) {
   Fields f(body);
-  HERALD_RETURN_IF_ERROR(f.CheckKnown({"id", "name", "design", "layout"}));
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"id", "name", "design", "layout", "price", "currency"}));
   tk::TicketTemplate t;
   HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
   HERALD_RETURN_IF_ERROR(f.StringInto("design", t.design));
+  HERALD_ASSIGN_OR_RETURN(auto price, f.Int("price", 0, int64_t{10'000'000'000}));
+  t.price = price.value_or(0);
+  HERALD_RETURN_IF_ERROR(f.StringInto("currency", t.currency));
+  t.currency = absl::AsciiStrToUpper(t.currency);
   HERALD_ASSIGN_OR_RETURN(t.layout_json, ObjectText(f, "layout"));
   return t;
 }
@@ -972,6 +1001,24 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 return Response::Json(200, Ok(TemplateJson(x)));
               },
               200, tag});
+  router.Add({"GET", "/api/ticket-templates/{id}/licences/{event}", "tickets:read",
+              "A premium template's licence for an event: tickets bought (template purchases),"
+              " used and left",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(int64_t event_id, PathId(req, "event"));
+                HERALD_ASSIGN_OR_RETURN(tk::Ticketing::TemplateUse use,
+                                        t.TemplateUseOf(id, event_id));
+                json::value remaining = nullptr;  // a free template has no limit
+                if (use.premium) remaining = std::max<int64_t>(use.licensed - use.used, 0);
+                return Response::Json(200, Ok(json::object{{"template_id", id},
+                                                           {"event_id", event_id},
+                                                           {"premium", use.premium},
+                                                           {"licensed", use.licensed},
+                                                           {"used", use.used},
+                                                           {"remaining", std::move(remaining)}}));
+              },
+              200, tag});
   router.Add({"PUT", "/api/ticket-templates/{id}", "tickets:update", "Replace a ticket template",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
@@ -1279,6 +1326,7 @@ json::object TemplatePurchaseJson(const tk::TemplatePurchase& t) {
                       {"customer_email", t.customer_email},
                       {"customer_name", t.customer_name},
                       {"active", t.active},
+                      {"last_error", t.last_error},
                       {"paid_at", Rfc3339(t.paid_at)}};
 }
 

@@ -21,7 +21,7 @@ TemplateContent Body(const char* body) { return {"", "", "", body}; }
 
 const std::vector<BuiltinTemplate>& BuiltinTemplates() {
   static const std::vector<BuiltinTemplate>* all = new std::vector<BuiltinTemplate>{
-      // Shared layout partials: the HTML header and footer of every email.
+      // Shared partials: the HTML header and footer of every email, and amounts.
       {"header", kEmail, "fr",
        Body("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"></head>"
             "<body style=\"font-family:Arial,sans-serif;color:#222\">")},
@@ -36,6 +36,15 @@ const std::vector<BuiltinTemplate>& BuiltinTemplates() {
        Body("<p style=\"color:#888;font-size:12px\">This email was sent automatically"
             "{{#supportUrl}} — need help? <a href=\"{{supportUrl}}\">Support</a>"
             "{{/supportUrl}}.</p></body></html>")},
+
+      // An amount: as the language writes it when the sender gives amount_text
+      // ({"fr": "99,99 €", "en": "€99.99"}), else the figures and the currency code.
+      {"amount", kEmail, "fr",
+       Body("{{#amount_text}}{{fr}}{{/amount_text}}{{^amount_text}}{{amount}} {{currency}}"
+            "{{/amount_text}}")},
+      {"amount", kEmail, "en",
+       Body("{{#amount_text}}{{en}}{{/amount_text}}{{^amount_text}}{{amount}} {{currency}}"
+            "{{/amount_text}}")},
 
       {"booking-confirmation", kEmail, "fr",
        Email("Confirmation de votre réservation {{bookingReference}}",
@@ -143,18 +152,18 @@ const std::vector<BuiltinTemplate>& BuiltinTemplates() {
             "{{#ticket_url}}: {{ticket_url}}{{/ticket_url}}")},
 
       {"payment_confirmation", kEmail, "fr",
-       Email("Paiement confirmé : {{amount}} {{currency}}",
+       Email("Paiement confirmé : {{> amount}}",
              "{{> header}}<h1>Paiement confirmé</h1><p>Nous avons bien reçu votre paiement de "
-             "<strong>{{amount}} {{currency}}</strong>{{#event_title}} pour {{event_title}}"
+             "<strong>{{> amount}}</strong>{{#event_title}} pour {{event_title}}"
              "{{/event_title}}. Merci !</p>{{> footer}}",
-             "Nous avons bien reçu votre paiement de {{amount}} {{currency}}{{#event_title}} pour "
+             "Nous avons bien reçu votre paiement de {{> amount}}{{#event_title}} pour "
              "{{event_title}}{{/event_title}}. Merci !\n")},
       {"payment_confirmation", kEmail, "en",
-       Email("Payment confirmed: {{amount}} {{currency}}",
+       Email("Payment confirmed: {{> amount}}",
              "{{> header}}<h1>Payment confirmed</h1><p>We have received your payment of "
-             "<strong>{{amount}} {{currency}}</strong>{{#event_title}} for {{event_title}}"
+             "<strong>{{> amount}}</strong>{{#event_title}} for {{event_title}}"
              "{{/event_title}}. Thank you!</p>{{> footer}}",
-             "We have received your payment of {{amount}} {{currency}}{{#event_title}} for "
+             "We have received your payment of {{> amount}}{{#event_title}} for "
              "{{event_title}}{{/event_title}}. Thank you!\n")},
 
       {"event_reminder", kEmail, "fr",

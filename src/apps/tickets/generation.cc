@@ -719,7 +719,7 @@ Status TicketGenerator::GenerateChunk(engine::JobContext& job, int64_t id, int64
           document_id = doc.id;
           HERALD_RETURN_IF_ERROR(
               ticketing_.SetTicketFile(txn, ticket_id, doc.id, DocumentUrl(doc.id),
-                                       documents_.FilePath(doc).string(), StrCat(id)));
+                                       docs::Documents::StorageKey(doc), StrCat(id)));
           webhooks::OutboundEvent event;
           event.type = std::string(kTicketGeneratedEvent);
           event.payload_json = json::serialize(

@@ -178,7 +178,12 @@ TEST_F(GenerationTest, MakesEachTicketsPdfPublishesAndTellsEachGuestOnce) {
     EXPECT_EQ(ticket.document_id, t.document_id);
     EXPECT_EQ(ticket.generation_job_id, StrCat(g.id));
     EXPECT_EQ(ticket.ticket_file_url, StrCat("/api/documents/", t.document_id));
-    EXPECT_TRUE(std::filesystem::exists(ticket.ticket_file_path)) << ticket.ticket_file_path;
+    // The file's key in the document store, not a path of the server.
+    EXPECT_EQ(ticket.ticket_file_path,
+              docs::Documents::StorageKey(documents_->Get(t.document_id).value()));
+    EXPECT_NE(ticket.ticket_file_path.front(), '/');
+    EXPECT_TRUE(std::filesystem::exists(documents_->root() / ticket.ticket_file_path))
+        << ticket.ticket_file_path;
     EXPECT_EQ(t.qr_code_data, ticket.qr_code_data);
   }
 

@@ -80,6 +80,14 @@ CREATE TABLE ticket_template_purchases (
 );
 CREATE INDEX ticket_template_purchases_template ON ticket_template_purchases (template_id, id);
 )sql"},
+    // Why a template payment unlocked nothing; the licences (tickets migration 2, which runs
+    // first) of the templates bought before there were any.
+    {4, "template_purchase_errors", R"sql(
+ALTER TABLE ticket_template_purchases ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+INSERT INTO ticket_template_licences (template_id, event_id, tickets)
+  SELECT template_id, event_id, SUM(ticket_count) FROM ticket_template_purchases
+  WHERE active = 1 AND event_id > 0 AND ticket_count > 0 GROUP BY template_id, event_id;
+)sql"},
 };
 
 constexpr std::string_view kStatusNames[] = {"pending",  "paid",   "failed", "partially_refunded",
@@ -91,6 +99,7 @@ constexpr std::string_view kColumns =
     " updated_at";
 
 constexpr int64_t kMaxQuantity = 100;
+constexpr int64_t kMaxLicensedTickets = 1'000'000;
 constexpr size_t kMaxLines = 50;
 
 Result<Purchase> PurchaseFromRow(const Row& r) {
@@ -548,7 +557,7 @@ namespace {
 
 constexpr std::string_view kTemplatePurchaseColumns =
     "id, payment_key, template_id, event_id, user_id, ticket_count, amount, currency,"
-    " customer_email, customer_name, active, paid_at";
+    " customer_email, customer_name, active, paid_at, last_error";
 
 TemplatePurchase TemplatePurchaseFromRow(const Row& r) {
   TemplatePurchase t;
@@ -564,6 +573,7 @@ TemplatePurchase TemplatePurchaseFromRow(const Row& r) {
   t.customer_name = r.Text(9);
   t.active = r.Int(10) != 0;
   t.paid_at = FromMicros(r.Int(11));
+  t.last_error = r.Text(12);
   return t;
 }
 
@@ -580,12 +590,19 @@ std::string ObjectText(const json::object& o, std::string_view object, std::stri
 
 Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const json::object& d) {
   if (e.type == "payment.refunded") {
-    const bool full = IsFullRefund(d);
-    if (!full) return absl::OkStatus();
-    return txn
-        .Exec("UPDATE ticket_template_purchases SET active = 0 WHERE payment_key = ?",
-              {e.entity_id})
-        .status();
+    if (!IsFullRefund(d)) return absl::OkStatus();
+    // The licence it granted goes with it (tickets already issued stay).
+    std::optional<TemplatePurchase> t;
+    static const std::string kSql = StrCat(
+        "UPDATE ticket_template_purchases SET active = 0 WHERE payment_key = ?"
+        " AND active = 1 RETURNING ",
+        kTemplatePurchaseColumns);
+    HERALD_RETURN_IF_ERROR(txn.Query(kSql, {e.entity_id}, [&](const Row& r) {
+      t = TemplatePurchaseFromRow(r);
+      return false;
+    }));
+    if (!t || t->event_id == 0 || t->ticket_count == 0) return absl::OkStatus();
+    return ticketing_.AddTemplateLicence(txn, t->template_id, t->event_id, -t->ticket_count);
   }
   // Only payment providers sell templates: a Standard Webhooks source relays events of its
   // own naming, which are not payments Herald can vouch for.
@@ -615,27 +632,63 @@ Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const
                   {{"payment", e.entity_id}, {"template", template_id}});
     return absl::OkStatus();
   }
+  // What it buys: a licence of ticket_count tickets for event_id. A payment that names an
+  // event or a count that is not one, or that pays less than a premium template costs, is
+  // recorded with the reason and unlocks nothing.
+  const auto present = [&](std::string_view key) {
+    const json::value* v = m.if_contains(json::string_view(key.data(), key.size()));
+    return v != nullptr && !v->is_null();
+  };
+  const int64_t event_id = JsonInt(m, "event_id");
+  const int64_t count = JsonInt(m, "ticket_count");
+  std::string problem;
+  if (present("event_id") && event_id <= 0) {
+    problem = "metadata.event_id: expected an event id";
+  } else if (present("ticket_count") && (count <= 0 || count > kMaxLicensedTickets)) {
+    problem = StrCat("metadata.ticket_count: expected 1 to ", kMaxLicensedTickets);
+  } else if (event_id > 0) {
+    HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn, event_id));
+    if (!event) problem = StrCat("metadata.event_id: no event ", event_id);
+  }
+  if (problem.empty() && tmpl->premium()) {
+    if (event_id <= 0 || count <= 0) {
+      problem = "a premium template is bought for an event: metadata.event_id and ticket_count";
+    } else if (currency != tmpl->currency || amount < tmpl->price * count) {
+      problem = StrCat("paid ", amount, " ", currency, " for ", count, " ticket(s) at ",
+                       tmpl->price, " ", tmpl->currency, ": nothing unlocked; refund the payment");
+    }
+  }
+  if (!problem.empty()) {
+    core::LogWarn("template payment unlocked nothing",
+                  {{"payment", e.entity_id}, {"template", template_id}, {"reason", problem}});
+  }
   const Value p[] = {e.entity_id,
                      template_id,
-                     std::max<int64_t>(JsonInt(m, "event_id"), 0),
+                     std::max<int64_t>(event_id, 0),
                      std::string_view(user_id),
-                     std::clamp<int64_t>(JsonInt(m, "ticket_count"), 0, 1000000),
+                     std::clamp<int64_t>(count, 0, kMaxLicensedTickets),
                      amount,
                      std::string_view(currency),
                      std::string_view(email),
                      std::string_view(name),
-                     ToMicros(clock_.Now())};
+                     int64_t{problem.empty()},
+                     ToMicros(clock_.Now()),
+                     std::string_view(problem)};
   int64_t id = 0;  // 0: this payment was recorded before
   HERALD_RETURN_IF_ERROR(txn.Query(
       "INSERT INTO ticket_template_purchases (payment_key, template_id, event_id, user_id,"
-      " ticket_count, amount, currency, customer_email, customer_name, active, paid_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (payment_key) DO NOTHING"
-      " RETURNING id",
+      " ticket_count, amount, currency, customer_email, customer_name, active, paid_at,"
+      " last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (payment_key)"
+      " DO NOTHING RETURNING id",
       p, [&](const Row& r) {
         id = r.Int(0);
         return true;
       }));
-  if (id == 0 || email.empty()) return absl::OkStatus();
+  if (id == 0 || !problem.empty()) return absl::OkStatus();
+  if (event_id > 0 && count > 0) {
+    HERALD_RETURN_IF_ERROR(ticketing_.AddTemplateLicence(txn, template_id, event_id, count));
+  }
+  if (email.empty()) return absl::OkStatus();
   return EnqueueConfirmation(txn, {{"templatePurchase", id}});
 }
 
@@ -732,7 +785,8 @@ Result<Purchases::Invoice> Purchases::PurchaseInvoice(int64_t id) {
   for (const auto& [type_id, line] : lines) {
     inv.items.push_back(json::object{{"description", StrCat(event->title, " — ", line.first.name)},
                                      {"quantity", line.second},
-                                     {"unitPrice", DecimalAmount(line.first.price)}});
+                                     {"unitPrice", DecimalAmount(line.first.price)},
+                                     {"vatRate", line.first.vat_rate / 100.0}});
   }
   inv.number = StrCat("INV-", absl::StrFormat("%06d", p.id));
   inv.reference = StrCat("purchases/", p.id);
@@ -819,7 +873,8 @@ Status Purchases::Confirm(engine::JobContext& job) {
         {"currency", inv.currency},
         {"issueDate", TimeText(inv.issued)},
         {"status", "paid"},
-        {"timezone", inv.timezone}}},
+        {"timezone", inv.timezone},
+        {"pricesIncludeVat", true}}},
       {"seller",
        {{"name", s.name}, {"address", s.address}, {"email", s.email}, {"vatNumber", s.vat_number}}},
       {"buyer",
@@ -841,7 +896,11 @@ Status Purchases::Confirm(engine::JobContext& job) {
   r.created_by = inv.created_by;
   r.metadata = inv.metadata;
   r.metadata["invoiceDocumentId"] = record.id;
+  // The amount as figures ("99.99") and as each language writes it ("99,99 €", "€99.99").
   r.data = {{"amount", DecimalAmount(inv.amount)},
+            {"amount_text",
+             {{"fr", docs::FormatMoney(inv.amount, inv.currency, "fr")},
+              {"en", docs::FormatMoney(inv.amount, inv.currency, "en")}}},
             {"currency", inv.currency},
             {"event_title", inv.title},
             {"invoice_number", inv.number},

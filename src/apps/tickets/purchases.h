@@ -126,10 +126,14 @@ struct Purchase {
 // templates si achat"): a payment.succeeded that matches no purchase and whose metadata names
 // a template of the store (`template_id`, with `event_id`, `user_id` and `ticket_count`),
 // from the payment service or Stripe, with an amount and a currency. It is recorded once per
-// payment, which gives `user_id` access to the template; a full
-// refund takes the access back. With the follow-up's engine, documents and notifier, the
-// customer (the payment's `customer.email`) gets the payment_confirmation email with an
-// invoice PDF of the INV-T series attached.
+// payment. It gives `user_id` access to the template and adds `ticket_count` tickets to the
+// event's licence for it (Ticketing::AddTemplateLicence), which premium templates need; a full
+// refund takes both back. It unlocks nothing (active false, the reason in last_error) when
+// event_id names no event, ticket_count is not 1 to 1,000,000, or the template is premium and
+// the payment names no event or count, is in another currency or pays less than price ×
+// ticket_count. With the follow-up's engine, documents and notifier, the customer (the
+// payment's `customer.email`) of a payment that unlocked the template gets the
+// payment_confirmation email with an invoice PDF of the INV-T series attached.
 struct TemplatePurchase {
   int64_t id = 0;
   std::string payment_key;  // the payment service's payment_id
@@ -141,8 +145,9 @@ struct TemplatePurchase {
   std::string currency;
   std::string customer_email;
   std::string customer_name;
-  bool active = true;  // false once refunded in full
+  bool active = true;  // false once refunded in full, or when it unlocked nothing
   absl::Time paid_at;
+  std::string last_error;  // why it unlocked nothing
 };
 
 struct ProcessResult {

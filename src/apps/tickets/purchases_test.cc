@@ -20,7 +20,7 @@ class PurchasesTest : public ::testing::Test {
     EXPECT_TRUE(engine::Engine::Migrate(*store_).ok());
     EXPECT_TRUE(webhooks::Inbox::Migrate(*store_).ok());
     EXPECT_TRUE(Ticketing::Migrate(*store_).ok());
-    EXPECT_TRUE(Purchases::Migrate(*store_).ok());
+    EXPECT_EQ(Purchases::Migrate(*store_), absl::OkStatus());
     engine_ = std::move(engine::Engine::Create(*store_, clock_, core::Config::Engine{})).value();
     inbox_ = std::move(webhooks::Inbox::Create(*store_, *engine_, clock_, nullptr)).value();
     TicketingOptions options;
@@ -343,6 +343,90 @@ TEST_F(PurchasesTest, APaymentForATemplateOfTheStoreUnlocksItOnce) {
             absl::StatusCode::kNotFound);
   // No purchase of tickets came of it.
   EXPECT_TRUE(purchases_->List(event_.id, {}).value().empty());
+}
+
+TEST_F(PurchasesTest, APremiumTemplateIsUsedOnlyAsFarAsItsLicenceGoes) {
+  TicketTemplate gold;
+  gold.name = "Gold";
+  gold.price = 150;  // per ticket
+  gold = ticketing_->CreateTemplate(gold).value();
+  ASSERT_TRUE(gold.premium());
+  // Seed 002's template payment with this metadata.
+  auto pay = [&](std::string_view payment, std::string_view type, std::string_view metadata,
+                 int amount, std::string_view currency = "eur") {
+    webhooks::InboundEvent in;
+    in.provider = std::string(webhooks::kPaymentService);
+    in.event_id = StrCat("wh_", payment, "_", type);
+    in.type = std::string(type);
+    in.created = clock_.Now();
+    in.payload =
+        StrCat(R"({"event_type":")", type, R"(","payment_id":")", payment, R"(","amount":)", amount,
+               R"(,"currency":")", currency, R"(","status":"succeeded","metadata":{"template_id":)",
+               gold.id, R"(,"user_id":123)", metadata, R"(},"customer":{}})");
+    ASSERT_TRUE(inbox_->Accept(in).ok());
+    engine_->RunDue();
+  };
+  auto issue = [&](int n) {
+    std::vector<IssueRequest> r(n);
+    for (IssueRequest& one : r) one.template_id = gold.id;
+    return ticketing_->IssueTickets(event_.id, r);
+  };
+  auto use = [&] { return ticketing_->TemplateUseOf(gold.id, event_.id).value(); };
+  const std::string for_two = StrCat(R"(,"event_id":)", event_.id, R"(,"ticket_count":2)");
+
+  EXPECT_EQ(issue(1).status().code(), absl::StatusCode::kFailedPrecondition);  // not bought
+  pay("pay_1", "payment.completed", for_two, 299);                             // 2 × 1.50 is 3.00
+  pay("pay_2", "payment.completed", for_two, 300, "usd");                      // another currency
+  pay("pay_3", "payment.completed", R"(,"event_id":999,"ticket_count":2)", 300);
+  pay("pay_4", "payment.completed", StrCat(R"(,"event_id":)", event_.id, R"(,"ticket_count":-1)"),
+      300);
+  pay("pay_5", "payment.completed", StrCat(R"(,"event_id":)", event_.id), 300);  // no count
+  pay("pay_6", "payment.completed", R"(,"event_id":"x","ticket_count":2)", 300);
+  std::vector<TemplatePurchase> bought = purchases_->TemplatePurchases(gold.id, "", {}).value();
+  ASSERT_EQ(bought.size(), 6u);
+  const std::string_view reasons[] = {"paid 299 EUR for 2 ticket(s)",
+                                      "paid 300 USD",
+                                      "metadata.event_id: no event 999",
+                                      "metadata.ticket_count: expected 1 to 1000000",
+                                      "premium template is bought for an event",
+                                      "metadata.event_id: expected an event id"};
+  for (size_t i = 0; i < bought.size(); ++i) {
+    EXPECT_FALSE(bought[i].active) << i;
+    EXPECT_NE(bought[i].last_error.find(reasons[i]), std::string::npos) << bought[i].last_error;
+  }
+  EXPECT_EQ(use().licensed, 0);
+  EXPECT_EQ(issue(1).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // Paid in full: two tickets, all or none.
+  pay("pay_7", "payment.completed", for_two, 300);
+  EXPECT_EQ(issue(3).status().code(), absl::StatusCode::kFailedPrecondition);
+  std::vector<Ticket> two = issue(2).value();
+  EXPECT_EQ(use().licensed, 2);
+  EXPECT_EQ(use().used, 2);
+  EXPECT_EQ(issue(1).status().code(), absl::StatusCode::kFailedPrecondition);
+  // A cancelled ticket gives its place back; a free template needs no licence.
+  ASSERT_TRUE(ticketing_->CancelTicket(two[0].id).ok());
+  EXPECT_TRUE(issue(1).ok());
+  TicketTemplate free;
+  free.name = "Basic";
+  free = ticketing_->CreateTemplate(free).value();
+  IssueRequest basic;
+  basic.template_id = free.id;
+  EXPECT_TRUE(ticketing_->IssueTickets(event_.id, {&basic, 1}).ok());
+  // A bought template cannot be deleted from under its buyers.
+  EXPECT_EQ(ticketing_->DeleteTemplate(gold.id).code(), absl::StatusCode::kFailedPrecondition);
+
+  // A full refund takes the licence back: the tickets issued stay, no more are issued.
+  pay("pay_7", "payment.refunded", for_two, 300);
+  EXPECT_FALSE(purchases_->TemplatePurchases(gold.id, "", {}).value().back().active);
+  EXPECT_EQ(use().licensed, 0);
+  EXPECT_EQ(use().used, 2);
+  EXPECT_EQ(ticketing_->GetTicket(two[1].id).value().status, TicketStatus::kIssued);
+  EXPECT_EQ(issue(1).status().code(), absl::StatusCode::kFailedPrecondition);
+  // A refund of a payment that unlocked nothing takes nothing.
+  pay("pay_8", "payment.completed", for_two, 400);
+  pay("pay_1", "payment.refunded", for_two, 299);
+  EXPECT_EQ(use().licensed, 2);
 }
 
 TEST_F(PurchasesTest, RefusedRequests) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -180,6 +181,19 @@ CREATE INDEX ticket_scans_event ON ticket_scans (event_id, id);
 CREATE INDEX ticket_scans_ticket ON ticket_scans (ticket_id, id);
 CREATE UNIQUE INDEX ticket_scans_nonce ON ticket_scans (scanner_id, nonce) WHERE nonce IS NOT NULL;
 )sql"},
+    // Premium templates and their licences per event; VAT rates of ticket types.
+    {2, "template_licences_vat", R"sql(
+ALTER TABLE ticket_templates ADD COLUMN price INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ticket_templates ADD COLUMN currency TEXT NOT NULL DEFAULT 'EUR';
+ALTER TABLE ticket_types ADD COLUMN vat_rate INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE ticket_template_licences (
+  template_id INTEGER NOT NULL,
+  event_id    INTEGER NOT NULL,
+  tickets     INTEGER NOT NULL,
+  PRIMARY KEY (template_id, event_id)
+);
+CREATE INDEX tickets_template ON tickets (event_id, template_id) WHERE template_id <> 0;
+)sql"},
 };
 
 constexpr std::string_view kEventStatusNames[] = {"draft", "active", "cancelled", "completed"};
@@ -202,9 +216,9 @@ constexpr std::string_view kEventColumns =
     "id, title, description, event_date, end_date, location, timezone, max_attendees, status,"
     " code_mode, reentry, doors_open, doors_close, currency, created_at, updated_at";
 constexpr std::string_view kTypeColumns =
-    "id, event_id, name, price, quantity, description, created_at";
+    "id, event_id, name, price, quantity, description, created_at, vat_rate";
 constexpr std::string_view kTemplateColumns =
-    "id, name, design, layout_json, created_at, updated_at";
+    "id, name, design, layout_json, created_at, updated_at, price, currency";
 constexpr std::string_view kGuestColumns =
     "id, event_id, first_name, last_name, email, phone, created_at, updated_at";
 constexpr std::string_view kTicketColumns =
@@ -251,6 +265,7 @@ Result<TicketType> TypeFromRow(const Row& r) {
   t.quantity = OptInt(r, 4);
   t.description = r.Text(5);
   t.created_at = FromMicros(r.Int(6));
+  t.vat_rate = r.Int(7);
   return t;
 }
 
@@ -262,6 +277,8 @@ Result<TicketTemplate> TemplateFromRow(const Row& r) {
   t.layout_json = r.Text(3);
   t.created_at = FromMicros(r.Int(4));
   t.updated_at = FromMicros(r.Int(5));
+  t.price = r.Int(6);
+  t.currency = r.Text(7);
   return t;
 }
 
@@ -276,6 +293,14 @@ Result<Guest> GuestFromRow(const Row& r) {
   g.created_at = FromMicros(r.Int(6));
   g.updated_at = FromMicros(r.Int(7));
   return g;
+}
+
+// A ticket's file as the document store names it ("ab/abcdef….pdf"). Rows written before
+// tickets kept only that key hold the file's path on the server: its last two parts are the key.
+std::string StorageKeyOf(std::string_view path) {
+  size_t cut = path.rfind('/');
+  if (cut != std::string_view::npos && cut > 0) cut = path.rfind('/', cut - 1);
+  return std::string(cut == std::string_view::npos ? path : path.substr(cut + 1));
 }
 
 Result<Ticket> TicketFromRow(const Row& r) {
@@ -293,7 +318,7 @@ Result<Ticket> TicketFromRow(const Row& r) {
   t.key_id = r.Int(10);
   t.qr_code_data = r.Text(11);
   t.ticket_file_url = r.Text(12);
-  t.ticket_file_path = r.Text(13);
+  t.ticket_file_path = StorageKeyOf(r.Text(13));
   t.document_id = r.Text(14);
   t.generation_job_id = r.Text(15);
   t.is_validated = r.Int(16) != 0;
@@ -680,6 +705,21 @@ Result<std::optional<TicketTemplate>> LoadTemplate(Txn& txn, int64_t id) {
   return LoadOne<TicketTemplate>(txn, kSql, p, TemplateFromRow);
 }
 
+namespace {
+Result<Ticketing::TemplateUse> LoadTemplateUse(Txn& txn, int64_t template_id, int64_t event_id) {
+  Ticketing::TemplateUse use;
+  HERALD_ASSIGN_OR_RETURN(use.licensed, QueryInt(txn,
+                                                 "SELECT tickets FROM ticket_template_licences"
+                                                 " WHERE template_id = ? AND event_id = ?",
+                                                 {template_id, event_id}));
+  HERALD_ASSIGN_OR_RETURN(use.used, QueryInt(txn,
+                                             "SELECT COUNT(*) FROM tickets WHERE event_id = ?"
+                                             " AND template_id = ? AND status <> 'cancelled'",
+                                             {event_id, template_id}));
+  return use;
+}
+}  // namespace
+
 Result<std::optional<EventKey>> LoadKey(Txn& txn, int64_t event_id, int64_t key_id) {
   static const std::string kSql =
       StrCat("SELECT ", kKeyColumns, " FROM ticket_keys WHERE event_id = ? AND key_id = ?");
@@ -827,6 +867,9 @@ Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
   if (t.quantity && (*t.quantity < 0 || *t.quantity > 10'000'000)) {
     return absl::InvalidArgumentError("quantity: expected 0 to 10000000");
   }
+  if (t.vat_rate < 0 || t.vat_rate > 10'000) {
+    return absl::InvalidArgumentError("vat_rate: expected a percentage from 0 to 100");
+  }
   t.created_at = clock_.Now();
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_RETURN_IF_ERROR(MustEvent(txn, t.event_id).status());
@@ -839,9 +882,10 @@ Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
           StrCat("event ", t.event_id, " already has a ticket type named '", t.name, "'"));
     }
     HERALD_RETURN_IF_ERROR(txn.Exec("INSERT INTO ticket_types (event_id, name, price, quantity,"
-                                    " description, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                    " description, created_at, vat_rate)"
+                                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                                     {t.event_id, t.name, t.price, OptIntValue(t.quantity),
-                                     t.description, ToMicros(t.created_at)})
+                                     t.description, ToMicros(t.created_at), t.vat_rate})
                                .status());
     HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
     return absl::OkStatus();
@@ -878,6 +922,12 @@ namespace {
 Status ValidateTemplate(const TicketTemplate& t) {
   HERALD_RETURN_IF_ERROR(CheckText("name", t.name, 200, true));
   HERALD_RETURN_IF_ERROR(CheckText("design", t.design, 64, false));
+  if (t.price < 0 || t.price > 100'000'000'00) {
+    return absl::InvalidArgumentError("price: expected 0 to 10000000000 (minor units)");
+  }
+  if (!IsCurrency(t.currency)) {
+    return absl::InvalidArgumentError("currency: expected an ISO 4217 code such as EUR");
+  }
   return CheckText("layout", t.layout_json, 256 * 1024, false);
 }
 }  // namespace
@@ -887,9 +937,10 @@ Result<TicketTemplate> Ticketing::CreateTemplate(TicketTemplate t) {
   t.created_at = t.updated_at = clock_.Now();
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_RETURN_IF_ERROR(
-        txn.Exec("INSERT INTO ticket_templates (name, design, layout_json, created_at, updated_at)"
-                 " VALUES (?, ?, ?, ?, ?)",
-                 {t.name, t.design, t.layout_json, ToMicros(t.created_at), ToMicros(t.updated_at)})
+        txn.Exec("INSERT INTO ticket_templates (name, design, layout_json, created_at, updated_at,"
+                 " price, currency) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 {t.name, t.design, t.layout_json, ToMicros(t.created_at), ToMicros(t.updated_at),
+                  t.price, t.currency})
             .status());
     HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
     return absl::OkStatus();
@@ -904,8 +955,9 @@ Result<TicketTemplate> Ticketing::UpdateTemplate(const TicketTemplate& in) {
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_ASSIGN_OR_RETURN(
         int64_t n, txn.Exec("UPDATE ticket_templates SET name = ?, design = ?, layout_json = ?,"
-                            " updated_at = ? WHERE id = ?",
-                            {t.name, t.design, t.layout_json, ToMicros(t.updated_at), t.id}));
+                            " updated_at = ?, price = ?, currency = ? WHERE id = ?",
+                            {t.name, t.design, t.layout_json, ToMicros(t.updated_at), t.price,
+                             t.currency, t.id}));
     if (n == 0) return absl::NotFoundError(StrCat("no ticket template ", t.id));
     HERALD_ASSIGN_OR_RETURN(
         int64_t created,
@@ -923,6 +975,16 @@ Status Ticketing::DeleteTemplate(int64_t id) {
     if (used > 0) {
       return absl::FailedPreconditionError(
           StrCat("ticket template ", id, " is used by ", used, " ticket(s)"));
+    }
+    HERALD_ASSIGN_OR_RETURN(
+        int64_t licensed,
+        QueryInt(txn,
+                 "SELECT COUNT(*) FROM ticket_template_licences WHERE template_id = ?"
+                 " AND tickets > 0",
+                 {id}));
+    if (licensed > 0) {
+      return absl::FailedPreconditionError(
+          StrCat("ticket template ", id, " was bought for ", licensed, " event(s)"));
     }
     HERALD_ASSIGN_OR_RETURN(int64_t n, txn.Exec("DELETE FROM ticket_templates WHERE id = ?", {id}));
     if (n == 0) return absl::NotFoundError(StrCat("no ticket template ", id));
@@ -953,6 +1015,31 @@ Result<std::vector<TicketTemplate>> Ticketing::ListTemplates(const PageFilter& f
 }
 
 // ---- guests
+
+Status Ticketing::AddTemplateLicence(Txn& txn, int64_t template_id, int64_t event_id,
+                                     int64_t tickets) {
+  HERALD_ASSIGN_OR_RETURN(TemplateUse use, LoadTemplateUse(txn, template_id, event_id));
+  return txn
+      .Exec(
+          "INSERT INTO ticket_template_licences (template_id, event_id, tickets)"
+          " VALUES (?, ?, ?) ON CONFLICT (template_id, event_id) DO UPDATE SET"
+          " tickets = excluded.tickets",
+          {template_id, event_id, std::max<int64_t>(use.licensed + tickets, 0)})
+      .status();
+}
+
+Result<Ticketing::TemplateUse> Ticketing::TemplateUseOf(int64_t template_id, int64_t event_id) {
+  TemplateUse use;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> t, LoadTemplate(txn, template_id));
+    if (!t) return absl::NotFoundError(StrCat("no ticket template ", template_id));
+    HERALD_RETURN_IF_ERROR(MustEvent(txn, event_id).status());
+    HERALD_ASSIGN_OR_RETURN(use, LoadTemplateUse(txn, template_id, event_id));
+    use.premium = t->premium();
+    return absl::OkStatus();
+  }));
+  return use;
+}
 
 namespace {
 Status CheckGuestEmailFree(Txn& txn, const Guest& g) {
@@ -1098,7 +1185,8 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
         StrCat("event ", e.id, " is ", EventStatusName(e.status), ": no new tickets"));
   }
   const absl::Time now = clock_.Now();
-  absl::flat_hash_map<int64_t, int64_t> per_type;  // tickets requested per type
+  absl::flat_hash_map<int64_t, int64_t> per_type;      // tickets requested per type
+  absl::flat_hash_map<int64_t, int64_t> licence_left;  // per template
   ActiveSigningKey key;
   std::vector<Ticket> out;
   out.reserve(reqs.size());
@@ -1150,12 +1238,26 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
       }
     }
     if (r.template_id != 0) {
-      HERALD_ASSIGN_OR_RETURN(
-          int64_t found,
-          QueryInt(txn, "SELECT COUNT(*) FROM ticket_templates WHERE id = ?", {r.template_id}));
-      if (found == 0) {
-        return absl::InvalidArgumentError(
-            StrCat(at, "template_id: no ticket template ", r.template_id));
+      // Tickets the template may still have in this event (free: no limit).
+      auto [left, first] =
+          licence_left.try_emplace(r.template_id, std::numeric_limits<int64_t>::max());
+      if (first) {
+        HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> tmpl,
+                                LoadTemplate(txn, r.template_id));
+        if (!tmpl) {
+          return absl::InvalidArgumentError(
+              StrCat(at, "template_id: no ticket template ", r.template_id));
+        }
+        if (tmpl->premium()) {
+          HERALD_ASSIGN_OR_RETURN(TemplateUse use, LoadTemplateUse(txn, r.template_id, event_id));
+          left->second = std::max<int64_t>(use.licensed - use.used, 0);
+        }
+      }
+      if (left->second-- <= 0) {
+        return absl::FailedPreconditionError(
+            StrCat("ticket template ", r.template_id, " is premium: event ", event_id,
+                   "'s licence has no tickets left; buy more (a payment with metadata"
+                   " template_id, event_id and ticket_count)"));
       }
     }
     Ticket t;

@@ -80,18 +80,26 @@ struct TicketType {
   int64_t id = 0;
   int64_t event_id = 0;
   std::string name;   // "standard", "VIP"...; unique within the event; at most 64 bytes
-  int64_t price = 0;  // minor units (cents), >= 0
+  int64_t price = 0;  // minor units (cents), >= 0, VAT included: what the buyer pays
+  // VAT in hundredths of a percent (2000 = 20 %, 550 = 5.5 %), 0 to 10000; printed on invoices.
+  int64_t vat_rate = 0;
   std::optional<int64_t> quantity;  // on sale; none = unlimited
   std::string description;          // at most 1,000 bytes
   absl::Time created_at;
 };
 
+// A template with a price is premium (seed 002 flow 2, "déblocage accès templates si achat"):
+// an event's tickets may use it only as far as the event's licence goes, in tickets, which
+// template purchases grant (purchases.h). A free template (price 0) needs none.
 struct TicketTemplate {
   int64_t id = 0;
   std::string name;    // required, at most 200 bytes
   std::string design;  // "modern", "classic"...: at most 64 bytes, free for the organiser
   // Optional document template (docs/layout.h, JSON) used instead of the built-in ticket.
   std::string layout_json;
+  int64_t price = 0;             // per ticket, minor units, 0 to 10^10; 0: free
+  std::string currency = "EUR";  // ISO 4217 of the price
+  bool premium() const { return price > 0; }
   absl::Time created_at;
   absl::Time updated_at;
 };
@@ -225,6 +233,19 @@ class Ticketing {
   Status DeleteTemplate(int64_t id);
   Result<TicketTemplate> GetTemplate(int64_t id);
   Result<std::vector<TicketTemplate>> ListTemplates(const PageFilter& filter);
+  // Premium templates: adds `tickets` (negative: takes back) to the licence of `event_id` for
+  // `template_id`, in the caller's transaction; the licence never goes below zero. Tickets
+  // already issued stay when a licence shrinks; new ones are refused.
+  Status AddTemplateLicence(store::Txn& txn, int64_t template_id, int64_t event_id,
+                            int64_t tickets);
+  // The event's licence for the template and the tickets of the event that use it (not
+  // cancelled). NotFound for no such template or event.
+  struct TemplateUse {
+    bool premium = false;
+    int64_t licensed = 0;
+    int64_t used = 0;
+  };
+  Result<TemplateUse> TemplateUseOf(int64_t template_id, int64_t event_id);
 
   // Guests of an event; AlreadyExists for an email the event's guests have.
   Result<Guest> CreateGuest(Guest guest);
@@ -240,7 +261,8 @@ class Ticketing {
 
   // Issues tickets for an event in one transaction (all or none). InvalidArgument for a
   // guest, type or template that does not exist or is another event's; FailedPrecondition
-  // when the event is cancelled or completed, or a type's quantity would be exceeded.
+  // when the event is cancelled or completed, a type's quantity would be exceeded, or tickets
+  // of a premium template would exceed the event's licence.
   Result<std::vector<Ticket>> IssueTickets(int64_t event_id, std::span<const IssueRequest> reqs);
   // The same, inside the caller's transaction (purchases).
   Result<std::vector<Ticket>> IssueTickets(store::Txn& txn, int64_t event_id,
