@@ -165,7 +165,7 @@ Result<Authenticator::Session> Authenticator::CheckSession(Claims claims, TokenS
   return Session{std::move(claims), std::move(*state.user)};
 }
 
-Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
+Result<PrincipalRef> Authenticator::AuthenticateBearer(std::string_view token) {
   const absl::Time now = clock_.Now();
   // Read before the store (see UserStore::generation).
   const uint64_t generation = users_->generation();
@@ -176,7 +176,7 @@ Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
     // back (before the verification) verifies again.
     if (it != cache_.end() && it->second.generation == generation &&
         it->second.verified_at <= now &&
-        now < it->second.principal.expires_at + options_.jwt.leeway) {
+        now < it->second.principal->expires_at + options_.jwt.leeway) {
       return it->second.principal;
     }
   }
@@ -184,34 +184,35 @@ Result<Principal> Authenticator::AuthenticateBearer(std::string_view token) {
   const absl::Time verified_at = clock_.Now();  // not before the time Verify checked against
   HERALD_ASSIGN_OR_RETURN(TokenState state, users_->CheckToken(claims.sub, claims.jti));
   HERALD_ASSIGN_OR_RETURN(Session s, CheckSession(std::move(claims), std::move(state)));
-  Principal p;
-  p.kind = Principal::Kind::kUser;
-  p.id = s.user.id;
-  p.name = s.user.email;
-  p.role = s.user.role;
-  p.permissions = s.user.Permissions();
-  p.token_id = s.claims.jti;
-  p.expires_at = s.claims.exp;
-  p.must_change_password = s.user.must_change_password;
+  auto p = std::make_shared<Principal>();
+  p->kind = Principal::Kind::kUser;
+  p->id = s.user.id;
+  p->name = s.user.email;
+  p->role = s.user.role;
+  p->permissions = s.user.Permissions();
+  p->token_id = s.claims.jti;
+  p->expires_at = s.claims.exp;
+  p->must_change_password = s.user.must_change_password;
   absl::MutexLock lock(&cache_mu_);
   if (cache_.size() >= kMaxCachedPrincipals) cache_.clear();
   cache_.insert_or_assign(std::string(token), CachedPrincipal{generation, verified_at, p});
-  return p;
+  return PrincipalRef(std::move(p));
 }
 
 ValidateResult Authenticator::Validate(std::string_view token,
                                        std::span<const std::string> required_permissions) {
   ValidateResult out;
-  Result<Principal> p = AuthenticateBearer(token);
-  if (!p.ok()) {
-    out.error = p.status();
+  Result<PrincipalRef> found = AuthenticateBearer(token);
+  if (!found.ok()) {
+    out.error = found.status();
     return out;
   }
-  out.user_id = p->id;
-  out.permissions = p->permissions.List();
-  out.expires_at = p->expires_at;
+  const Principal& p = **found;
+  out.user_id = p.id;
+  out.permissions = p.permissions.List();
+  out.expires_at = p.expires_at;
   for (const std::string& r : required_permissions) {
-    if (!p->Can(r)) out.missing_permissions.push_back(r);
+    if (!p.Can(r)) out.missing_permissions.push_back(r);
   }
   if (!out.missing_permissions.empty()) {
     out.error = absl::PermissionDeniedError(
@@ -236,16 +237,16 @@ Status Authenticator::Logout(std::string_view token) {
   return users_->RevokeToken(claims.jti, claims.exp).status();
 }
 
-Result<Principal> Authenticator::AuthenticateService(std::string_view service_name,
-                                                     std::string_view api_key) {
+Result<PrincipalRef> Authenticator::AuthenticateService(std::string_view service_name,
+                                                        std::string_view api_key) {
   HERALD_ASSIGN_OR_RETURN(ApiKey key, users_->VerifyApiKey(service_name, api_key));
-  Principal p;
-  p.kind = Principal::Kind::kService;
-  p.id = key.id;
-  p.name = key.service_name;
-  p.role = Role::kService;
-  p.permissions = key.Permissions();
-  return p;
+  auto p = std::make_shared<Principal>();
+  p->kind = Principal::Kind::kService;
+  p->id = key.id;
+  p->name = key.service_name;
+  p->role = Role::kService;
+  p->permissions = key.Permissions();
+  return PrincipalRef(std::move(p));
 }
 
 Status Authenticator::VerifyServiceRequest(const ServiceRequest& request) {

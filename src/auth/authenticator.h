@@ -100,7 +100,7 @@ class Authenticator {
   // The user behind a bearer token: verified (jwt.h), not revoked, issued after the user's
   // last password change or disable, and the user exists and is enabled. Unauthenticated
   // with the reason otherwise; the store's errors as they come.
-  Result<Principal> AuthenticateBearer(std::string_view token);
+  Result<PrincipalRef> AuthenticateBearer(std::string_view token);
 
   // AuthenticateBearer, then checks that every one of `required_permissions` is granted.
   ValidateResult Validate(std::string_view token,
@@ -115,7 +115,7 @@ class Authenticator {
   Status Logout(std::string_view token);
 
   // The service behind an API key. Unauthenticated("invalid api key") for any mismatch.
-  Result<Principal> AuthenticateService(std::string_view service_name, std::string_view api_key);
+  Result<PrincipalRef> AuthenticateService(std::string_view service_name, std::string_view api_key);
 
   // Verifies a signed service-to-service request (service_signature.h).
   Status VerifyServiceRequest(const ServiceRequest& request);
@@ -154,7 +154,7 @@ class Authenticator {
   struct CachedPrincipal {
     uint64_t generation;
     absl::Time verified_at;
-    Principal principal;
+    PrincipalRef principal;
   };
   static constexpr size_t kMaxCachedPrincipals = 10000;
   absl::Mutex cache_mu_;

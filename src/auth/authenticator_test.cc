@@ -181,8 +181,9 @@ TEST_F(AuthenticatorTest, LimitsFailuresPerIpAcrossAccounts) {
 
 TEST_F(AuthenticatorTest, BearerTokenGivesTheCurrentUser) {
   User u = CreateUser("alice@example.com");
-  Result<Principal> p = auth_->AuthenticateBearer(LoginToken());
-  ASSERT_TRUE(p.ok()) << p.status();
+  Result<PrincipalRef> found = auth_->AuthenticateBearer(LoginToken());
+  ASSERT_TRUE(found.ok()) << found.status();
+  const PrincipalRef& p = *found;
   EXPECT_EQ(p->kind, Principal::Kind::kUser);
   EXPECT_EQ(p->id, u.id);
   EXPECT_EQ(p->name, "alice@example.com");
@@ -197,23 +198,24 @@ TEST_F(AuthenticatorTest, RoleAndPermissionChangesApplyToExistingTokens) {
   User u = CreateUser("alice@example.com");
   std::string token = LoginToken();
   ASSERT_TRUE(auth_->users().SetRole(u.id, "operator").ok());
-  Result<Principal> p = auth_->AuthenticateBearer(token);
-  ASSERT_TRUE(p.ok());
+  Result<PrincipalRef> found = auth_->AuthenticateBearer(token);
+  ASSERT_TRUE(found.ok());
+  const PrincipalRef& p = *found;
   EXPECT_EQ(p->role, Role::kOperator);
   EXPECT_FALSE(p->Can("events:create"));
   std::vector<std::string> revoked = {"scans:create"};
   ASSERT_TRUE(auth_->users().SetPermissionOverrides(u.id, {}, revoked).ok());
-  EXPECT_FALSE(auth_->AuthenticateBearer(token)->Can("scans:create"));
+  EXPECT_FALSE((*auth_->AuthenticateBearer(token))->Can("scans:create"));
 }
 
 TEST_F(AuthenticatorTest, CachedPrincipalsFollowChangesHereAndInOtherProcesses) {
   User u = CreateUser("alice@example.com");
   std::string token = LoginToken();
-  ASSERT_EQ(auth_->AuthenticateBearer(token)->role, Role::kOrganizer);  // now cached
-  ASSERT_EQ(auth_->AuthenticateBearer(token)->role, Role::kOrganizer);  // a hit
+  ASSERT_EQ((*auth_->AuthenticateBearer(token))->role, Role::kOrganizer);  // now cached
+  ASSERT_EQ((*auth_->AuthenticateBearer(token))->role, Role::kOrganizer);  // a hit
 
   ASSERT_TRUE(auth_->users().SetRole(u.id, "accounting").ok());
-  EXPECT_EQ(auth_->AuthenticateBearer(token)->role, Role::kAccounting);
+  EXPECT_EQ((*auth_->AuthenticateBearer(token))->role, Role::kAccounting);
 
   // Another process (here: another connection with its own UserStore, as the CLI does)
   // changes the role; the server's store notices the commit at its next batch.
@@ -225,7 +227,7 @@ TEST_F(AuthenticatorTest, CachedPrincipalsFollowChangesHereAndInOtherProcesses) 
   UserStore other_users(**other, clock_, auth_->hasher());
   ASSERT_TRUE(other_users.SetRole(u.id, "operator").ok());
   ASSERT_TRUE(store_->Write([](store::Txn&) { return absl::OkStatus(); }).ok());
-  EXPECT_EQ(auth_->AuthenticateBearer(token)->role, Role::kOperator);
+  EXPECT_EQ((*auth_->AuthenticateBearer(token))->role, Role::kOperator);
 
   ASSERT_TRUE(other_users.Disable(u.id).ok());
   ASSERT_TRUE(store_->Write([](store::Txn&) { return absl::OkStatus(); }).ok());
@@ -361,8 +363,9 @@ TEST_F(AuthenticatorTest, ValidateAnswersTheSeedShape) {
 TEST_F(AuthenticatorTest, ServicesAuthenticateWithApiKeys) {
   Result<CreatedApiKey> key = auth_->users().CreateApiKey("payment-service", {});
   ASSERT_TRUE(key.ok());
-  Result<Principal> p = auth_->AuthenticateService("payment-service", key->plaintext);
-  ASSERT_TRUE(p.ok()) << p.status();
+  Result<PrincipalRef> found = auth_->AuthenticateService("payment-service", key->plaintext);
+  ASSERT_TRUE(found.ok()) << found.status();
+  const PrincipalRef& p = *found;
   EXPECT_EQ(p->kind, Principal::Kind::kService);
   EXPECT_EQ(p->name, "payment-service");
   EXPECT_EQ(p->role, Role::kService);
@@ -398,7 +401,7 @@ TEST_F(AuthenticatorTest, EnsureAdminCreatesOneAdminWithARandomPassword) {
   EXPECT_EQ(login->user.role, "admin");
   EXPECT_TRUE(login->user.must_change_password);
   EXPECT_EQ(login->user.permissions.front(), "*");
-  EXPECT_TRUE(auth_->AuthenticateBearer(login->token)->must_change_password);
+  EXPECT_TRUE((*auth_->AuthenticateBearer(login->token))->must_change_password);
 
   Result<std::string> again = auth_->EnsureAdmin("root@example.com");
   ASSERT_TRUE(again.ok());

@@ -2,6 +2,7 @@
 // Principal: who is making a request, once authenticated: a user (bearer token) or another
 // service (API key). The HTTP layer attaches it to the request and asks Can() before acting.
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,9 @@ struct Principal {
 
   bool Can(std::string_view permission) const { return permissions.Can(permission); }
 };
+
+// A principal shared, immutable, by the requests it authenticates (and the token cache): a
+// request takes a reference, not a copy of its strings and permissions.
+using PrincipalRef = std::shared_ptr<const Principal>;
 
 }  // namespace herald::auth

@@ -85,7 +85,7 @@ Authenticator MakeRequestAuthenticator(auth::Authenticator& a, auth::RateLimiter
       p.name = std::string(service);
       p.role = auth::Role::kService;
       p.permissions = auth::PermissionSet::ForRole(auth::Role::kService);
-      req.principal = std::move(p);
+      req.principal = std::make_shared<const auth::Principal>(std::move(p));
     }
     if (req.principal && req.principal->must_change_password) {
       // A generated password (the first admin's) must be replaced before anything else.

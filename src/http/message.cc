@@ -44,8 +44,10 @@ std::string_view CodeName(absl::StatusCode code) {
 }  // namespace
 
 std::string_view Request::Header(std::string_view name) const {
-  auto it = headers.find(name);
-  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->first == name) return it->second;
+  }
+  return {};
 }
 
 std::optional<std::string_view> Request::Query(std::string_view name) const {

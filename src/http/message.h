@@ -22,15 +22,17 @@ struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent: path and query, still encoded (what signatures cover)
   std::string path;    // without the query string, percent-decoded
-  std::map<std::string, std::string, std::less<>> query;    // decoded
-  std::map<std::string, std::string, std::less<>> headers;  // names in lower case
-  std::map<std::string, std::string, std::less<>> params;   // from the route pattern
+  std::map<std::string, std::string, std::less<>> query;  // decoded
+  // Names in lower case, in the order received (a handful: a list beats a tree here).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::map<std::string, std::string, std::less<>> params;  // from the route pattern
   std::string body;
   std::string request_id;
   std::string client_ip;
-  std::optional<auth::Principal> principal;  // who is calling, once authenticated
+  auth::PrincipalRef principal;  // who is calling, once authenticated
 
-  std::string_view Header(std::string_view name) const;  // lower-case name; "" if absent
+  // Lower-case name; "" if absent; the last of a repeated field.
+  std::string_view Header(std::string_view name) const;
   std::optional<std::string_view> Query(std::string_view name) const;
   // Parses the body as a JSON object; InvalidArgument naming the problem otherwise.
   Result<boost::json::object> JsonBody() const;

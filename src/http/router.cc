@@ -33,6 +33,9 @@ void Router::Add(Route route) {
 }
 
 Result<const Route*> Router::Match(Request& request, std::string* allow) const {
+  // HEAD is GET without the body (RFC 9110 9.3.2): the server leaves the body out.
+  std::string_view method = request.method;
+  if (method == "HEAD") method = "GET";
   std::vector<std::string> segments = Split(request.path);
   bool path_matched = false;
   for (size_t i = 0; i < routes_.size(); ++i) {
@@ -49,7 +52,7 @@ Result<const Route*> Router::Match(Request& request, std::string* allow) const {
     }
     if (!ok) continue;
     path_matched = true;
-    if (routes_[i].method != request.method) {
+    if (routes_[i].method != method) {
       if (allow != nullptr) {
         if (!allow->empty()) *allow += ", ";
         *allow += routes_[i].method;

@@ -398,8 +398,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     Response error;
     switch (decoder_.Next(request_, keep_alive, error)) {
       case RequestDecoder::Outcome::kRequest:
+        head_request_ = request_.method == "HEAD";
         return OnRequest(keep_alive);
       case RequestDecoder::Outcome::kError:
+        head_request_ = false;
         return Respond(std::move(error), /*keep_alive=*/false);
       case RequestDecoder::Outcome::kNeedMore:
         break;
@@ -437,8 +439,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // Writes the response as one status line and header block, then the body.
   void Respond(Response r, bool keep_alive) {
     keep_alive_ = keep_alive;
+    // The head says the body's length; a HEAD request gets no body (RFC 9110 9.3.2), nor
+    // does any request answered with a bodiless status.
     head_ = ResponseHead(r, keep_alive, decoder_.http10());
-    body_ = StatusHasBody(r.status) ? std::move(r.body) : std::string();
+    body_ = StatusHasBody(r.status) && !head_request_ ? std::move(r.body) : std::string();
     written_ = 0;
     {
       absl::MutexLock l(&mu_);
@@ -505,6 +509,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string head_, body_;
   size_t written_ = 0;
   bool keep_alive_ = false;
+  bool head_request_ = false;  // the request being answered is a HEAD: no body
   bool registered_ = false;
 };
 

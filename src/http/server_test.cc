@@ -74,7 +74,7 @@ class ServerTest : public ::testing::Test {
       auth::Principal p;
       p.name = "tester";
       p.permissions = auth::PermissionSet(std::move(allow), {});
-      req.principal = std::move(p);
+      req.principal = std::make_shared<const auth::Principal>(std::move(p));
       return absl::OkStatus();
     };
     server_ =
@@ -1210,6 +1210,33 @@ TEST_F(ServerLifecycleTest, AnHttp10ClientIsToldTheConnectionStaysOpen) {
   got = Receive(fd, absl::Seconds(5), &closed);
   EXPECT_TRUE(closed);
   EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
+}
+
+TEST_F(ServerLifecycleTest, AHeadRequestIsAnsweredAsGetWithoutTheBody) {
+  int fd = Connect();
+  // Pipelined: a HEAD, a HEAD of a path that does not exist, then a GET. A body sent for
+  // either HEAD would be read as the start of the next answer.
+  Send(fd,
+       "HEAD /ping HTTP/1.1\r\nHost: h\r\n\r\nHEAD /nowhere HTTP/1.1\r\nHost: h\r\n\r\n"
+       "GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
+  bool closed = false;
+  std::string got;
+  for (int i = 0; i < 50 && got.find("pong") == std::string::npos; ++i) {
+    got += Receive(fd, absl::Milliseconds(100), &closed);
+  }
+  const size_t first_end = got.find("\r\n\r\n");
+  ASSERT_NE(first_end, std::string::npos) << got;
+  const std::string first = got.substr(0, first_end + 4);
+  EXPECT_EQ(first.substr(0, 15), "HTTP/1.1 200 OK") << got;
+  EXPECT_NE(first.find("Content-Length: 4\r\n"), std::string::npos) << got;  // GET's length
+  const std::string rest = got.substr(first.size());
+  EXPECT_EQ(rest.substr(0, 22), "HTTP/1.1 404 Not Found") << got;
+  const size_t second_end = rest.find("\r\n\r\n");
+  ASSERT_NE(second_end, std::string::npos) << got;
+  const std::string third = rest.substr(second_end + 4);
+  EXPECT_EQ(third.substr(0, 15), "HTTP/1.1 200 OK") << got;
+  EXPECT_TRUE(third.ends_with("\r\n\r\npong")) << got;
+  EXPECT_FALSE(closed);
 }
 
 TEST_F(ServerLifecycleTest, StopClosesIdleConnectionsAndAnswersTheRequestInFlight) {

@@ -57,7 +57,7 @@ class TicketHttpTest : public ::testing::Test {
         p.name = "tester";
         p.permissions = auth::PermissionSet(std::move(allow), {});
       }
-      req.principal = std::move(p);
+      req.principal = std::make_shared<const auth::Principal>(std::move(p));
       return absl::OkStatus();
     };
     server_ =

@@ -79,11 +79,13 @@ RequestDecoder::Outcome RequestDecoder::Next(Request& out, bool& keep_alive, Res
   out.target = std::string(target);
   out.path = std::string(url->path());
   for (auto p : url->params()) out.query[std::string(p.key)] = std::string(p.value);
+  out.headers.reserve(std::distance(msg.begin(), msg.end()));
   for (const auto& f : msg) {
-    std::string name(f.name_string().data(), f.name_string().size());
+    auto& [name, value] =
+        out.headers.emplace_back(std::string(f.name_string().data(), f.name_string().size()),
+                                 std::string(f.value().data(), f.value().size()));
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    out.headers[std::move(name)] = std::string(f.value().data(), f.value().size());
   }
   out.body = std::move(msg.body());
   keep_alive = msg.keep_alive();
