@@ -294,7 +294,7 @@ void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
     if (!spec.ok()) return respond(spec.status());
     e.EnqueueAsync(*spec, [respond = std::move(respond)](Result<engine::EnqueueResult> r) {
       if (!r.ok()) return respond(r.status());
-      respond(Created(*r));
+      respond.Later([r = *std::move(r)] { return Created(r); });
     });
   };
   router.Add(std::move(enqueue));

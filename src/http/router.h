@@ -16,7 +16,25 @@ using Handler = std::function<Result<Response>(Request&)>;
 // a group commit is durable), so a connection thread is not blocked while it waits. The
 // request is the connection's: it must not be used once `respond` was called (the next
 // pipelined request may take its place), and the handler must not throw after calling it.
-using Respond = std::function<void(Result<Response>)>;
+//
+// respond(result) answers with a result made where the work completed; respond.Later(make)
+// answers with what `make` returns, run on a connection thread: the thread that completed the
+// work (the store's writer, which every write waits for) does not also build the body.
+class Respond {
+ public:
+  using Make = std::function<Result<Response>()>;
+  Respond() = default;
+  explicit Respond(std::function<void(Make)> deliver) : deliver_(std::move(deliver)) {}
+
+  void operator()(Result<Response> result) const {
+    deliver_([result = std::move(result)]() mutable { return std::move(result); });
+  }
+  void Later(Make make) const { deliver_(std::move(make)); }
+  explicit operator bool() const { return static_cast<bool>(deliver_); }
+
+ private:
+  std::function<void(Make)> deliver_;
+};
 using AsyncHandler = std::function<void(Request&, Respond respond)>;
 
 struct Route {

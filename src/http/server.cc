@@ -123,9 +123,9 @@ class Server::Impl {
       return Finish(req, stat_index, start, Run(req, *route, [&] { return route->handler(req); }),
                     done);
     }
-    auto respond = [this, &req, stat_index, start, route, done](Result<Response> r) mutable {
-      Complete({&req, stat_index, start, route, std::move(r), std::move(done)});
-    };
+    Respond respond([this, &req, stat_index, start, route, done](Respond::Make make) mutable {
+      Complete({&req, stat_index, start, route, std::move(make), std::move(done)});
+    });
     try {
       route->async(req, std::move(respond));
     } catch (const std::exception& e) {
@@ -280,13 +280,13 @@ class Server::Impl {
     }
   }
 
-  // An asynchronous handler's result, waiting for a pool thread to answer it.
+  // An asynchronous handler's answer, waiting for a pool thread to make (`make`) and write it.
   struct Completion {
     Request* req;
     size_t stat_index;
     absl::Time start;
     const Route* route;
-    Result<Response> result;
+    Respond::Make make;
     Done done;
   };
 
@@ -310,8 +310,7 @@ class Server::Impl {
       batch.swap(completions_);
     }
     for (Completion& c : batch) {
-      Finish(*c.req, c.stat_index, c.start,
-             Run(*c.req, *c.route, [&] { return std::move(c.result); }), c.done);
+      Finish(*c.req, c.stat_index, c.start, Run(*c.req, *c.route, c.make), c.done);
     }
   }
 

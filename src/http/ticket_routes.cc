@@ -1124,7 +1124,8 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
     scanner.ValidateAsync(*std::move(scan), [respond = std::move(respond),
                                              lang = Lang(req)](Result<tk::ScanResult> r) {
       if (!r.ok()) return respond(r.status());
-      respond(Response::Json(200, ScanResultJson(*r, lang)));
+      respond.Later(
+          [r = *std::move(r), lang] { return Response::Json(200, ScanResultJson(r, lang)); });
     });
   };
   router.Add(std::move(validate));
