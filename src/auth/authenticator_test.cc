@@ -100,6 +100,12 @@ TEST_F(AuthenticatorTest, LoginReturnsTheSeedResponseShape) {
   Result<User> after = auth_->users().Get(u.id);
   ASSERT_TRUE(after->last_login_at.has_value());
   EXPECT_EQ(*after->last_login_at, clock_.Now());
+  // Recording a login changes no principal: the token cache of other sessions stays valid.
+  const uint64_t generation = auth_->users().generation();
+  ASSERT_TRUE(auth_->Login("alice@example.com", kPassword, false, "").ok());
+  EXPECT_EQ(auth_->users().generation(), generation);
+  ASSERT_TRUE(auth_->users().SetRole(u.id, "operator").ok());
+  EXPECT_NE(auth_->users().generation(), generation);
 }
 
 TEST_F(AuthenticatorTest, RememberMeTokensLastThirtyDays) {

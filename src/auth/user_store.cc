@@ -352,7 +352,7 @@ Status UserStore::SetPassword(std::string_view id, std::string_view password) {
 Status UserStore::UpgradePasswordHash(std::string_view id, std::string_view old_hash,
                                       std::string_view new_hash) {
   const Value params[] = {new_hash, id, old_hash};
-  return Write([&](Txn& txn) {
+  return store_.Write([&](Txn& txn) {  // no principal holds the hash: the generation stays
     return txn.Exec("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", params)
         .status();
   });
@@ -392,8 +392,12 @@ Status UserStore::Enable(std::string_view id) {
 }
 
 Status UserStore::RecordLogin(std::string_view id) {
+  // No principal holds last_login_at: the generation stays (a login must not empty the token
+  // cache of every other session).
   const Value params[] = {ToMicros(clock_.Now()), id};
-  return UpdateUser(id, "UPDATE users SET last_login_at = ? WHERE id = ?", params);
+  return store_.Write([&](Txn& txn) {
+    return txn.Exec("UPDATE users SET last_login_at = ? WHERE id = ?", params).status();
+  });
 }
 
 Result<bool> UserStore::RevokeToken(std::string_view jti, absl::Time expires_at) {

@@ -109,7 +109,9 @@ class UserStore {
   UserStore(const UserStore&) = delete;
   UserStore& operator=(const UserStore&) = delete;
 
-  // Moves after every write through this UserStore and every commit by another process.
+  // Moves after every write through this UserStore that can change who a principal is or what
+  // it may do (users, roles, permissions, sessions, revocations, API keys), and after every
+  // commit by another process; not for the record of a login or a password hash's upgrade.
   // Anything derived from reads made after observing generation g is current as long as
   // generation() is still g: read it before reading the tables, compare it before reuse.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
