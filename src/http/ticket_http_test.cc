@@ -573,7 +573,8 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
             201);
   // A premium template: 49.99 EUR per ticket, which the seed's payment buys 2 of.
   ASSERT_EQ(Data(Send("POST", "/api/ticket-templates",
-                      R"({"name":"Premium","design":"modern","price":4999,"currency":"eur"})"))
+                      R"({"name":"Premium","design":"modern","price":4999,"currency":"eur",)"
+                      R"("vat_rate":20})"))
                 .at("id")
                 .as_int64(),
             1);
@@ -638,6 +639,9 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
   docs::DocumentRecord invoice = stack_->documents->Get(invoice_id).value();
   const std::string text = pdf_.Text(stack_->documents->ReadContent(invoice).value());
   EXPECT_NE(text.find("INV-T000001"), std::string::npos) << text;
+  // The template's VAT: 99,99 € holds 16,67 € (20/120, rounded half away from zero).
+  EXPECT_NE(text.find("TVA 20"), std::string::npos) << text;
+  EXPECT_NE(text.find("16,67"), std::string::npos) << text;
   EXPECT_NE(text.find("Premium"), std::string::npos) << text;
   EXPECT_NE(text.find("John Doe"), std::string::npos) << text;
   EXPECT_NE(text.find("99,99"), std::string::npos) << text;

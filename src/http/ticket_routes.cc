@@ -169,6 +169,7 @@ json::object TemplateJson(const tk::TicketTemplate& t) {
                       {"layout", std::move(layout)},
                       {"price", t.price},
                       {"currency", t.currency},
+                      {"vat_rate", VatPercent(t.vat_rate)},
                       {"premium", t.premium()},
                       {"created_at", Rfc3339(t.created_at)},
                       {"updated_at", Rfc3339(t.updated_at)}};
@@ -258,6 +259,24 @@ json::object ScanRecordJson(const tk::ScanRecord& s) {
 
 // ---- bodies
 
+// "vat_rate": a percentage with at most two decimals (20, 5.5, 2.1), kept in hundredths of
+// a percent; left as it is when absent.
+Status VatRateInto(const Fields& f, int64_t& hundredths_out) {
+  const json::value* v = f.Get("vat_rate");
+  if (v == nullptr || v->is_null()) return absl::OkStatus();
+  const double percent = v->is_double()   ? v->as_double()
+                         : v->is_int64()  ? static_cast<double>(v->as_int64())
+                         : v->is_uint64() ? static_cast<double>(v->as_uint64())
+                                          : -1;
+  const double hundredths = percent * 100;
+  if (!(percent >= 0 && percent <= 100) || std::fabs(hundredths - std::round(hundredths)) > 1e-6) {
+    return absl::InvalidArgumentError(
+        StrCat(f.Name("vat_rate"), ": expected a percentage from 0 to 100 (20, 5.5)"));
+  }
+  hundredths_out = std::llround(hundredths);
+  return absl::OkStatus();
+}
+
 Result<tk::TicketType> ParseTicketType(const json::object& body) {
   Fields f(body);
   HERALD_RETURN_IF_ERROR(f.CheckKnown({"name", "price", "vat_rate", "quantity", "description"}));
@@ -265,20 +284,7 @@ Result<tk::TicketType> ParseTicketType(const json::object& body) {
   HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
   HERALD_ASSIGN_OR_RETURN(auto price, f.Int("price", 0, int64_t{10'000'000'000}));
   t.price = price.value_or(0);
-  if (const json::value* v = f.Get("vat_rate"); v != nullptr && !v->is_null()) {
-    // A percentage with at most two decimals (20, 5.5, 2.1).
-    const double percent = v->is_double()   ? v->as_double()
-                           : v->is_int64()  ? static_cast<double>(v->as_int64())
-                           : v->is_uint64() ? static_cast<double>(v->as_uint64())
-                                            : -1;
-    const double hundredths = percent * 100;
-    if (!(percent >= 0 && percent <= 100) ||
-        std::fabs(hundredths - std::round(hundredths)) > 1e-6) {
-      return absl::InvalidArgumentError(
-          StrCat(f.Name("vat_rate"), ": expected a percentage from 0 to 100 (20, 5.5)"));
-    }
-    t.vat_rate = std::llround(hundredths);
-  }
+  HERALD_RETURN_IF_ERROR(VatRateInto(f, t.vat_rate));
   HERALD_ASSIGN_OR_RETURN(t.quantity, f.Int("quantity", 0, 10'000'000));
   HERALD_RETURN_IF_ERROR(f.StringInto("description", t.description));
   return t;
@@ -286,7 +292,8 @@ Result<tk::TicketType> ParseTicketType(const json::object& body) {
 
 Result<tk::TicketTemplate> ParseTemplate(const json::object& body) {
   Fields f(body);
-  HERALD_RETURN_IF_ERROR(f.CheckKnown({"id", "name", "design", "layout", "price", "currency"}));
+  HERALD_RETURN_IF_ERROR(
+      f.CheckKnown({"id", "name", "design", "layout", "price", "currency", "vat_rate"}));
   tk::TicketTemplate t;
   HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
   HERALD_RETURN_IF_ERROR(f.StringInto("design", t.design));
@@ -294,6 +301,7 @@ Result<tk::TicketTemplate> ParseTemplate(const json::object& body) {
   t.price = price.value_or(0);
   HERALD_RETURN_IF_ERROR(f.StringInto("currency", t.currency));
   t.currency = absl::AsciiStrToUpper(t.currency);
+  HERALD_RETURN_IF_ERROR(VatRateInto(f, t.vat_rate));
   HERALD_ASSIGN_OR_RETURN(t.layout_json, ObjectText(f, "layout"));
   return t;
 }

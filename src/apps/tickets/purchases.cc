@@ -831,8 +831,10 @@ Result<Purchases::Invoice> Purchases::TemplateInvoice(int64_t id) {
       StrCat("Ticket template \"", tmpl ? tmpl->name : StrCat("#", t->template_id), "\"");
   if (event) StrAppend(&what, " — ", event->title);
   if (t->ticket_count > 0) StrAppend(&what, " (", t->ticket_count, " tickets)");
-  inv.items.push_back(json::object{
-      {"description", what}, {"quantity", 1}, {"unitPrice", DecimalAmount(t->amount)}});
+  inv.items.push_back(json::object{{"description", what},
+                                   {"quantity", 1},
+                                   {"unitPrice", DecimalAmount(t->amount)},
+                                   {"vatRate", tmpl ? tmpl->vat_rate / 100.0 : 0.0}});
   inv.number = StrCat("INV-T", absl::StrFormat("%06d", t->id));
   inv.reference = StrCat("template-purchases/", t->id);
   inv.doc_id = StrCat("doc_inv_t", t->id);

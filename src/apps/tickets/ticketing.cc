@@ -185,6 +185,7 @@ CREATE UNIQUE INDEX ticket_scans_nonce ON ticket_scans (scanner_id, nonce) WHERE
     {2, "template_licences_vat", R"sql(
 ALTER TABLE ticket_templates ADD COLUMN price INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ticket_templates ADD COLUMN currency TEXT NOT NULL DEFAULT 'EUR';
+ALTER TABLE ticket_templates ADD COLUMN vat_rate INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ticket_types ADD COLUMN vat_rate INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE ticket_template_licences (
   template_id INTEGER NOT NULL,
@@ -218,7 +219,7 @@ constexpr std::string_view kEventColumns =
 constexpr std::string_view kTypeColumns =
     "id, event_id, name, price, quantity, description, created_at, vat_rate";
 constexpr std::string_view kTemplateColumns =
-    "id, name, design, layout_json, created_at, updated_at, price, currency";
+    "id, name, design, layout_json, created_at, updated_at, price, currency, vat_rate";
 constexpr std::string_view kGuestColumns =
     "id, event_id, first_name, last_name, email, phone, created_at, updated_at";
 constexpr std::string_view kTicketColumns =
@@ -279,6 +280,7 @@ Result<TicketTemplate> TemplateFromRow(const Row& r) {
   t.updated_at = FromMicros(r.Int(5));
   t.price = r.Int(6);
   t.currency = r.Text(7);
+  t.vat_rate = r.Int(8);
   return t;
 }
 
@@ -365,6 +367,13 @@ Result<int64_t> QueryInt(Txn& txn, std::string_view sql, std::initializer_list<V
 }
 
 Result<int64_t> LastId(Txn& txn) { return QueryInt(txn, "SELECT last_insert_rowid()", {}); }
+
+Status CheckVatRate(int64_t hundredths) {
+  if (hundredths < 0 || hundredths > 10'000) {
+    return absl::InvalidArgumentError("vat_rate: expected a percentage from 0 to 100");
+  }
+  return absl::OkStatus();
+}
 
 // ---- validation
 
@@ -867,9 +876,7 @@ Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
   if (t.quantity && (*t.quantity < 0 || *t.quantity > 10'000'000)) {
     return absl::InvalidArgumentError("quantity: expected 0 to 10000000");
   }
-  if (t.vat_rate < 0 || t.vat_rate > 10'000) {
-    return absl::InvalidArgumentError("vat_rate: expected a percentage from 0 to 100");
-  }
+  HERALD_RETURN_IF_ERROR(CheckVatRate(t.vat_rate));
   t.created_at = clock_.Now();
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_RETURN_IF_ERROR(MustEvent(txn, t.event_id).status());
@@ -928,6 +935,7 @@ Status ValidateTemplate(const TicketTemplate& t) {
   if (!IsCurrency(t.currency)) {
     return absl::InvalidArgumentError("currency: expected an ISO 4217 code such as EUR");
   }
+  HERALD_RETURN_IF_ERROR(CheckVatRate(t.vat_rate));
   return CheckText("layout", t.layout_json, 256 * 1024, false);
 }
 }  // namespace
@@ -938,9 +946,9 @@ Result<TicketTemplate> Ticketing::CreateTemplate(TicketTemplate t) {
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_RETURN_IF_ERROR(
         txn.Exec("INSERT INTO ticket_templates (name, design, layout_json, created_at, updated_at,"
-                 " price, currency) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 " price, currency, vat_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  {t.name, t.design, t.layout_json, ToMicros(t.created_at), ToMicros(t.updated_at),
-                  t.price, t.currency})
+                  t.price, t.currency, t.vat_rate})
             .status());
     HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
     return absl::OkStatus();
@@ -955,9 +963,9 @@ Result<TicketTemplate> Ticketing::UpdateTemplate(const TicketTemplate& in) {
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_ASSIGN_OR_RETURN(
         int64_t n, txn.Exec("UPDATE ticket_templates SET name = ?, design = ?, layout_json = ?,"
-                            " updated_at = ?, price = ?, currency = ? WHERE id = ?",
+                            " updated_at = ?, price = ?, currency = ?, vat_rate = ? WHERE id = ?",
                             {t.name, t.design, t.layout_json, ToMicros(t.updated_at), t.price,
-                             t.currency, t.id}));
+                             t.currency, t.vat_rate, t.id}));
     if (n == 0) return absl::NotFoundError(StrCat("no ticket template ", t.id));
     HERALD_ASSIGN_OR_RETURN(
         int64_t created,

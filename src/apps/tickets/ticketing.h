@@ -97,8 +97,9 @@ struct TicketTemplate {
   std::string design;  // "modern", "classic"...: at most 64 bytes, free for the organiser
   // Optional document template (docs/layout.h, JSON) used instead of the built-in ticket.
   std::string layout_json;
-  int64_t price = 0;             // per ticket, minor units, 0 to 10^10; 0: free
+  int64_t price = 0;             // per ticket, minor units, 0 to 10^10, VAT included; 0: free
   std::string currency = "EUR";  // ISO 4217 of the price
+  int64_t vat_rate = 0;          // as TicketType::vat_rate, printed on its invoices
   bool premium() const { return price > 0; }
   absl::Time created_at;
   absl::Time updated_at;
