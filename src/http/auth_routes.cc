@@ -99,7 +99,8 @@ Authenticator MakeRequestAuthenticator(auth::Authenticator& a, auth::RateLimiter
     }
     if (route.tag == "operations") return absl::OkStatus();  // probes are never limited
     std::string_view route_class =
-        route.tag == "auth" ? "auth" : (req.method == "GET" ? "read" : "write");
+        route.tag == "auth" ? "auth"
+                            : (req.method == "GET" || req.method == "HEAD" ? "read" : "write");
     std::string key =
         req.principal ? StrCat("p:", req.principal->id) : StrCat("ip:", req.client_ip);
     auth::RateDecision d = limiter.Allow(key, route_class, clock.Now());

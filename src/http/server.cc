@@ -258,7 +258,7 @@ class Server::Impl {
     res.headers.emplace_back("Access-Control-Allow-Headers",
                              "Authorization, Content-Type, X-Request-ID, X-Service-Name, "
                              "X-Service-Key, X-Timestamp, X-Signature");
-    res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+    res.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
     res.headers.emplace_back("Access-Control-Expose-Headers", "X-Request-ID, Retry-After");
   }
 
@@ -310,7 +310,7 @@ class Server::Impl {
       batch.swap(completions_);
     }
     for (Completion& c : batch) {
-      Finish(*c.req, c.stat_index, c.start, Run(*c.req, *c.route, c.make), c.done);
+      Finish(*c.req, c.stat_index, c.start, Run(*c.req, *c.route, std::move(c.make)), c.done);
     }
   }
 

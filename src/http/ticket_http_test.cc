@@ -580,6 +580,25 @@ TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {
             1);
   const std::string one_ticket = R"({"tickets":[{"template_id":1}]})";
   EXPECT_EQ(Send("POST", "/api/events/1/tickets", one_ticket).status, 409);
+  // An organiser (tickets:*) edits the design, which keeps the price, but may not make the
+  // template free: its terms are the seller's (payments:update).
+  Client organiser(server_->port());
+  const std::pair<std::string, std::string> as_organiser = {"Authorization", "Bearer tickets:*"};
+  ClientResponse edited = organiser.Send(
+      "PUT", "/api/ticket-templates/1", R"({"name":"Premium","design":"classic"})", {as_organiser});
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(edited.Json().at("data").at("price").as_int64(), 4999);
+  EXPECT_EQ(edited.Json().at("data").at("vat_rate").as_int64(), 20);
+  EXPECT_EQ(
+      organiser
+          .Send("PUT", "/api/ticket-templates/1", R"({"name":"Premium","price":0})", {as_organiser})
+          .status,
+      403);
+  EXPECT_EQ(
+      organiser
+          .Send("POST", "/api/ticket-templates", R"({"name":"Mine","price":1})", {as_organiser})
+          .status,
+      403);
   const std::string body = R"({
   "event_type": "payment.completed",
   "payment_id": "pay_1234567890",

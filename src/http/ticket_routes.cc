@@ -290,20 +290,39 @@ Result<tk::TicketType> ParseTicketType(const json::object& body) {
   return t;
 }
 
-Result<tk::TicketTemplate> ParseTemplate(const json::object& body) {
+// A template from `body`. Its terms of sale (price, currency, VAT rate) are `terms`' where the
+// body leaves them out: a replacement that only edits the design keeps the price.
+Result<tk::TicketTemplate> ParseTemplate(const json::object& body,
+                                         const tk::TicketTemplate& terms = {}) {
   Fields f(body);
   HERALD_RETURN_IF_ERROR(
       f.CheckKnown({"id", "name", "design", "layout", "price", "currency", "vat_rate"}));
   tk::TicketTemplate t;
+  t.price = terms.price;
+  t.currency = terms.currency;
+  t.vat_rate = terms.vat_rate;
   HERALD_RETURN_IF_ERROR(f.StringInto("name", t.name));
   HERALD_RETURN_IF_ERROR(f.StringInto("design", t.design));
   HERALD_ASSIGN_OR_RETURN(auto price, f.Int("price", 0, int64_t{10'000'000'000}));
-  t.price = price.value_or(0);
+  if (price) t.price = *price;
   HERALD_RETURN_IF_ERROR(f.StringInto("currency", t.currency));
   t.currency = absl::AsciiStrToUpper(t.currency);
   HERALD_RETURN_IF_ERROR(VatRateInto(f, t.vat_rate));
   HERALD_ASSIGN_OR_RETURN(t.layout_json, ObjectText(f, "layout"));
   return t;
+}
+
+// Who may set a template's terms of sale: whoever sells templates (payments:update; the
+// organiser, who buys them, may not make a premium template free).
+Status MaySetTerms(const Request& req, const tk::TicketTemplate& before,
+                   const tk::TicketTemplate& after) {
+  if (after.price == before.price && after.currency == before.currency &&
+      after.vat_rate == before.vat_rate) {
+    return absl::OkStatus();
+  }
+  if (req.principal && req.principal->Can("payments:update")) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      "permission 'payments:update' required to set a template's price, currency or vat_rate");
 }
 
 Result<tk::Guest> ParseGuest(const json::object& body, const std::string& prefix = "") {
@@ -998,6 +1017,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
                 HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, ParseTemplate(body));
+                HERALD_RETURN_IF_ERROR(MaySetTerms(req, {}, x));
                 HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate created, t.CreateTemplate(std::move(x)));
                 return Response::Json(201, Ok(TemplateJson(created)));
               },
@@ -1031,7 +1051,9 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
                 HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
-                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, ParseTemplate(body));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate before, t.GetTemplate(id));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, ParseTemplate(body, before));
+                HERALD_RETURN_IF_ERROR(MaySetTerms(req, before, x));
                 x.id = id;
                 HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate updated, t.UpdateTemplate(x));
                 return Response::Json(200, Ok(TemplateJson(updated)));

@@ -589,6 +589,11 @@ std::string ObjectText(const json::object& o, std::string_view object, std::stri
 }  // namespace
 
 Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const json::object& d) {
+  // Only payment providers sell templates (and refund them): a Standard Webhooks source relays
+  // events of its own naming, which are not payments Herald can vouch for.
+  if (e.provider != webhooks::kPaymentService && e.provider != webhooks::kStripe) {
+    return absl::OkStatus();
+  }
   if (e.type == "payment.refunded") {
     if (!IsFullRefund(d)) return absl::OkStatus();
     // The licence it granted goes with it (tickets already issued stay).
@@ -604,12 +609,7 @@ Status Purchases::OnOtherPayment(Txn& txn, const webhooks::DomainEvent& e, const
     if (!t || t->event_id == 0 || t->ticket_count == 0) return absl::OkStatus();
     return ticketing_.AddTemplateLicence(txn, t->template_id, t->event_id, -t->ticket_count);
   }
-  // Only payment providers sell templates: a Standard Webhooks source relays events of its
-  // own naming, which are not payments Herald can vouch for.
-  if (e.type != "payment.succeeded" ||
-      (e.provider != webhooks::kPaymentService && e.provider != webhooks::kStripe)) {
-    return absl::OkStatus();
-  }
+  if (e.type != "payment.succeeded") return absl::OkStatus();
   const json::value* md = d.if_contains("metadata");
   if (md == nullptr || !md->is_object()) return absl::OkStatus();
   const json::object& m = md->as_object();

@@ -297,14 +297,6 @@ Result<Guest> GuestFromRow(const Row& r) {
   return g;
 }
 
-// A ticket's file as the document store names it ("ab/abcdef….pdf"). Rows written before
-// tickets kept only that key hold the file's path on the server: its last two parts are the key.
-std::string StorageKeyOf(std::string_view path) {
-  size_t cut = path.rfind('/');
-  if (cut != std::string_view::npos && cut > 0) cut = path.rfind('/', cut - 1);
-  return std::string(cut == std::string_view::npos ? path : path.substr(cut + 1));
-}
-
 Result<Ticket> TicketFromRow(const Row& r) {
   Ticket t;
   t.id = r.Int(0);
@@ -672,6 +664,12 @@ Result<boost::json::object> PayloadObject(std::string_view payload, std::string_
   return std::move(v.as_object());
 }
 
+std::string StorageKeyOf(std::string_view path) {
+  size_t cut = path.rfind('/');
+  if (cut != std::string_view::npos && cut > 0) cut = path.rfind('/', cut - 1);
+  return std::string(cut == std::string_view::npos ? path : path.substr(cut + 1));
+}
+
 std::string DecimalAmount(int64_t minor) {
   const uint64_t abs = minor < 0 ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
   const uint64_t cents = abs % 100;
@@ -723,7 +721,9 @@ Result<Ticketing::TemplateUse> LoadTemplateUse(Txn& txn, int64_t template_id, in
                                                  {template_id, event_id}));
   HERALD_ASSIGN_OR_RETURN(use.used, QueryInt(txn,
                                              "SELECT COUNT(*) FROM tickets WHERE event_id = ?"
-                                             " AND template_id = ? AND status <> 'cancelled'",
+                                             " AND template_id = ? AND status <> 'cancelled'"
+                                             // lets SQLite use the partial index
+                                             " AND template_id <> 0",
                                              {event_id, template_id}));
   return use;
 }
@@ -1262,10 +1262,10 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
         }
       }
       if (left->second-- <= 0) {
-        return absl::FailedPreconditionError(
-            StrCat("ticket template ", r.template_id, " is premium: event ", event_id,
-                   "'s licence has no tickets left; buy more (a payment with metadata"
-                   " template_id, event_id and ticket_count)"));
+        return absl::FailedPreconditionError(StrCat(
+            at, "template_id: ticket template ", r.template_id, " is premium: event ", event_id,
+            "'s licence has no tickets left; buy more (a payment with metadata"
+            " template_id, event_id and ticket_count)"));
       }
     }
     Ticket t;
