@@ -1038,7 +1038,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 HERALD_ASSIGN_OR_RETURN(tk::Ticketing::TemplateUse use,
                                         t.TemplateUseOf(id, event_id));
                 json::value remaining = nullptr;  // a free template has no limit
-                if (use.premium) remaining = std::max<int64_t>(use.licensed - use.used, 0);
+                if (use.premium) remaining = use.remaining();
                 return Response::Json(200, Ok(json::object{{"template_id", id},
                                                            {"event_id", event_id},
                                                            {"premium", use.premium},

@@ -177,7 +177,7 @@ Status LoadItems(Txn& txn, int64_t id, int64_t first, int64_t count,
         // The ticket's file is the latest generation's; this generation's result is its own.
         if (t.status == "generated" && !t.document_id.empty()) {
           t.file_url = DocumentUrl(t.document_id);
-          t.file_path = StorageKeyOf(r.Text(5));
+          t.file_path = std::string(r.Text(5));
         }
         t.qr_code_data = std::string(r.Text(6));
         t.error = std::string(r.Text(7));

@@ -194,6 +194,10 @@ CREATE TABLE ticket_template_licences (
   PRIMARY KEY (template_id, event_id)
 );
 CREATE INDEX tickets_template ON tickets (event_id, template_id) WHERE template_id <> 0;
+-- Ticket files are named by their key in the document store ("ab/" + 64 hex + ".pdf", 71
+-- characters), never by a path of the server: older rows keep their last 71 characters.
+UPDATE tickets SET ticket_file_path = substr(ticket_file_path, -71)
+  WHERE length(ticket_file_path) > 71;
 )sql"},
 };
 
@@ -312,7 +316,7 @@ Result<Ticket> TicketFromRow(const Row& r) {
   t.key_id = r.Int(10);
   t.qr_code_data = r.Text(11);
   t.ticket_file_url = r.Text(12);
-  t.ticket_file_path = StorageKeyOf(r.Text(13));
+  t.ticket_file_path = r.Text(13);
   t.document_id = r.Text(14);
   t.generation_job_id = r.Text(15);
   t.is_validated = r.Int(16) != 0;
@@ -360,13 +364,6 @@ Result<int64_t> QueryInt(Txn& txn, std::string_view sql, std::initializer_list<V
 
 Result<int64_t> LastId(Txn& txn) { return QueryInt(txn, "SELECT last_insert_rowid()", {}); }
 
-Status CheckVatRate(int64_t hundredths) {
-  if (hundredths < 0 || hundredths > 10'000) {
-    return absl::InvalidArgumentError("vat_rate: expected a percentage from 0 to 100");
-  }
-  return absl::OkStatus();
-}
-
 // ---- validation
 
 Status CheckText(std::string_view field, std::string_view value, size_t max, bool required) {
@@ -386,9 +383,26 @@ Status CheckText(std::string_view field, std::string_view value, size_t max, boo
   return absl::OkStatus();
 }
 
-bool IsCurrency(std::string_view c) {
-  return c.size() == 3 &&
-         std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; });
+Status CheckCurrency(std::string_view c) {
+  if (c.size() != 3 ||
+      !std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; })) {
+    return absl::InvalidArgumentError("currency: expected an ISO 4217 code such as EUR");
+  }
+  return absl::OkStatus();
+}
+
+Status CheckPrice(int64_t minor) {
+  if (minor < 0 || minor > 100'000'000'00) {
+    return absl::InvalidArgumentError("price: expected 0 to 10000000000 (minor units)");
+  }
+  return absl::OkStatus();
+}
+
+Status CheckVatRate(int64_t hundredths) {
+  if (hundredths < 0 || hundredths > 10'000) {
+    return absl::InvalidArgumentError("vat_rate: expected a percentage from 0 to 100");
+  }
+  return absl::OkStatus();
 }
 
 Status ValidateEvent(const Event& e) {
@@ -409,10 +423,7 @@ Status ValidateEvent(const Event& e) {
   if (e.ValidUntil() <= e.ValidFrom()) {
     return absl::InvalidArgumentError("doors_close: must be after doors_open");
   }
-  if (!IsCurrency(e.currency)) {
-    return absl::InvalidArgumentError("currency: expected an ISO 4217 code such as EUR");
-  }
-  return absl::OkStatus();
+  return CheckCurrency(e.currency);
 }
 
 // Lower-cases an email and checks its shape (one '@', a dotted domain, no spaces).
@@ -664,12 +675,6 @@ Result<boost::json::object> PayloadObject(std::string_view payload, std::string_
   return std::move(v.as_object());
 }
 
-std::string StorageKeyOf(std::string_view path) {
-  size_t cut = path.rfind('/');
-  if (cut != std::string_view::npos && cut > 0) cut = path.rfind('/', cut - 1);
-  return std::string(cut == std::string_view::npos ? path : path.substr(cut + 1));
-}
-
 std::string DecimalAmount(int64_t minor) {
   const uint64_t abs = minor < 0 ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
   const uint64_t cents = abs % 100;
@@ -870,9 +875,7 @@ Result<std::vector<Event>> Ticketing::ListEvents(const PageFilter& f) {
 Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
   HERALD_RETURN_IF_ERROR(CheckText("name", t.name, 64, true));
   HERALD_RETURN_IF_ERROR(CheckText("description", t.description, 1000, false));
-  if (t.price < 0 || t.price > 100'000'000'00) {
-    return absl::InvalidArgumentError("price: expected 0 to 10000000000 (minor units)");
-  }
+  HERALD_RETURN_IF_ERROR(CheckPrice(t.price));
   if (t.quantity && (*t.quantity < 0 || *t.quantity > 10'000'000)) {
     return absl::InvalidArgumentError("quantity: expected 0 to 10000000");
   }
@@ -929,12 +932,8 @@ namespace {
 Status ValidateTemplate(const TicketTemplate& t) {
   HERALD_RETURN_IF_ERROR(CheckText("name", t.name, 200, true));
   HERALD_RETURN_IF_ERROR(CheckText("design", t.design, 64, false));
-  if (t.price < 0 || t.price > 100'000'000'00) {
-    return absl::InvalidArgumentError("price: expected 0 to 10000000000 (minor units)");
-  }
-  if (!IsCurrency(t.currency)) {
-    return absl::InvalidArgumentError("currency: expected an ISO 4217 code such as EUR");
-  }
+  HERALD_RETURN_IF_ERROR(CheckPrice(t.price));
+  HERALD_RETURN_IF_ERROR(CheckCurrency(t.currency));
   HERALD_RETURN_IF_ERROR(CheckVatRate(t.vat_rate));
   return CheckText("layout", t.layout_json, 256 * 1024, false);
 }
@@ -1026,13 +1025,12 @@ Result<std::vector<TicketTemplate>> Ticketing::ListTemplates(const PageFilter& f
 
 Status Ticketing::AddTemplateLicence(Txn& txn, int64_t template_id, int64_t event_id,
                                      int64_t tickets) {
-  HERALD_ASSIGN_OR_RETURN(TemplateUse use, LoadTemplateUse(txn, template_id, event_id));
   return txn
       .Exec(
           "INSERT INTO ticket_template_licences (template_id, event_id, tickets)"
-          " VALUES (?, ?, ?) ON CONFLICT (template_id, event_id) DO UPDATE SET"
-          " tickets = excluded.tickets",
-          {template_id, event_id, std::max<int64_t>(use.licensed + tickets, 0)})
+          " VALUES (?1, ?2, max(?3, 0)) ON CONFLICT (template_id, event_id) DO UPDATE SET"
+          " tickets = max(tickets + ?3, 0)",
+          {template_id, event_id, tickets})
       .status();
 }
 
@@ -1258,7 +1256,7 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
         }
         if (tmpl->premium()) {
           HERALD_ASSIGN_OR_RETURN(TemplateUse use, LoadTemplateUse(txn, r.template_id, event_id));
-          left->second = std::max<int64_t>(use.licensed - use.used, 0);
+          left->second = use.remaining();
         }
       }
       if (left->second-- <= 0) {

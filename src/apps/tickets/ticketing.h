@@ -25,6 +25,7 @@
 //
 // Thread-safe (all state is in the store).
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -245,6 +246,7 @@ class Ticketing {
     bool premium = false;
     int64_t licensed = 0;
     int64_t used = 0;
+    int64_t remaining() const { return std::max<int64_t>(licensed - used, 0); }
   };
   Result<TemplateUse> TemplateUseOf(int64_t template_id, int64_t event_id);
 
@@ -330,10 +332,6 @@ Result<int64_t> IdempotentReplay(store::Txn& txn, std::string_view sql, std::str
 
 // RFC 3339 with milliseconds, UTC.
 std::string TimeText(absl::Time t);
-// A ticket's file as the document store names it ("ab/abcdef….pdf") from its stored
-// ticket_file_path: rows written before tickets kept only that key hold the file's path on the
-// server, whose last two parts are the key.
-std::string StorageKeyOf(std::string_view path);
 // Minor units (cents) as the decimal text documents read: 1250 -> "12.50", -5 -> "-0.05".
 std::string DecimalAmount(int64_t minor);
 // An integer field of a JSON object (a number, or digits in a string); 0 when absent or not
