@@ -394,7 +394,8 @@ class Engine::Impl {
           } else {
             done(st);
           }
-        });
+        },
+        store::Rerun::kAllowed);  // a run copies the job and overwrites *result
   }
 
   Result<EnqueueResult> EnqueueInTxn(store::Txn& txn, const JobSpec& spec) {

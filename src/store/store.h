@@ -4,9 +4,9 @@
 // planned: store/sqlite (embedded default, here) and store/postgres (scale-out).
 //
 // Writes go through Write/WriteAsync. An implementation may run many writers' callbacks in one
-// transaction (group commit): each callback runs inside its own savepoint, so a callback that
-// returns an error is rolled back alone, while the others commit. Write returns only once
-// the transaction holding the callback's effects is durable (or has failed).
+// transaction (group commit): a callback that returns an error is rolled back alone (its own
+// savepoint), while the others commit. Write returns only once the transaction holding the
+// callback's effects is durable (or has failed).
 
 #include <cstdint>
 #include <functional>
@@ -49,6 +49,14 @@ class Txn {
     return Exec(sql, std::span<const Value>(params.begin(), params.size()));
   }
 
+  // Executes an INSERT of one row into a table keyed by an INTEGER PRIMARY KEY; returns the
+  // new row's key (cheaper than RETURNING, which SQLite buffers in a temporary table).
+  // FailedPrecondition if the statement inserted nothing (an ignored conflict).
+  virtual Result<int64_t> Insert(std::string_view sql, std::span<const Value> params) = 0;
+  Result<int64_t> Insert(std::string_view sql, std::initializer_list<Value> params) {
+    return Insert(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+
   // Runs a query and calls `on_row` for each row until it returns false.
   virtual Status Query(std::string_view sql, std::span<const Value> params,
                        const std::function<bool(const Row&)>& on_row) = 0;
@@ -68,6 +76,13 @@ class Txn {
 };
 
 using TxnFn = std::function<Status(Txn&)>;
+
+// Whether a write's callback may run more than once. kAllowed promises that a run leaves
+// nothing behind but its effects in the transaction and its OnCommit callbacks (it resets
+// whatever it captured), so that the store may undo a run and run it again. The store then
+// shares one savepoint among consecutive such callbacks, and runs them again one by one,
+// each in its own savepoint, when one of them fails.
+enum class Rerun { kNever, kAllowed };
 
 // Runs a query, converts each row with `from_row` (const Row& -> Result<T>) and hands the
 // value to `on_value` (T&& -> bool; false stops). Returns the query's error, or the first
@@ -119,7 +134,10 @@ class Store {
 
   // Like Write without blocking. `done` (may be empty) gets the same status as Write would
   // return, on the writer thread, after the OnCommit callbacks; it must not block.
-  virtual void WriteAsync(TxnFn fn, std::function<void(Status)> done) = 0;
+  virtual void WriteAsync(TxnFn fn, std::function<void(Status)> done, Rerun rerun) = 0;
+  void WriteAsync(TxnFn fn, std::function<void(Status)> done) {
+    WriteAsync(std::move(fn), std::move(done), Rerun::kNever);
+  }
 
   // Runs `fn` in a read-only transaction over a consistent snapshot, concurrently with writes.
   virtual Status Read(TxnFn fn) = 0;

@@ -180,27 +180,46 @@ Result<bool> RevokedCode(Txn& txn, std::string_view column, std::string_view has
   return found;
 }
 
+// What a scan needs of its code, derived before the scan's transaction (so not on the
+// store's writer thread).
+struct ScanCode {
+  explicit ScanCode(const ScanRequest& r)
+      : upper(absl::AsciiStrToUpper(ToAbsl(r.code))), kind(ClassifyCode(r.code)) {
+    // 128 bits of SHA-256 tell codes apart in the log (nonce replays) without storing them.
+    hash = r.code.empty() ? StrCat("#", r.ticket_id) : auth::Sha256Hex(upper).substr(0, 32);
+    if (kind == CodeKind::kSigned) {
+      Result<SignedCode> p = ParseSignedCode(r.code);
+      if (p.ok()) parsed = *std::move(p);
+    }
+  }
+
+  std::string upper;  // the code in upper case
+  std::string hash;
+  CodeKind kind;
+  std::optional<SignedCode> parsed;  // a signed code that decodes
+};
+
 struct Resolved {
   std::optional<TicketState> state;
   std::string reason;  // set when the code alone decides (invalid, revoked...)
 };
 
 // Finds the ticket a request designates, or the reason it designates none.
-Result<Resolved> Resolve(Txn& txn, const ScanRequest& r) {
+Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
   Resolved out;
   if (r.ticket_id > 0) {
     HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "id", r.ticket_id));
     if (!out.state) out.reason = "invalid_code";
     return out;
   }
-  switch (ClassifyCode(r.code)) {
+  const std::string& code = sc.upper;
+  switch (sc.kind) {
     case CodeKind::kSigned: {
-      Result<SignedCode> parsed = ParseSignedCode(r.code);
-      if (!parsed.ok()) {
+      const std::optional<SignedCode>& parsed = sc.parsed;
+      if (!parsed) {
         out.reason = "invalid_code";
         return out;
       }
-      const std::string code = absl::AsciiStrToUpper(ToAbsl(r.code));
       HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "code", std::string_view(code)));
       const TicketClaims& c = parsed->claims;
       HERALD_ASSIGN_OR_RETURN(std::optional<EventKey> key, LoadKey(txn, c.event_id, c.key_id));
@@ -222,7 +241,6 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r) {
       return out;
     }
     case CodeKind::kRandom: {
-      const std::string code = absl::AsciiStrToUpper(ToAbsl(r.code));
       HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "code", std::string_view(code)));
       if (!out.state) {
         HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "code", auth::Sha256Hex(code)));
@@ -233,10 +251,9 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r) {
     case CodeKind::kTicketNumber:
     case CodeKind::kUnknown: {
       // A number typed at the door, or one brought from another system.
-      const std::string number = absl::AsciiStrToUpper(ToAbsl(r.code));
-      HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "number", std::string_view(number)));
+      HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "number", std::string_view(code)));
       if (!out.state) {
-        HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "number", auth::Sha256Hex(number)));
+        HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "number", auth::Sha256Hex(code)));
         out.reason = revoked ? "revoked" : "invalid_code";
       }
       return out;
@@ -352,19 +369,15 @@ constexpr std::string_view kScanColumns =
 // false: Check).
 class ScanTxn {
  public:
-  ScanTxn(Txn& txn, const ScanRequest& r, absl::Time now, const ScannerOptions& options,
-          bool record)
+  ScanTxn(Txn& txn, const ScanRequest& r, const ScanCode& code, absl::Time now,
+          const ScannerOptions& options, bool record)
       : txn_(txn),
         r_(r),
+        code_(code),
         now_(now),
         options_(options),
         record_(record),
-        operator_id_(r.operator_id) {
-    // 128 bits of SHA-256 tell codes apart in the log (nonce replays) without storing them.
-    code_hash_ = r.code.empty()
-                     ? StrCat("#", r.ticket_id)
-                     : auth::Sha256Hex(absl::AsciiStrToUpper(ToAbsl(r.code))).substr(0, 32);
-  }
+        operator_id_(r.operator_id) {}
 
   Result<ScanResult> Run() {
     ScanResult out;
@@ -374,7 +387,7 @@ class ScanTxn {
       HERALD_ASSIGN_OR_RETURN(bool replayed, ReplayNonce(out));
       if (replayed) return out;
     }
-    HERALD_ASSIGN_OR_RETURN(Resolved res, Resolve(txn_, r_));
+    HERALD_ASSIGN_OR_RETURN(Resolved res, Resolve(txn_, r_, code_));
     out.event_id = r_.event_id;
     if (!res.state) {
       out.reason = res.reason;
@@ -435,7 +448,7 @@ class ScanTxn {
       return false;
     }));
     if (!earlier) return false;
-    if (earlier_hash != code_hash_) {
+    if (earlier_hash != code_.hash) {
       return absl::AlreadyExistsError(StrCat("nonce: scanner '", r_.scanner_id.substr(0, 64),
                                              "' used this nonce for another ticket (scan ",
                                              earlier->id, ")"));
@@ -575,11 +588,10 @@ class ScanTxn {
     static const std::string kSql =
         "INSERT INTO ticket_scans (event_id, ticket_id, code_hash, scanner_id, operator_id, gate,"
         " direction, result, admitted, source, nonce, device_time, server_time, conflict,"
-        " repeat_of, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " RETURNING id";
+        " repeat_of, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     const Value p[] = {event_id,
                        ticket_id,
-                       std::string_view(code_hash_),
+                       std::string_view(code_.hash),
                        r_.scanner_id,
                        std::string_view(operator_id_),
                        r_.gate,
@@ -594,19 +606,17 @@ class ScanTxn {
                        repeat_of == 0 ? Value() : Value(repeat_of),
                        r_.metadata_json.empty() ? std::string_view("{}") : r_.metadata_json};
     last_id_ = 0;
-    return txn_.Query(kSql, p, [&](const Row& row) {
-      last_id_ = row.Int(0);
-      return true;  // reads the statement to its end
-    });
+    HERALD_ASSIGN_OR_RETURN(last_id_, txn_.Insert(kSql, p));
+    return absl::OkStatus();
   }
 
   Txn& txn_;
   const ScanRequest& r_;
+  const ScanCode& code_;
   const absl::Time now_;
   const ScannerOptions& options_;
   const bool record_;
   std::string operator_id_;
-  std::string code_hash_;
   int64_t last_id_ = 0;
 };
 
@@ -628,9 +638,10 @@ Scanner::Scanner(store::Store& store, const core::Clock& clock, ScannerOptions o
 
 Result<ScanResult> Scanner::Validate(const ScanRequest& request) {
   HERALD_RETURN_IF_ERROR(ValidateRequest(request));
+  const ScanCode code(request);
   std::optional<ScanResult> out;
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(out, ScanTxn(txn, request, clock_.Now(), options_, true).Run());
+    HERALD_ASSIGN_OR_RETURN(out, ScanTxn(txn, request, code, clock_.Now(), options_, true).Run());
     return absl::OkStatus();
   }));
   return *std::move(out);
@@ -642,16 +653,18 @@ void Scanner::ValidateAsync(ScanRequest request, std::function<void(Result<ScanR
     return;
   }
   struct State {
+    explicit State(ScanRequest r) : request(std::move(r)), code(request) {}
     ScanRequest request;
+    ScanCode code;
     std::optional<ScanResult> result;
   };
-  auto state = std::make_shared<State>();
-  state->request = std::move(request);
+  auto state = std::make_shared<State>(std::move(request));
   store_.WriteAsync(
       [this, state](Txn& txn) -> Status {
         state->result.reset();
-        HERALD_ASSIGN_OR_RETURN(state->result,
-                                ScanTxn(txn, state->request, clock_.Now(), options_, true).Run());
+        HERALD_ASSIGN_OR_RETURN(
+            state->result,
+            ScanTxn(txn, state->request, state->code, clock_.Now(), options_, true).Run());
         return absl::OkStatus();
       },
       [state, done = std::move(done)](Status s) {
@@ -660,14 +673,16 @@ void Scanner::ValidateAsync(ScanRequest request, std::function<void(Result<ScanR
         } else {
           done(*std::move(state->result));
         }
-      });
+      },
+      store::Rerun::kAllowed);  // a run replaces state->result
 }
 
 Result<ScanResult> Scanner::Check(const ScanRequest& request) {
   HERALD_RETURN_IF_ERROR(ValidateRequest(request));
+  const ScanCode code(request);
   std::optional<ScanResult> out;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(out, ScanTxn(txn, request, clock_.Now(), options_, false).Run());
+    HERALD_ASSIGN_OR_RETURN(out, ScanTxn(txn, request, code, clock_.Now(), options_, false).Run());
     return absl::OkStatus();
   }));
   return *std::move(out);
@@ -683,12 +698,16 @@ Result<std::vector<ScanResult>> Scanner::Upload(std::vector<ScanRequest> scans) 
       return absl::InvalidArgumentError(StrCat("scans[", i, "].", s.message()));
     }
   }
+  std::vector<ScanCode> codes;
+  codes.reserve(scans.size());
+  for (const ScanRequest& r : scans) codes.emplace_back(r);
   std::vector<ScanResult> out;
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     out.clear();
     const absl::Time now = clock_.Now();
-    for (const ScanRequest& r : scans) {
-      Result<ScanResult> res = ScanTxn(txn, r, now, options_, true).Run();
+    for (size_t i = 0; i < scans.size(); ++i) {
+      const ScanRequest& r = scans[i];
+      Result<ScanResult> res = ScanTxn(txn, r, codes[i], now, options_, true).Run();
       if (!res.ok() && res.status().code() == absl::StatusCode::kAlreadyExists) {
         // One bad scan must not keep the device's other scans out forever.
         ScanResult bad;

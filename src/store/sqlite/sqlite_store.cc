@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/strings.h"
+#include "store/sqlite/page_cache.h"
 
 namespace herald::store {
 namespace {
@@ -220,6 +221,11 @@ class SqliteTxn final : public Txn {
     if (read_only_) return absl::FailedPreconditionError("write in a read transaction");
     return conn_.Exec(sql, params);
   }
+  Result<int64_t> Insert(std::string_view sql, std::span<const Value> params) override {
+    HERALD_ASSIGN_OR_RETURN(int64_t changed, Exec(sql, params));
+    if (changed == 0) return absl::FailedPreconditionError("no row inserted");
+    return sqlite3_last_insert_rowid(conn_.db());
+  }
   Status Query(std::string_view sql, std::span<const Value> params,
                const std::function<bool(const Row&)>& on_row) override {
     return conn_.Query(sql, params, on_row);
@@ -269,9 +275,9 @@ class SqliteStore::Impl {
     checkpointer_.join();
   }
 
-  void Submit(TxnFn fn, std::function<void(Status)> done) {
+  void Submit(TxnFn fn, std::function<void(Status)> done, Rerun rerun) {
     absl::MutexLock l(&mu_);
-    queue_.push_back({std::move(fn), std::move(done)});
+    queue_.push_back({std::move(fn), std::move(done), rerun});
   }
 
   Status Read(const TxnFn& fn) {
@@ -314,6 +320,7 @@ class SqliteStore::Impl {
   struct Request {
     TxnFn fn;
     std::function<void(Status)> done;
+    Rerun rerun;
   };
 
   int64_t ReadDataVersion() {
@@ -400,53 +407,106 @@ class SqliteStore::Impl {
     }
   }
 
+  // One group commit. A request that is not rerunnable runs in its own savepoint; a run of
+  // consecutive rerunnable ones shares one, and if one of them fails the run is rolled back
+  // and its requests run again, each in its own savepoint.
   void RunBatch(std::vector<Request>& batch) {
-    std::vector<Status> results(batch.size());
-    std::vector<std::vector<std::function<void()>>> callbacks(batch.size());
     Status begin = writer_->Exec("BEGIN IMMEDIATE", {}).status();
     if (!begin.ok()) {
       for (auto& r : batch)
         if (r.done) r.done(begin);
       return;
     }
-    Status aborted;  // set if SQLite rolled the whole transaction back by itself
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!aborted.ok()) {
-        results[i] = aborted;
-        continue;
+    Batch b{batch, std::vector<Status>(batch.size()),
+            std::vector<std::vector<std::function<void()>>>(batch.size()), absl::OkStatus()};
+    for (size_t i = 0; i < batch.size();) {
+      size_t end = i + 1;
+      if (batch[i].rerun == Rerun::kAllowed) {
+        while (end < batch.size() && batch[end].rerun == Rerun::kAllowed) ++end;
       }
-      Status st = writer_->Exec("SAVEPOINT w", {}).status();
-      if (st.ok()) {
-        SqliteTxn txn(*writer_, /*read_only=*/false);
-        st = batch[i].fn(txn);
-        if (st.ok()) {
-          callbacks[i] = txn.TakeCallbacks();
-        } else if (sqlite3_get_autocommit(writer_->db())) {
-          // Some errors (disk full, I/O, out of memory) end the transaction: what ran before
-          // is gone too, and nothing more may run outside a transaction.
-          aborted = absl::Status(st.code(), StrCat("transaction rolled back: ", st.message()));
-        } else {
-          writer_->Exec("ROLLBACK TO w", {}).IgnoreError();
-        }
-        if (aborted.ok()) {
-          Status release = writer_->Exec("RELEASE w", {}).status();
-          if (st.ok()) st = release;
-        }
+      if (end - i == 1 || !RunShared(b, i, end)) {
+        for (size_t k = i; k < end; ++k) RunAlone(b, k);
       }
-      results[i] = st;
+      i = end;
     }
-    Status commit = aborted.ok() ? writer_->Exec("COMMIT", {}).status() : aborted;
+    Status commit = b.aborted.ok() ? writer_->Exec("COMMIT", {}).status() : b.aborted;
     if (!commit.ok()) {
       writer_->ExecScript("ROLLBACK").IgnoreError();
       for (size_t i = 0; i < batch.size(); ++i) {
-        if (results[i].ok()) results[i] = commit;
-        callbacks[i].clear();
+        if (b.results[i].ok()) b.results[i] = commit;
+        b.callbacks[i].clear();
       }
     }
     for (size_t i = 0; i < batch.size(); ++i) {
-      for (auto& cb : callbacks[i]) cb();
-      if (batch[i].done) batch[i].done(results[i]);
+      for (auto& cb : b.callbacks[i]) cb();
+      if (batch[i].done) batch[i].done(b.results[i]);
     }
+  }
+
+  struct Batch {
+    std::vector<Request>& requests;
+    std::vector<Status> results;
+    std::vector<std::vector<std::function<void()>>> callbacks;
+    Status aborted;  // set if SQLite rolled the whole transaction back by itself
+  };
+
+  // Runs requests [begin, end) in one savepoint. False when one failed and the others'
+  // effects were rolled back with it (they are to run again).
+  bool RunShared(Batch& b, size_t begin, size_t end) {
+    if (!b.aborted.ok()) return false;
+    if (!writer_->Exec("SAVEPOINT s", {}).ok()) return false;
+    for (size_t i = begin; i < end; ++i) {
+      SqliteTxn txn(*writer_, /*read_only=*/false);
+      Status st = b.requests[i].fn(txn);
+      if (st.ok()) {
+        b.callbacks[i] = txn.TakeCallbacks();
+        continue;
+      }
+      return Undo(b, begin, i, st);
+    }
+    Status release = writer_->Exec("RELEASE s", {}).status();
+    return release.ok() || Undo(b, begin, end, release);
+  }
+
+  // Rolls back the shared savepoint after `st` and forgets the callbacks of [begin, end).
+  bool Undo(Batch& b, size_t begin, size_t end, const Status& st) {
+    for (size_t k = begin; k < end; ++k) b.callbacks[k].clear();
+    if (!Aborted(b, st)) {
+      writer_->Exec("ROLLBACK TO s", {}).IgnoreError();
+      writer_->Exec("RELEASE s", {}).IgnoreError();
+    }
+    return false;
+  }
+
+  // Runs request i in its own savepoint.
+  void RunAlone(Batch& b, size_t i) {
+    if (!b.aborted.ok()) {
+      b.results[i] = b.aborted;
+      return;
+    }
+    Status st = writer_->Exec("SAVEPOINT w", {}).status();
+    if (st.ok()) {
+      SqliteTxn txn(*writer_, /*read_only=*/false);
+      st = b.requests[i].fn(txn);
+      if (st.ok()) {
+        b.callbacks[i] = txn.TakeCallbacks();
+      } else if (!Aborted(b, st)) {
+        writer_->Exec("ROLLBACK TO w", {}).IgnoreError();
+      }
+      if (b.aborted.ok()) {
+        Status release = writer_->Exec("RELEASE w", {}).status();
+        if (st.ok()) st = release;
+      }
+    }
+    b.results[i] = st;
+  }
+
+  // Some errors (disk full, I/O, out of memory) end the transaction: what ran before is gone
+  // too, and nothing more may run outside a transaction. True (and b.aborted set) then.
+  bool Aborted(Batch& b, const Status& st) {
+    if (!sqlite3_get_autocommit(writer_->db())) return false;
+    b.aborted = absl::Status(st.code(), StrCat("transaction rolled back: ", st.message()));
+    return true;
   }
 
   const SqliteOptions options_;
@@ -480,6 +540,8 @@ SqliteStore::~SqliteStore() = default;
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("store.path is empty");
+  // Fails only if SQLite was used before: commits then cost more, nothing else changes.
+  InstallPageCache().IgnoreError();
   std::unique_ptr<FileLock> lock;
   if (options.exclusive_owner) {
     std::string lock_path = options.path + ".lock";
@@ -509,16 +571,19 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& opti
 Status SqliteStore::Write(TxnFn fn) {
   absl::Notification done;
   Status result;
-  impl_->Submit(std::move(fn), [&](Status st) {
-    result = std::move(st);
-    done.Notify();
-  });
+  impl_->Submit(
+      std::move(fn),
+      [&](Status st) {
+        result = std::move(st);
+        done.Notify();
+      },
+      Rerun::kNever);
   done.WaitForNotification();
   return result;
 }
 
-void SqliteStore::WriteAsync(TxnFn fn, std::function<void(Status)> done) {
-  impl_->Submit(std::move(fn), std::move(done));
+void SqliteStore::WriteAsync(TxnFn fn, std::function<void(Status)> done, Rerun rerun) {
+  impl_->Submit(std::move(fn), std::move(done), rerun);
 }
 
 Status SqliteStore::Read(TxnFn fn) { return impl_->Read(fn); }

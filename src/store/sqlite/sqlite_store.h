@@ -1,11 +1,11 @@
 #pragma once
 // SqliteStore: the embedded default Store. One file in WAL mode; one writer thread that runs
 // every write through group commit (many callers' transactions per COMMIT, each in its own
-// savepoint), so durability does not cost one fsync per job; a pool of reader connections
-// that read concurrently with the writer; and a checkpointer thread that copies the WAL back
-// into the database file beside the writer, so a commit never waits for a checkpoint's page
-// writes and fsync (the writer checkpoints itself only if the WAL outgrows 16 times
-// `checkpoint_pages`, which bounds the file if the checkpointer cannot keep up).
+// savepoint, or consecutive rerunnable ones in a shared one), so durability does not cost one fsync
+// per job; a pool of reader connections that read concurrently with the writer; and a checkpointer
+// thread that copies the WAL back into the database file beside the writer, so a commit never waits
+// for a checkpoint's page writes and fsync (the writer checkpoints itself only if the WAL outgrows
+// 16 times `checkpoint_pages`, which bounds the file if the checkpointer cannot keep up).
 
 #include <memory>
 #include <string>
@@ -38,7 +38,8 @@ class SqliteStore final : public Store {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   Status Write(TxnFn fn) override;
-  void WriteAsync(TxnFn fn, std::function<void(Status)> done) override;
+  using Store::WriteAsync;
+  void WriteAsync(TxnFn fn, std::function<void(Status)> done, Rerun rerun) override;
   Status Read(TxnFn fn) override;
   Status Migrate(std::string_view module, std::span<const Migration> migrations) override;
   int AddExternalChangeListener(std::function<void()> fn) override;

@@ -122,6 +122,119 @@ TEST_F(SqliteStoreTest, FailingWriterIsRolledBackAloneInAGroupCommit) {
   EXPECT_EQ(Count(*store, "t"), ok);
 }
 
+// Rerunnable writes queued together share one savepoint; when one fails, the others run
+// again one by one, so each commits exactly its last run's effects and callbacks.
+TEST_F(SqliteStoreTest, RerunnableWritesShareASavepointAndRunAgainWhenOneFails) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
+  ASSERT_TRUE(store
+                  ->Write([](Txn& txn) {
+                    return txn.Exec("INSERT INTO t (k, v) VALUES ('n', 0)", {}).status();
+                  })
+                  .ok());
+  // Holds the writer so that everything below is queued and taken as one batch.
+  absl::Notification started, go;
+  store->WriteAsync(
+      [&](Txn&) {
+        started.Notify();
+        go.WaitForNotification();
+        return absl::OkStatus();
+      },
+      nullptr);
+  started.WaitForNotification();
+
+  constexpr int kWriters = 30;
+  std::vector<Status> results(kWriters);
+  std::vector<int64_t> seen(kWriters, 0);
+  std::vector<int> runs(kWriters, 0), callbacks(kWriters, 0);
+  absl::Mutex mu;
+  int finished = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    const bool fails = i % 7 == 3;
+    // Every tenth one may not run twice: it gets its own savepoint between shared ones.
+    const Rerun rerun = i % 10 == 5 ? Rerun::kNever : Rerun::kAllowed;
+    store->WriteAsync(
+        [&, i, fails](Txn& txn) -> Status {
+          ++runs[i];
+          HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE t SET v = v + 1 WHERE k = 'n'", {}).status());
+          HERALD_RETURN_IF_ERROR(txn.Query("SELECT v FROM t WHERE k = 'n'", {}, [&](const Row& r) {
+            seen[i] = r.Int(0);
+            return false;
+          }));
+          txn.OnCommit([&, i] { ++callbacks[i]; });
+          if (fails) return absl::InvalidArgumentError("odd one out");
+          return absl::OkStatus();
+        },
+        [&, i](Status st) {
+          absl::MutexLock l(&mu);
+          results[i] = st;
+          ++finished;
+        },
+        rerun);
+  }
+  go.Notify();
+  {
+    absl::MutexLock l(&mu);
+    mu.Await(absl::Condition(
+        +[](int* f) { return *f == kWriters; }, &finished));
+  }
+  int ok = 0;
+  std::vector<int64_t> committed;
+  bool any_rerun = false;
+  for (int i = 0; i < kWriters; ++i) {
+    const bool fails = i % 7 == 3;
+    EXPECT_EQ(results[i].ok(), !fails) << i;
+    EXPECT_EQ(callbacks[i], fails ? 0 : 1) << i;
+    if (i % 10 == 5) {
+      EXPECT_EQ(runs[i], 1) << i;
+    }
+    any_rerun |= runs[i] > 1;
+    if (!fails) {
+      ++ok;
+      committed.push_back(seen[i]);
+    }
+  }
+  EXPECT_TRUE(any_rerun) << "a failure among shared writes runs the others again";
+  // Each committed run counted once, in order: the failed runs left nothing behind.
+  std::vector<int64_t> expected(ok);
+  for (int i = 0; i < ok; ++i) expected[i] = i + 1;
+  EXPECT_EQ(committed, expected);
+  int64_t n = -1;
+  ASSERT_TRUE(store
+                  ->Read([&](Txn& txn) {
+                    return txn.Query("SELECT v FROM t WHERE k = 'n'", {}, [&](const Row& r) {
+                      n = r.Int(0);
+                      return false;
+                    });
+                  })
+                  .ok());
+  EXPECT_EQ(n, ok);
+}
+
+TEST_F(SqliteStoreTest, InsertReturnsTheNewRowsKey) {
+  auto store = OpenStore();
+  constexpr Migration kKeyed[] = {
+      {1, "create r", "CREATE TABLE r (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"}};
+  ASSERT_TRUE(store->Migrate("keyed", kKeyed).ok());
+  std::vector<int64_t> ids;
+  Status ignored;
+  ASSERT_TRUE(store
+                  ->Write([&](Txn& txn) -> Status {
+                    for (std::string_view name : {"a", "b"}) {
+                      HERALD_ASSIGN_OR_RETURN(
+                          int64_t id, txn.Insert("INSERT INTO r (name) VALUES (?)", {name}));
+                      ids.push_back(id);
+                    }
+                    ignored =
+                        txn.Insert("INSERT OR IGNORE INTO r (name) VALUES (?)", {"a"}).status();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(ignored.code(), absl::StatusCode::kFailedPrecondition) << ignored;
+  EXPECT_EQ(Count(*store, "r"), 2);
+}
+
 TEST_F(SqliteStoreTest, ConstraintViolationMapsToAlreadyExists) {
   auto store = OpenStore();
   ASSERT_TRUE(store->Migrate("test", kMigrations).ok());
