@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "auth/authenticator.h"
+#include "auth/crypto.h"
 #include "bench/scratch_dir.h"
 #include "benchmark/benchmark.h"
 #include "core/clock.h"
@@ -83,6 +84,13 @@ void BM_AuthenticateBearer(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize((*a)->AuthenticateBearer(login->token));
 }
 BENCHMARK(BM_AuthenticateBearer);
+
+// SHA-256 of a door-scan code (116 characters), as every scan hashes it.
+void BM_Sha256Hex(benchmark::State& state) {
+  const std::string code(116, 'A');
+  for (auto _ : state) benchmark::DoNotOptimize(auth::Sha256Hex(code));
+}
+BENCHMARK(BM_Sha256Hex);
 
 }  // namespace
 }  // namespace herald

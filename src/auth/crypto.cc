@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 
 #include "core/strings.h"
 
@@ -99,8 +100,20 @@ std::string HmacSha256Key::Sign(std::string_view data) const {
 }
 
 std::string Sha256(std::string_view data) {
+  // OpenSSL 3's one-shot SHA256() looks the algorithm up and allocates a context on every
+  // call; the digest is fetched once and each thread keeps its context.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
   std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
-  SHA256(Bytes(data), data.size(), out.data());
+  unsigned int len = 0;
+  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
+    SHA256(Bytes(data), data.size(), out.data());  // what it was; cannot fail
+  }
   return std::string(reinterpret_cast<const char*>(out.data()), out.size());
 }
 

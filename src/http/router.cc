@@ -1,12 +1,16 @@
 #include "http/router.h"
 
+#include <algorithm>
+
+#include "absl/container/inlined_vector.h"
 #include "core/strings.h"
 
 namespace herald::http {
 namespace {
 
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> out;
+// The non-empty segments of a path, as views into it.
+absl::InlinedVector<std::string_view, 8> Split(std::string_view path) {
+  absl::InlinedVector<std::string_view, 8> out;
   size_t start = 0;
   while (start < path.size()) {
     if (path[start] == '/') {
@@ -15,20 +19,36 @@ std::vector<std::string> Split(std::string_view path) {
     }
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    out.emplace_back(path.substr(start, end - start));
+    out.push_back(path.substr(start, end - start));
     start = end;
   }
   return out;
 }
 
-bool IsParam(const std::string& segment) {
+bool IsParam(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// The index key of a path of these segments: their count and the first two.
+template <typename Segments>
+std::string PrefixKey(const Segments& segments) {
+  std::string key = StrCat(segments.size());
+  for (size_t k = 0; k < segments.size() && k < 2; ++k) StrAppend(&key, "/", segments[k]);
+  return key;
 }
 
 }  // namespace
 
 void Router::Add(Route route) {
-  compiled_.push_back({Split(route.pattern)});
+  const auto segments = Split(route.pattern);
+  const size_t index = routes_.size();
+  if (std::any_of(segments.begin(), segments.begin() + std::min<size_t>(segments.size(), 2),
+                  IsParam)) {
+    anywhere_.push_back(index);
+  } else {
+    by_prefix_[PrefixKey(segments)].push_back(index);
+  }
+  compiled_.push_back({std::vector<std::string>(segments.begin(), segments.end())});
   routes_.push_back(std::move(route));
 }
 
@@ -36,19 +56,22 @@ Result<const Route*> Router::Match(Request& request, std::string* allow) const {
   // HEAD is GET without the body (RFC 9110 9.3.2): the server leaves the body out.
   std::string_view method = request.method;
   if (method == "HEAD") method = "GET";
-  std::vector<std::string> segments = Split(request.path);
+  const auto segments = Split(request.path);
+  static const std::vector<size_t> kNone;
+  const auto listed = by_prefix_.find(PrefixKey(segments));
+  const std::vector<size_t>& candidates = listed == by_prefix_.end() ? kNone : listed->second;
   bool path_matched = false;
-  for (size_t i = 0; i < routes_.size(); ++i) {
+  // The candidates and anywhere_ in registration order: the first route that matches wins.
+  for (size_t a = 0, b = 0; a < candidates.size() || b < anywhere_.size();) {
+    const size_t i =
+        b == anywhere_.size() || (a < candidates.size() && candidates[a] < anywhere_[b])
+            ? candidates[a++]
+            : anywhere_[b++];
     const std::vector<std::string>& pattern = compiled_[i].segments;
     if (pattern.size() != segments.size()) continue;
-    std::map<std::string, std::string, std::less<>> params;
     bool ok = true;
     for (size_t k = 0; k < pattern.size() && ok; ++k) {
-      if (IsParam(pattern[k])) {
-        params[pattern[k].substr(1, pattern[k].size() - 2)] = segments[k];
-      } else {
-        ok = pattern[k] == segments[k];
-      }
+      ok = IsParam(pattern[k]) || pattern[k] == segments[k];
     }
     if (!ok) continue;
     path_matched = true;
@@ -59,7 +82,12 @@ Result<const Route*> Router::Match(Request& request, std::string* allow) const {
       }
       continue;
     }
-    request.params = std::move(params);
+    request.params.clear();
+    for (size_t k = 0; k < pattern.size(); ++k) {
+      if (IsParam(pattern[k])) {
+        request.params[pattern[k].substr(1, pattern[k].size() - 2)] = segments[k];
+      }
+    }
     return &routes_[i];
   }
   if (path_matched) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include "absl/container/flat_hash_map.h"
 
 #include "http/message.h"
 
@@ -65,6 +66,10 @@ class Router {
   };
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
+  // Routes by their segment count and first two segments ("3/api/events"), in order; and
+  // those with a parameter among their first two segments, which any path may match.
+  absl::flat_hash_map<std::string, std::vector<size_t>> by_prefix_;
+  std::vector<size_t> anywhere_;
 };
 
 }  // namespace herald::http

@@ -49,9 +49,10 @@ class Txn {
     return Exec(sql, std::span<const Value>(params.begin(), params.size()));
   }
 
-  // Executes an INSERT of one row into a table keyed by an INTEGER PRIMARY KEY; returns the
-  // new row's key (cheaper than RETURNING, which SQLite buffers in a temporary table).
-  // FailedPrecondition if the statement inserted nothing (an ignored conflict).
+  // Executes an INSERT of one row into a rowid table keyed by an INTEGER PRIMARY KEY;
+  // returns the new row's key (cheaper than RETURNING, which SQLite buffers in a temporary
+  // table). FailedPrecondition if the statement inserted nothing (an ignored conflict). Not
+  // for an upsert (ON CONFLICT DO UPDATE changes a row without giving its key).
   virtual Result<int64_t> Insert(std::string_view sql, std::span<const Value> params) = 0;
   Result<int64_t> Insert(std::string_view sql, std::initializer_list<Value> params) {
     return Insert(sql, std::span<const Value>(params.begin(), params.size()));
@@ -80,8 +81,9 @@ using TxnFn = std::function<Status(Txn&)>;
 // Whether a write's callback may run more than once. kAllowed promises that a run leaves
 // nothing behind but its effects in the transaction and its OnCommit callbacks (it resets
 // whatever it captured), so that the store may undo a run and run it again. The store then
-// shares one savepoint among consecutive such callbacks, and runs them again one by one,
-// each in its own savepoint, when one of them fails.
+// shares one savepoint among consecutive such callbacks; when one fails, the savepoint is
+// rolled back, the callbacks before it run again together and it runs alone (each callback
+// runs at most twice).
 enum class Rerun { kNever, kAllowed };
 
 // Runs a query, converts each row with `from_row` (const Row& -> Result<T>) and hands the

@@ -185,16 +185,18 @@ Result<bool> RevokedCode(Txn& txn, std::string_view column, std::string_view has
 struct ScanCode {
   explicit ScanCode(const ScanRequest& r)
       : upper(absl::AsciiStrToUpper(ToAbsl(r.code))), kind(ClassifyCode(r.code)) {
+    if (!r.code.empty()) sha256 = auth::Sha256Hex(upper);
     // 128 bits of SHA-256 tell codes apart in the log (nonce replays) without storing them.
-    hash = r.code.empty() ? StrCat("#", r.ticket_id) : auth::Sha256Hex(upper).substr(0, 32);
-    if (kind == CodeKind::kSigned) {
+    log_hash = r.code.empty() ? StrCat("#", r.ticket_id) : sha256.substr(0, 32);
+    if (kind == CodeKind::kSigned && r.ticket_id <= 0) {
       Result<SignedCode> p = ParseSignedCode(r.code);
       if (p.ok()) parsed = *std::move(p);
     }
   }
 
-  std::string upper;  // the code in upper case
-  std::string hash;
+  std::string upper;     // the code in upper case
+  std::string sha256;    // of `upper`, in hex: how revocations name codes
+  std::string log_hash;  // how the scan log names the code
   CodeKind kind;
   std::optional<SignedCode> parsed;  // a signed code that decodes
 };
@@ -230,7 +232,7 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
         } else if (key->revoked_at) {
           out.reason = "key_revoked";
         } else {
-          HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "code", auth::Sha256Hex(code)));
+          HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "code", sc.sha256));
           out.reason = revoked ? "revoked" : "invalid_code";
         }
         return out;
@@ -243,7 +245,7 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
     case CodeKind::kRandom: {
       HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "code", std::string_view(code)));
       if (!out.state) {
-        HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "code", auth::Sha256Hex(code)));
+        HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "code", sc.sha256));
         out.reason = revoked ? "revoked" : "invalid_code";
       }
       return out;
@@ -253,7 +255,7 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
       // A number typed at the door, or one brought from another system.
       HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "number", std::string_view(code)));
       if (!out.state) {
-        HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "number", auth::Sha256Hex(code)));
+        HERALD_ASSIGN_OR_RETURN(bool revoked, RevokedCode(txn, "number", sc.sha256));
         out.reason = revoked ? "revoked" : "invalid_code";
       }
       return out;
@@ -448,7 +450,7 @@ class ScanTxn {
       return false;
     }));
     if (!earlier) return false;
-    if (earlier_hash != code_.hash) {
+    if (earlier_hash != code_.log_hash) {
       return absl::AlreadyExistsError(StrCat("nonce: scanner '", r_.scanner_id.substr(0, 64),
                                              "' used this nonce for another ticket (scan ",
                                              earlier->id, ")"));
@@ -591,7 +593,7 @@ class ScanTxn {
         " repeat_of, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     const Value p[] = {event_id,
                        ticket_id,
-                       std::string_view(code_.hash),
+                       std::string_view(code_.log_hash),
                        r_.scanner_id,
                        std::string_view(operator_id_),
                        r_.gate,

@@ -7,9 +7,10 @@
 // it ever held, unless that span exceeds its table, in which case it walks every bucket and
 // every cached page. A B-tree rebalance that reorders pages gives one of them the page
 // number of the 1 GiB lock byte as a temporary key (btree.c, balance_nonroot), which leaves
-// the highest key at 262,145 for 4 KiB pages: from then on every commit walked the whole
-// cache, a pointer chase over up to 8,192 pages that took 13 % of the writer thread under
-// door scans. This cache tracks an upper bound of the keys it holds (the temporary key
+// the highest key at 262,145 for 4 KiB pages until the next truncation: every commit with
+// such a rebalance (nearly all of them, under door scans that insert into several indexes)
+// walked the whole cache, a pointer chase over up to 8,192 pages that took 13 % of the
+// writer thread. This cache tracks an upper bound of the keys it holds (the temporary key
 // apart, tracked on its own) and passes a truncation on only when a page may lie beyond
 // the limit.
 

@@ -408,8 +408,7 @@ class SqliteStore::Impl {
   }
 
   // One group commit. A request that is not rerunnable runs in its own savepoint; a run of
-  // consecutive rerunnable ones shares one, and if one of them fails the run is rolled back
-  // and its requests run again, each in its own savepoint.
+  // consecutive rerunnable ones shares one (RunShared).
   void RunBatch(std::vector<Request>& batch) {
     Status begin = writer_->Exec("BEGIN IMMEDIATE", {}).status();
     if (!begin.ok()) {
@@ -424,9 +423,7 @@ class SqliteStore::Impl {
       if (batch[i].rerun == Rerun::kAllowed) {
         while (end < batch.size() && batch[end].rerun == Rerun::kAllowed) ++end;
       }
-      if (end - i == 1 || !RunShared(b, i, end)) {
-        for (size_t k = i; k < end; ++k) RunAlone(b, k);
-      }
+      RunShared(b, i, end);
       i = end;
     }
     Status commit = b.aborted.ok() ? writer_->Exec("COMMIT", {}).status() : b.aborted;
@@ -447,65 +444,80 @@ class SqliteStore::Impl {
     std::vector<Request>& requests;
     std::vector<Status> results;
     std::vector<std::vector<std::function<void()>>> callbacks;
-    Status aborted;  // set if SQLite rolled the whole transaction back by itself
+    Status aborted;  // set once the transaction is gone: nothing more runs, nothing commits
   };
 
-  // Runs requests [begin, end) in one savepoint. False when one failed and the others'
-  // effects were rolled back with it (they are to run again).
-  bool RunShared(Batch& b, size_t begin, size_t end) {
-    if (!b.aborted.ok()) return false;
-    if (!writer_->Exec("SAVEPOINT s", {}).ok()) return false;
+  // Runs requests [begin, end) in one savepoint. When request i fails, the savepoint is
+  // rolled back: the requests before i run again together, i runs alone in its own
+  // savepoint, and those after i go on together. So each request runs at most twice.
+  void RunShared(Batch& b, size_t begin, size_t end) {
+    while (begin < end) {
+      const size_t failed = end - begin == 1 ? begin : TryShared(b, begin, end);
+      if (failed == end) return;
+      if (failed > begin) RunShared(b, begin, failed);
+      RunAlone(b, failed);
+      begin = failed + 1;
+    }
+  }
+
+  // One attempt at [begin, end) in savepoint "s": `end` if every request succeeded, else the
+  // index of the first that failed, with the savepoint's effects and callbacks undone.
+  size_t TryShared(Batch& b, size_t begin, size_t end) {
+    if (!b.aborted.ok() || !writer_->Exec("SAVEPOINT s", {}).ok()) return begin;
     for (size_t i = begin; i < end; ++i) {
       SqliteTxn txn(*writer_, /*read_only=*/false);
       Status st = b.requests[i].fn(txn);
-      if (st.ok()) {
-        b.callbacks[i] = txn.TakeCallbacks();
-        continue;
+      if (!st.ok() || Ended(b, st)) {
+        Undo(b, begin, i, st, "ROLLBACK TO s", "RELEASE s");
+        return i;
       }
-      return Undo(b, begin, i, st);
+      b.callbacks[i] = txn.TakeCallbacks();
     }
     Status release = writer_->Exec("RELEASE s", {}).status();
-    return release.ok() || Undo(b, begin, end, release);
+    if (release.ok()) return end;
+    Undo(b, begin, end, release, "ROLLBACK TO s", "RELEASE s");
+    return begin;
   }
 
-  // Rolls back the shared savepoint after `st` and forgets the callbacks of [begin, end).
-  bool Undo(Batch& b, size_t begin, size_t end, const Status& st) {
-    for (size_t k = begin; k < end; ++k) b.callbacks[k].clear();
-    if (!Aborted(b, st)) {
-      writer_->Exec("ROLLBACK TO s", {}).IgnoreError();
-      writer_->Exec("RELEASE s", {}).IgnoreError();
-    }
-    return false;
-  }
-
-  // Runs request i in its own savepoint.
+  // Runs request i in savepoint "w".
   void RunAlone(Batch& b, size_t i) {
-    if (!b.aborted.ok()) {
-      b.results[i] = b.aborted;
-      return;
-    }
-    Status st = writer_->Exec("SAVEPOINT w", {}).status();
+    Status st = b.aborted;
+    if (st.ok()) st = writer_->Exec("SAVEPOINT w", {}).status();
     if (st.ok()) {
       SqliteTxn txn(*writer_, /*read_only=*/false);
       st = b.requests[i].fn(txn);
-      if (st.ok()) {
+      if (st.ok() && !Ended(b, st)) st = writer_->Exec("RELEASE w", {}).status();
+      if (st.ok() && b.aborted.ok()) {
         b.callbacks[i] = txn.TakeCallbacks();
-      } else if (!Aborted(b, st)) {
-        writer_->Exec("ROLLBACK TO w", {}).IgnoreError();
-      }
-      if (b.aborted.ok()) {
-        Status release = writer_->Exec("RELEASE w", {}).status();
-        if (st.ok()) st = release;
+      } else {
+        Undo(b, i, i, st, "ROLLBACK TO w", "RELEASE w");
       }
     }
-    b.results[i] = st;
+    b.results[i] = b.aborted.ok() ? st : b.aborted;
   }
 
-  // Some errors (disk full, I/O, out of memory) end the transaction: what ran before is gone
-  // too, and nothing more may run outside a transaction. True (and b.aborted set) then.
-  bool Aborted(Batch& b, const Status& st) {
-    if (!sqlite3_get_autocommit(writer_->db())) return false;
-    b.aborted = absl::Status(st.code(), StrCat("transaction rolled back: ", st.message()));
+  // After `cause`: forgets the callbacks of [begin, end) and rolls back a savepoint. If that
+  // is impossible (the transaction is gone, or the rollback fails), the batch is aborted, as
+  // what ran before can no longer be told apart from what must not commit.
+  void Undo(Batch& b, size_t begin, size_t end, const Status& cause, std::string_view rollback,
+            std::string_view release) {
+    for (size_t k = begin; k < end; ++k) b.callbacks[k].clear();
+    if (Ended(b, cause)) return;
+    Status st = writer_->Exec(rollback, {}).status();
+    if (st.ok()) st = writer_->Exec(release, {}).status();
+    if (!st.ok()) Ended(b, st, /*force=*/true);
+  }
+
+  // Whether the transaction is over: some errors (disk full, I/O, out of memory) roll the
+  // whole of it back, even if a request went on as if nothing happened. Sets b.aborted (from
+  // `cause`, the error that ended it if known) the first time, or when `force` is set.
+  bool Ended(Batch& b, const Status& cause, bool force = false) {
+    if (!b.aborted.ok()) return true;
+    if (!force && !sqlite3_get_autocommit(writer_->db())) return false;
+    const bool known = !cause.ok();
+    b.aborted = absl::Status(known ? cause.code() : absl::StatusCode::kInternal,
+                             StrCat("transaction rolled back: ",
+                                    known ? cause.message() : sqlite3_errmsg(writer_->db())));
     return true;
   }
 
