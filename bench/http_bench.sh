@@ -35,8 +35,15 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 
+# The server's CPU time (user + system, in clock ticks) so far.
+cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 echo "== POST /api/jobs, $CONNECTIONS connections, ${SECONDS_RUN}s"
+C0=$(cpu)
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$DIR/enqueue.lua" \
-  "http://127.0.0.1:$PORT/api/jobs"
+  "http://127.0.0.1:$PORT/api/jobs" | tee "$DIR/wrk.out"
+C1=$(cpu)
+N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
+# Less sensitive than requests/s to this machine's changing speed: compare builds with it.
+echo "server CPU per request: $(( (C1 - C0) * 1000000 / $(getconf CLK_TCK) / N )) us"
 echo "== GET /health, $CONNECTIONS connections, ${SECONDS_RUN}s"
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency "http://127.0.0.1:$PORT/health"

@@ -69,9 +69,17 @@ function request()
 end
 LUA
 
+# The server's CPU time (user + system, in clock ticks) so far.
+cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 for c in "${CONNECTIONS[@]}"; do
   echo "== POST /api/scans/validate, $c connections, ${SECONDS_RUN}s"
-  wrk -t2 -c"$c" -d"${SECONDS_RUN}s" --latency -s "$DIR/scan.lua" "http://127.0.0.1:$PORT"
+  C0=$(cpu)
+  wrk -t2 -c"$c" -d"${SECONDS_RUN}s" --latency -s "$DIR/scan.lua" "http://127.0.0.1:$PORT" |
+    tee "$DIR/wrk.out"
+  C1=$(cpu)
+  N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
+  # Less sensitive than requests/s to this machine's changing speed: compare builds with it.
+  echo "server CPU per request: $(( (C1 - C0) * 1000000 / $(getconf CLK_TCK) / N )) us"
 done
 echo "== server counts"
 api GET /api/events/1/scan-stats | $PY -c 'import json,sys; d=json.load(sys.stdin)["data"]; print({k: d[k] for k in ("tickets","admitted","scans","by_reason")})'
