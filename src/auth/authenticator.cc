@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "auth/crypto.h"
@@ -281,9 +282,10 @@ Result<std::string_view> ParseBearerHeader(std::string_view authorization) {
   std::string_view token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  // A loop, not find_first_of: that calls memchr once per character of the token.
-  if (token.empty() ||
-      std::any_of(token.begin(), token.end(), [](char c) { return c == ' ' || c == '\t'; })) {
+  // Two vectorised scans of a token that carries its permissions (1,700 bytes for an admin):
+  // find_first_of would call memchr once per character, a loop compares each.
+  if (token.empty() || std::memchr(token.data(), ' ', token.size()) != nullptr ||
+      std::memchr(token.data(), '\t', token.size()) != nullptr) {
     return missing();
   }
   return token;
