@@ -82,8 +82,8 @@ using TxnFn = std::function<Status(Txn&)>;
 // nothing behind but its effects in the transaction and its OnCommit callbacks (it resets
 // whatever it captured), so that the store may undo a run and run it again. The store then
 // shares one savepoint among consecutive such callbacks; when one fails, the savepoint is
-// rolled back, the callbacks before it run again together and it runs alone (each callback
-// runs at most twice).
+// rolled back, the callbacks before it run again together and it runs alone (a callback
+// that gives the same result each time runs at most twice).
 enum class Rerun { kNever, kAllowed };
 
 // Runs a query, converts each row with `from_row` (const Row& -> Result<T>) and hands the

@@ -449,7 +449,8 @@ class SqliteStore::Impl {
 
   // Runs requests [begin, end) in one savepoint. When request i fails, the savepoint is
   // rolled back: the requests before i run again together, i runs alone in its own
-  // savepoint, and those after i go on together. So each request runs at most twice.
+  // savepoint, and those after i go on together. So a request whose callback gives the same
+  // result each time runs at most twice.
   void RunShared(Batch& b, size_t begin, size_t end) {
     while (begin < end) {
       const size_t failed = end - begin == 1 ? begin : TryShared(b, begin, end);
