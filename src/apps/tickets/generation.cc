@@ -515,19 +515,17 @@ Result<Generation> TicketGenerator::Start(Txn& txn, const GenerationRequest& req
     }
   }
   const int64_t now = ToMicros(g.created_at);
-  HERALD_RETURN_IF_ERROR(txn.Query(
-      "INSERT INTO ticket_generations (event_id, purchase_id, status, total, successful, failed,"
-      " options, job_ids, created_by, created_at, idempotency_key, fingerprint)"
-      " VALUES (?, ?, 'queued', ?, 0, 0, ?, '[]', ?, ?, ?, ?) RETURNING id",
-      {g.event_id, g.purchase_id, g.total, json::serialize(OptionsToJson(g.options)), g.created_by,
-       now,
-       request.idempotency_key.empty() ? Value() : Value(std::string_view(request.idempotency_key)),
-       std::string_view(fingerprint)},
-      [&](const Row& r) {
-        g.id = r.Int(0);
-        return false;
-      }));
-  if (g.id == 0) return absl::InternalError("the generation got no id");
+  HERALD_ASSIGN_OR_RETURN(
+      g.id, txn.Insert(
+                "INSERT INTO ticket_generations (event_id, purchase_id, status, total,"
+                " successful, failed, options, job_ids, created_by, created_at, idempotency_key,"
+                " fingerprint)"
+                " VALUES (?, ?, 'queued', ?, 0, 0, ?, '[]', ?, ?, ?, ?)",
+                {g.event_id, g.purchase_id, g.total, json::serialize(OptionsToJson(g.options)),
+                 g.created_by, now,
+                 request.idempotency_key.empty() ? Value()
+                                                 : Value(std::string_view(request.idempotency_key)),
+                 std::string_view(fingerprint)}));
   for (size_t i = 0; i < ids.size(); ++i) {
     HERALD_RETURN_IF_ERROR(
         txn.Exec("INSERT INTO ticket_generation_items (generation_id, position, ticket_id,"

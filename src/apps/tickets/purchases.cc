@@ -350,21 +350,18 @@ Result<ProcessResult> Purchases::Process(const PurchaseRequest& req) {
       g.last_name = req.customer_name.substr(space + 1);
     }
     HERALD_ASSIGN_OR_RETURN(Guest guest, ticketing_.EnsureGuest(txn, std::move(g)));
-    HERALD_RETURN_IF_ERROR(
-        txn.Query("INSERT INTO ticket_purchases (event_id, guest_id, customer_email, customer_name,"
-                  " amount, currency, status, gateway, payment_intent_id, amount_refunded,"
-                  " client_amount, last_error, idempotency_key, fingerprint, description,"
-                  " return_url, made_tickets, guest_given, created_at, updated_at) VALUES (?, ?, ?,"
-                  " ?, ?, ?, 'pending', ?, '', 0, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                  {event->id, guest.id, guest.email, req.customer_name, amount, event->currency,
-                   gateway_.name(), req.client_amount ? Value(*req.client_amount) : Value(),
-                   req.idempotency_key.empty() ? Value() : Value(req.idempotency_key), fingerprint,
-                   req.description, req.return_url, int64_t{req.lines.empty() ? 0 : 1},
-                   json::serialize(guest_given), ToMicros(now), ToMicros(now)},
-                  [&](const Row& r) {
-                    id = r.Int(0);
-                    return true;
-                  }));
+    HERALD_ASSIGN_OR_RETURN(
+        id, txn.Insert(
+                "INSERT INTO ticket_purchases (event_id, guest_id, customer_email, customer_name,"
+                " amount, currency, status, gateway, payment_intent_id, amount_refunded,"
+                " client_amount, last_error, idempotency_key, fingerprint, description,"
+                " return_url, made_tickets, guest_given, created_at, updated_at) VALUES (?, ?, ?,"
+                " ?, ?, ?, 'pending', ?, '', 0, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)",
+                {event->id, guest.id, guest.email, req.customer_name, amount, event->currency,
+                 gateway_.name(), req.client_amount ? Value(*req.client_amount) : Value(),
+                 req.idempotency_key.empty() ? Value() : Value(req.idempotency_key), fingerprint,
+                 req.description, req.return_url, int64_t{req.lines.empty() ? 0 : 1},
+                 json::serialize(guest_given), ToMicros(now), ToMicros(now)}));
     std::vector<IssueRequest> issue;
     for (const PurchaseLine& l : req.lines) {
       for (int64_t n = 0; n < l.quantity; ++n) {

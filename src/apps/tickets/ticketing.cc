@@ -362,8 +362,6 @@ Result<int64_t> QueryInt(Txn& txn, std::string_view sql, std::initializer_list<V
   return out;
 }
 
-Result<int64_t> LastId(Txn& txn) { return QueryInt(txn, "SELECT last_insert_rowid()", {}); }
-
 // ---- validation
 
 Status CheckText(std::string_view field, std::string_view value, size_t max, bool required) {
@@ -479,24 +477,24 @@ Result<Event> MustEvent(Txn& txn, int64_t id) {
   return *std::move(e);
 }
 
-Status WriteEvent(Txn& txn, const Event& e, std::string_view sql) {
-  const Value p[] = {e.title,
-                     e.description,
-                     ToMicros(e.event_date),
-                     OptTime(e.end_date),
-                     e.location,
-                     e.timezone,
-                     OptIntValue(e.max_attendees),
-                     EventStatusName(e.status),
-                     CodeModeName(e.code_mode),
-                     int64_t{e.reentry},
-                     OptTime(e.doors_open),
-                     OptTime(e.doors_close),
-                     e.currency,
-                     ToMicros(e.created_at),
-                     ToMicros(e.updated_at),
-                     e.id};
-  return txn.Exec(sql, p).status();
+// The values of an event's row, in the order of the insert's and the update's columns.
+std::array<Value, 16> EventValues(const Event& e) {
+  return {e.title,
+          e.description,
+          ToMicros(e.event_date),
+          OptTime(e.end_date),
+          e.location,
+          e.timezone,
+          OptIntValue(e.max_attendees),
+          EventStatusName(e.status),
+          CodeModeName(e.code_mode),
+          int64_t{e.reentry},
+          OptTime(e.doors_open),
+          OptTime(e.doors_close),
+          e.currency,
+          ToMicros(e.created_at),
+          ToMicros(e.updated_at),
+          e.id};
 }
 
 std::string KeyContext(int64_t event_id, int64_t key_id) {
@@ -789,13 +787,13 @@ Result<Event> Ticketing::CreateEvent(Event e) {
       HERALD_ASSIGN_OR_RETURN(std::optional<Event> taken, LoadEvent(txn, e.id));
       if (taken) return absl::AlreadyExistsError(StrCat("an event ", e.id, " already exists"));
     }
-    HERALD_RETURN_IF_ERROR(WriteEvent(
-        txn, e,
-        "INSERT INTO ticket_events (title, description, event_date, end_date, location,"
-        " timezone, max_attendees, status, code_mode, reentry, doors_open, doors_close, currency,"
-        " created_at, updated_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        " NULLIF(?, 0))"));
-    HERALD_ASSIGN_OR_RETURN(e.id, LastId(txn));
+    const auto values = EventValues(e);
+    HERALD_ASSIGN_OR_RETURN(
+        e.id, txn.Insert("INSERT INTO ticket_events (title, description, event_date, end_date,"
+                         " location, timezone, max_attendees, status, code_mode, reentry,"
+                         " doors_open, doors_close, currency, created_at, updated_at, id)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0))",
+                         values));
     return txn
         .Exec("INSERT INTO ticket_counts (event_id, admitted, inside) VALUES (?, 0, 0)", {e.id})
         .status();
@@ -817,11 +815,15 @@ Result<Event> Ticketing::UpdateEvent(const Event& in) {
         return absl::FailedPreconditionError("code_mode: cannot change once the event has tickets");
       }
     }
-    return WriteEvent(txn, e,
-                      "UPDATE ticket_events SET title = ?, description = ?, event_date = ?,"
-                      " end_date = ?, location = ?, timezone = ?, max_attendees = ?, status = ?,"
-                      " code_mode = ?, reentry = ?, doors_open = ?, doors_close = ?, currency = ?,"
-                      " created_at = ?, updated_at = ? WHERE id = ?");
+    const auto values = EventValues(e);
+    return txn
+        .Exec(
+            "UPDATE ticket_events SET title = ?, description = ?, event_date = ?,"
+            " end_date = ?, location = ?, timezone = ?, max_attendees = ?, status = ?,"
+            " code_mode = ?, reentry = ?, doors_open = ?, doors_close = ?, currency = ?,"
+            " created_at = ?, updated_at = ? WHERE id = ?",
+            values)
+        .status();
   }));
   return e;
 }
@@ -891,13 +893,11 @@ Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
       return absl::AlreadyExistsError(
           StrCat("event ", t.event_id, " already has a ticket type named '", t.name, "'"));
     }
-    HERALD_RETURN_IF_ERROR(txn.Exec("INSERT INTO ticket_types (event_id, name, price, quantity,"
-                                    " description, created_at, vat_rate)"
-                                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                    {t.event_id, t.name, t.price, OptIntValue(t.quantity),
-                                     t.description, ToMicros(t.created_at), t.vat_rate})
-                               .status());
-    HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
+    HERALD_ASSIGN_OR_RETURN(t.id, txn.Insert("INSERT INTO ticket_types (event_id, name, price,"
+                                             " quantity, description, created_at, vat_rate)"
+                                             " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                             {t.event_id, t.name, t.price, OptIntValue(t.quantity),
+                                              t.description, ToMicros(t.created_at), t.vat_rate}));
     return absl::OkStatus();
   }));
   return t;
@@ -943,13 +943,12 @@ Result<TicketTemplate> Ticketing::CreateTemplate(TicketTemplate t) {
   HERALD_RETURN_IF_ERROR(ValidateTemplate(t));
   t.created_at = t.updated_at = clock_.Now();
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
-    HERALD_RETURN_IF_ERROR(
-        txn.Exec("INSERT INTO ticket_templates (name, design, layout_json, created_at, updated_at,"
-                 " price, currency, vat_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                 {t.name, t.design, t.layout_json, ToMicros(t.created_at), ToMicros(t.updated_at),
-                  t.price, t.currency, t.vat_rate})
-            .status());
-    HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
+    HERALD_ASSIGN_OR_RETURN(
+        t.id, txn.Insert(
+                  "INSERT INTO ticket_templates (name, design, layout_json, created_at, updated_at,"
+                  " price, currency, vat_rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  {t.name, t.design, t.layout_json, ToMicros(t.created_at), ToMicros(t.updated_at),
+                   t.price, t.currency, t.vat_rate}));
     return absl::OkStatus();
   }));
   return t;
@@ -1064,13 +1063,11 @@ Status CheckGuestEmailFree(Txn& txn, const Guest& g) {
 Status InsertGuest(Txn& txn, Guest& g) {
   HERALD_RETURN_IF_ERROR(MustEvent(txn, g.event_id).status());
   HERALD_RETURN_IF_ERROR(CheckGuestEmailFree(txn, g));
-  HERALD_RETURN_IF_ERROR(txn.Exec("INSERT INTO ticket_guests (event_id, first_name, last_name,"
-                                  " email, phone, created_at, updated_at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                  {g.event_id, g.first_name, g.last_name, g.email, g.phone,
-                                   ToMicros(g.created_at), ToMicros(g.updated_at)})
-                             .status());
-  HERALD_ASSIGN_OR_RETURN(g.id, LastId(txn));
+  HERALD_ASSIGN_OR_RETURN(g.id, txn.Insert("INSERT INTO ticket_guests (event_id, first_name,"
+                                           " last_name, email, phone, created_at, updated_at)"
+                                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                           {g.event_id, g.first_name, g.last_name, g.email, g.phone,
+                                            ToMicros(g.created_at), ToMicros(g.updated_at)}));
   return absl::OkStatus();
 }
 }  // namespace
@@ -1276,18 +1273,17 @@ Result<std::vector<Ticket>> Ticketing::IssueTickets(Txn& txn, int64_t event_id,
     t.status = r.status;
     t.created_at = t.updated_at = now;
     // The row first (its id goes into the signed code), then its codes.
-    HERALD_RETURN_IF_ERROR(
-        txn.Exec(
-               "INSERT INTO tickets (event_id, ticket_type_id, guest_id, purchase_id, template_id,"
-               " ticket_code, seat, status, generation, key_id, qr_code_data, ticket_file_url,"
-               " ticket_file_path, document_id, generation_job_id, is_validated, inside, entries,"
-               " first_gate, first_operator, first_scanner, created_at, updated_at)"
-               " VALUES (?, ?, ?, ?, ?, '#' || ?, ?, ?, 0, 0, '#' || ?, '', '', '', '', 0, 0, 0,"
-               " '', '', '', ?, ?)",
-               {event_id, t.ticket_type_id, t.guest_id, t.purchase_id, t.template_id, int64_t(i),
-                t.seat, TicketStatusName(t.status), int64_t(i), ToMicros(now), ToMicros(now)})
-            .status());
-    HERALD_ASSIGN_OR_RETURN(t.id, LastId(txn));
+    HERALD_ASSIGN_OR_RETURN(
+        t.id,
+        txn.Insert(
+            "INSERT INTO tickets (event_id, ticket_type_id, guest_id, purchase_id, template_id,"
+            " ticket_code, seat, status, generation, key_id, qr_code_data, ticket_file_url,"
+            " ticket_file_path, document_id, generation_job_id, is_validated, inside, entries,"
+            " first_gate, first_operator, first_scanner, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, '#' || ?, ?, ?, 0, 0, '#' || ?, '', '', '', '', 0, 0, 0,"
+            " '', '', '', ?, ?)",
+            {event_id, t.ticket_type_id, t.guest_id, t.purchase_id, t.template_id, int64_t(i),
+             t.seat, TicketStatusName(t.status), int64_t(i), ToMicros(now), ToMicros(now)}));
     HERALD_RETURN_IF_ERROR(NewCodes(txn, options_.master_key, e, t, now, key));
     if (!number.empty()) t.ticket_code = std::move(number);
     HERALD_RETURN_IF_ERROR(WriteTicketCodes(txn, t));
