@@ -15,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "core/strings.h"
 #include "store/sqlite/page_cache.h"
+#include "store/sqlite/wal_vfs.h"
 
 namespace herald::store {
 namespace {
@@ -87,7 +88,9 @@ class Connection {
   static Result<std::unique_ptr<Connection>> Open(const SqliteOptions& o, bool writer) {
     sqlite3* raw = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, nullptr);
+    // Without the VFS (it could not be registered), commits make more system calls.
+    Result<const char*> vfs = WalVfs();
+    int rc = sqlite3_open_v2(o.path.c_str(), &raw, flags, vfs.ok() ? *vfs : nullptr);
     DbPtr db(raw);
     if (rc != SQLITE_OK) return MapError(db.get(), rc, StrCat("open ", o.path));
     sqlite3_extended_result_codes(db.get(), 1);
