@@ -8,8 +8,8 @@
 #include <string>
 
 #include "core/testing/temp_dir.h"
-#include "store/sqlite/page_cache.h"
 #include "gtest/gtest.h"
+#include "store/sqlite/page_cache.h"
 
 namespace herald::store {
 namespace {
