@@ -1069,11 +1069,15 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
                 HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
-                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate before, t.GetTemplate(id));
-                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x, ParseTemplate(body, before));
-                HERALD_RETURN_IF_ERROR(MaySetTerms(req, before, x));
-                x.id = id;
-                HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate updated, t.UpdateTemplate(x));
+                HERALD_ASSIGN_OR_RETURN(
+                    tk::TicketTemplate updated,
+                    t.UpdateTemplate(
+                        id, [&](const tk::TicketTemplate& stored) -> Result<tk::TicketTemplate> {
+                          HERALD_ASSIGN_OR_RETURN(tk::TicketTemplate x,
+                                                  ParseTemplate(body, stored));
+                          HERALD_RETURN_IF_ERROR(MaySetTerms(req, stored, x));
+                          return x;
+                        }));
                 return Response::Json(200, Ok(TemplateJson(updated)));
               },
               200, tag});

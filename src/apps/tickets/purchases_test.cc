@@ -1,5 +1,7 @@
 #include "apps/tickets/purchases.h"
 
+#include <thread>
+
 #include "apps/tickets/scanner.h"
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
@@ -292,6 +294,60 @@ TEST_F(PurchasesTest, AnExpiredPurchaseOfExistingTicketsReleasesThemForAnother) 
   EXPECT_EQ(bought.purchase_id, second.purchase.id);
   EXPECT_EQ(bought.guest_id, second.purchase.guest_id);
   EXPECT_NE(bought.guest_id, first.purchase.guest_id);
+}
+
+TEST_F(PurchasesTest, ATemplateIsChangedFromWhatIsStoredAndAFailedChangeWritesNothing) {
+  TicketTemplate gold;
+  gold.name = "Gold";
+  gold.price = 500;
+  gold = ticketing_->CreateTemplate(gold).value();
+  auto refused = ticketing_->UpdateTemplate(
+      gold.id, [](const TicketTemplate& stored) -> Result<TicketTemplate> {
+        EXPECT_EQ(stored.price, 500);
+        return absl::PermissionDeniedError("not yours");
+      });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  auto nameless = ticketing_->UpdateTemplate(gold.id, [](const TicketTemplate& stored) {
+    TicketTemplate x = stored;
+    x.name.clear();
+    return Result<TicketTemplate>(x);
+  });
+  EXPECT_EQ(nameless.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ticketing_->GetTemplate(gold.id).value().name, "Gold");
+  auto missing = ticketing_->UpdateTemplate(
+      gold.id + 100, [](const TicketTemplate& stored) { return Result<TicketTemplate>(stored); });
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+
+  // A seller changing the price while an organiser renames: each change starts from what the
+  // other wrote, so the last price stays (reading before the transaction, a rename could put
+  // back an older price).
+  std::thread seller([&] {
+    for (int price = 1; price <= 200; ++price) {
+      ASSERT_TRUE(ticketing_
+                      ->UpdateTemplate(gold.id,
+                                       [&](const TicketTemplate& stored) {
+                                         TicketTemplate x = stored;
+                                         x.price = price;
+                                         return Result<TicketTemplate>(x);
+                                       })
+                      .ok());
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(ticketing_
+                    ->UpdateTemplate(gold.id,
+                                     [&](const TicketTemplate& stored) {
+                                       TicketTemplate x = stored;
+                                       x.name = StrCat("Gold ", i);
+                                       return Result<TicketTemplate>(x);
+                                     })
+                    .ok());
+  }
+  seller.join();
+  const TicketTemplate now = ticketing_->GetTemplate(gold.id).value();
+  EXPECT_EQ(now.price, 200);
+  EXPECT_EQ(now.name, "Gold 199");
+  EXPECT_EQ(now.created_at, gold.created_at);
 }
 
 TEST_F(PurchasesTest, APaymentForATemplateOfTheStoreUnlocksItOnce) {

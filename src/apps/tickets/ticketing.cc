@@ -954,22 +954,23 @@ Result<TicketTemplate> Ticketing::CreateTemplate(TicketTemplate t) {
   return t;
 }
 
-Result<TicketTemplate> Ticketing::UpdateTemplate(const TicketTemplate& in) {
-  TicketTemplate t = in;
-  HERALD_RETURN_IF_ERROR(ValidateTemplate(t));
-  t.updated_at = clock_.Now();
+Result<TicketTemplate> Ticketing::UpdateTemplate(int64_t id, const TemplateChange& change) {
+  TicketTemplate t;
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(
-        int64_t n, txn.Exec("UPDATE ticket_templates SET name = ?, design = ?, layout_json = ?,"
-                            " updated_at = ?, price = ?, currency = ?, vat_rate = ? WHERE id = ?",
-                            {t.name, t.design, t.layout_json, ToMicros(t.updated_at), t.price,
-                             t.currency, t.vat_rate, t.id}));
-    if (n == 0) return absl::NotFoundError(StrCat("no ticket template ", t.id));
-    HERALD_ASSIGN_OR_RETURN(
-        int64_t created,
-        QueryInt(txn, "SELECT created_at FROM ticket_templates WHERE id = ?", {t.id}));
-    t.created_at = FromMicros(created);
-    return absl::OkStatus();
+    HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> stored, LoadTemplate(txn, id));
+    if (!stored) return absl::NotFoundError(StrCat("no ticket template ", id));
+    HERALD_ASSIGN_OR_RETURN(t, change(*stored));
+    t.id = id;
+    t.created_at = stored->created_at;
+    t.updated_at = clock_.Now();
+    HERALD_RETURN_IF_ERROR(ValidateTemplate(t));
+    return txn
+        .Exec(
+            "UPDATE ticket_templates SET name = ?, design = ?, layout_json = ?, updated_at = ?,"
+            " price = ?, currency = ?, vat_rate = ? WHERE id = ?",
+            {t.name, t.design, t.layout_json, ToMicros(t.updated_at), t.price, t.currency,
+             t.vat_rate, t.id})
+        .status();
   }));
   return t;
 }

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -231,7 +232,12 @@ class Ticketing {
   Result<TicketType> GetTicketType(int64_t id);
 
   Result<TicketTemplate> CreateTemplate(TicketTemplate t);
-  Result<TicketTemplate> UpdateTemplate(const TicketTemplate& t);
+  // Replaces template `id` with what `change` makes of the stored one, read and written in one
+  // transaction, so no other change to the template comes between (an organiser's edit of the
+  // design cannot put back a price an admin just changed). An error of `change`, or a
+  // template it makes that is not valid, is returned and nothing is written.
+  using TemplateChange = std::function<Result<TicketTemplate>(const TicketTemplate& stored)>;
+  Result<TicketTemplate> UpdateTemplate(int64_t id, const TemplateChange& change);
   Status DeleteTemplate(int64_t id);
   Result<TicketTemplate> GetTemplate(int64_t id);
   Result<std::vector<TicketTemplate>> ListTemplates(const PageFilter& filter);
