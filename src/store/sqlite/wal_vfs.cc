@@ -19,6 +19,7 @@ namespace {
 constexpr char kName[] = "herald";
 constexpr int kFrameHeaderSize = 24;  // wal.c's WAL_FRAME_HDRSIZE
 constexpr size_t kLimit = 4 << 20;
+constexpr size_t kKeep = 1 << 20;  // capacity a WAL file keeps between transactions
 // The most the default VFS writes at once (unix.c, seekAndWriteFd, keeps 17 bits of the size).
 constexpr size_t kMaxWrite = 0x1ffff;
 
@@ -26,24 +27,29 @@ sqlite3_vfs* inner = nullptr;  // the default VFS; set once, before the registra
 std::atomic<long> writes{0};
 std::atomic<long> written{0};
 std::atomic<long> late{0};
+std::atomic<long> dropped{0};
+
+// What SQLite sees as a sqlite3_file (`base`, first), and the default VFS's file it wraps,
+// in the same allocation.
+struct Wrapped {
+  sqlite3_file base;
+  sqlite3_file* real;
+};
 
 struct DbFile;
 
 // A WAL file. SQLite uses a file from one thread at a time.
-struct WalFile {
-  sqlite3_file base;     // first: SQLite sees a WalFile as a sqlite3_file
-  sqlite3_file* real;    // the default VFS's file, in the same allocation
+struct WalFile : Wrapped {
   DbFile* db = nullptr;  // its database's file, while both are open
   std::string pending;   // writes gathered from offset `start`, not yet made
   sqlite3_int64 start = 0;
-  bool commit_page_next = false;  // the last write was the header of a commit frame
+  sqlite3_int64 next = -1;        // where the last write ended: the next append starts there
+  bool commit_page_next = false;  // the last write gathered was a commit frame's header
 };
 
-// A main database file, whose WAL index's lock and barrier write out its WAL's gathered
-// writes.
-struct DbFile {
-  sqlite3_file base;
-  sqlite3_file* real;
+// A main database file, whose WAL index's barrier, and the release of its WAL's write lock or
+// of the file's own lock, see to its WAL's gathered writes.
+struct DbFile : Wrapped {
   WalFile* wal = nullptr;
 };
 
@@ -52,8 +58,20 @@ constexpr size_t kAlign = alignof(std::max_align_t);
 constexpr size_t kHeadSize =
     (std::max(sizeof(WalFile), sizeof(DbFile)) + kAlign - 1) / kAlign * kAlign;
 
-WalFile* Wal(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
-DbFile* Db(sqlite3_file* f) { return reinterpret_cast<DbFile*>(f); }
+// `base` is Wrapped's first member, so the two share their address.
+Wrapped* Of(sqlite3_file* f) { return reinterpret_cast<Wrapped*>(f); }
+WalFile* Wal(sqlite3_file* f) { return static_cast<WalFile*>(Of(f)); }
+DbFile* Db(sqlite3_file* f) { return static_cast<DbFile*>(Of(f)); }
+
+// Forgets the gathered writes, keeping at most kKeep of their memory.
+void Clear(WalFile* w) {
+  w->commit_page_next = false;
+  if (w->pending.capacity() > kKeep) {
+    std::string().swap(w->pending);
+  } else {
+    w->pending.clear();
+  }
+}
 
 int Flush(WalFile* w) {
   int rc = SQLITE_OK;
@@ -63,7 +81,7 @@ int Flush(WalFile* w) {
     rc = w->real->pMethods->xWrite(w->real, w->pending.data() + at, static_cast<int>(n),
                                    w->start + static_cast<sqlite3_int64>(at));
   }
-  w->pending.clear();  // written, or failed: SQLite fails the transaction either way
+  Clear(w);  // written, or failed: SQLite fails the transaction either way
   return rc;
 }
 
@@ -87,22 +105,36 @@ int WalRead(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
 int WalWrite(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
   WalFile* w = Wal(f);
   writes.fetch_add(1, std::memory_order_relaxed);
-  if (!w->pending.empty() && offset != w->start + static_cast<sqlite3_int64>(w->pending.size())) {
-    if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  const sqlite3_int64 end = offset + n;
+  if (offset != w->next) {
+    // Not an append: a frame rewritten in place (a page written again in its transaction, a
+    // header whose checksum SQLite recomputes), or the frames after a rolled-back savepoint.
+    // Written at once, after what was gathered, and its error is SQLite's to see.
+    int rc = Flush(w);
+    if (rc == SQLITE_OK) rc = w->real->pMethods->xWrite(w->real, data, n, offset);
+    w->next = rc == SQLITE_OK ? end : -1;
+    return rc;
   }
   if (w->pending.empty()) w->start = offset;
   try {
     w->pending.append(static_cast<const char*>(data), static_cast<size_t>(n));
   } catch (const std::bad_alloc&) {
-    w->pending.clear();
-    return SQLITE_IOERR_NOMEM;
+    int rc = Flush(w);
+    if (rc == SQLITE_OK) rc = w->real->pMethods->xWrite(w->real, data, n, offset);
+    w->next = rc == SQLITE_OK ? end : -1;
+    return rc;
   }
+  w->next = end;
   const bool ends_commit = w->commit_page_next;
   // A frame's header holds, at bytes 4-7, the database's size in pages after a commit, and
   // zero in the other frames (wal.c, walEncodeFrame).
   const auto* bytes = static_cast<const unsigned char*>(data);
   w->commit_page_next = n == kFrameHeaderSize && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
-  if (ends_commit || w->pending.size() >= kLimit) return Flush(w);
+  if (ends_commit || w->pending.size() >= kLimit) {
+    int rc = Flush(w);
+    if (rc != SQLITE_OK) w->next = -1;
+    return rc;
+  }
   return SQLITE_OK;
 }
 
@@ -148,6 +180,16 @@ int DbClose(sqlite3_file* f) {
   return rc;
 }
 
+// Drops what the database's WAL gathered: frames of a transaction that did not commit (a
+// commit writes them out at its commit frame), past the WAL's last commit, where no reader
+// and no recovery looks. Written later, they could land on another writer's frames.
+void Drop(DbFile* d) {
+  if (d->wal == nullptr || d->wal->pending.empty()) return;
+  dropped.fetch_add(1, std::memory_order_relaxed);
+  Clear(d->wal);
+  d->wal->next = -1;
+}
+
 // Writes out what the database's WAL gathered, where SQLite can take no error.
 void FlushLate(DbFile* d) {
   if (d->wal == nullptr || d->wal->pending.empty()) return;
@@ -164,9 +206,17 @@ int DbShmLock(sqlite3_file* f, int offset, int n, int flags) {
   DbFile* d = Db(f);
   // Offset 0 is the WAL's write lock (wal.c, WAL_WRITE_LOCK).
   if (offset == 0 && (flags & SQLITE_SHM_UNLOCK) != 0 && (flags & SQLITE_SHM_EXCLUSIVE) != 0) {
-    FlushLate(d);
+    Drop(d);
   }
   return d->real->pMethods->xShmLock(d->real, offset, n, flags);
+}
+
+// The file's own lock, released at the end of a transaction with locking_mode=EXCLUSIVE
+// (which takes no WAL write lock).
+int DbUnlock(sqlite3_file* f, int level) {
+  DbFile* d = Db(f);
+  Drop(d);
+  return d->real->pMethods->xUnlock(d->real, level);
 }
 
 void DbShmBarrier(sqlite3_file* f) {
@@ -177,10 +227,8 @@ void DbShmBarrier(sqlite3_file* f) {
 
 // --- forwarding ----------------------------------------------------------------------------
 
-// The methods a file passes on unchanged, for WalFile and DbFile alike (`real` is at the
-// same place in both).
-sqlite3_file* Real(sqlite3_file* f) { return Db(f)->real; }
-static_assert(offsetof(WalFile, real) == offsetof(DbFile, real));
+// The methods a file passes on unchanged, for WalFile and DbFile alike.
+sqlite3_file* Real(sqlite3_file* f) { return Of(f)->real; }
 
 int Read(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
   return Real(f)->pMethods->xRead(Real(f), out, n, offset);
@@ -252,7 +300,7 @@ const sqlite3_io_methods kDbMethods = {3,
                                        &Sync,
                                        &FileSize,
                                        &Lock,
-                                       &Unlock,
+                                       &DbUnlock,
                                        &CheckReservedLock,
                                        &FileControl,
                                        &SectorSize,
@@ -287,11 +335,15 @@ int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* o
     return inner->xOpen(inner, name, f, flags, out_flags);
   }
   if (owner != nullptr) {
-    auto* w = new (f) WalFile{{&kWalMethods}, real};
+    auto* w = new (f) WalFile;
+    w->base.pMethods = &kWalMethods;
+    w->real = real;
     w->db = owner;
     owner->wal = w;
   } else {
-    new (f) DbFile{{&kDbMethods}, real};
+    auto* d = new (f) DbFile;
+    d->base.pMethods = &kDbMethods;
+    d->real = real;
   }
   return SQLITE_OK;
 }
@@ -323,7 +375,7 @@ Result<const char*> WalVfs() {
 
 WalVfsStats GetWalVfsStats() {
   return {writes.load(std::memory_order_relaxed), written.load(std::memory_order_relaxed),
-          late.load(std::memory_order_relaxed)};
+          late.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
 }
 
 }  // namespace herald::store
