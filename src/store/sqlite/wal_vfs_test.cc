@@ -79,11 +79,17 @@ constexpr char kSchema[] =
     "CREATE TABLE IF NOT EXISTS r (id INTEGER PRIMARY KEY, k TEXT NOT NULL, pad TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS r_k ON r (k)";
 
+// A connection through the VFS to a new database with kSchema.
+Db Create(const std::string& path) {
+  Db db = Open(path, true);
+  Exec(db.get(), kSchema);
+  return db;
+}
+
 TEST(WalVfsTest, ACommitIsOneWriteAndOtherConnectionsSeeIt) {
   testing::TempDir dir;
   const std::string path = dir.File("w.db");
-  Db writer = Open(path, true);
-  Exec(writer.get(), kSchema);
+  Db writer = Create(path);
   Db reader = Open(path, false);  // the default VFS: it reads only what reached the file
 
   const WalVfsStats before = GetWalVfsStats();
@@ -119,8 +125,7 @@ constexpr char kSpillingTransaction[] =
 TEST(WalVfsTest, ATransactionThatSpillsIsWrittenOutByItsCommit) {
   testing::TempDir dir;
   const std::string path = dir.File("w.db");
-  Db writer = Open(path, true);
-  Exec(writer.get(), kSchema);
+  Db writer = Create(path);
   Db reader = Open(path, false);
   const WalVfsStats before = GetWalVfsStats();
   Exec(writer.get(), kSpillingTransaction);
@@ -132,10 +137,7 @@ TEST(WalVfsTest, ATransactionThatSpillsIsWrittenOutByItsCommit) {
 TEST(WalVfsTest, ACommitHasReachedTheFileWhenItReturns) {
   testing::TempDir dir;
   const std::string path = dir.File("w.db");
-  {
-    Db setup = Open(path, true);
-    Exec(setup.get(), kSchema);
-  }
+  Create(path);
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -167,8 +169,7 @@ TEST(WalVfsTest, ACommitHasReachedTheFileWhenItReturns) {
 TEST(WalVfsTest, ARolledBackTransactionNeverOverwritesAnotherWritersFrames) {
   testing::TempDir dir;
   const std::string path = dir.File("w.db");
-  Db first = Open(path, true);
-  Exec(first.get(), kSchema);
+  Db first = Create(path);
   Insert(first.get(), 100);
   // Reading a page from the WAL writes out what was gathered: with an empty WAL, the
   // rollback reads none, and the spilled frames are still gathered when it ends, to be
