@@ -301,21 +301,24 @@ TEST_F(PurchasesTest, ATemplateIsChangedFromWhatIsStoredAndAFailedChangeWritesNo
   gold.name = "Gold";
   gold.price = 500;
   gold = ticketing_->CreateTemplate(gold).value();
+  // Applies `edit` to the stored template.
+  auto update = [&](int64_t id, auto edit) {
+    return ticketing_->UpdateTemplate(id, [&](const TicketTemplate& stored) {
+      TicketTemplate x = stored;
+      edit(x);
+      return Result<TicketTemplate>(x);
+    });
+  };
   auto refused = ticketing_->UpdateTemplate(
       gold.id, [](const TicketTemplate& stored) -> Result<TicketTemplate> {
         EXPECT_EQ(stored.price, 500);
         return absl::PermissionDeniedError("not yours");
       });
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
-  auto nameless = ticketing_->UpdateTemplate(gold.id, [](const TicketTemplate& stored) {
-    TicketTemplate x = stored;
-    x.name.clear();
-    return Result<TicketTemplate>(x);
-  });
+  auto nameless = update(gold.id, [](TicketTemplate& x) { x.name.clear(); });
   EXPECT_EQ(nameless.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ticketing_->GetTemplate(gold.id).value().name, "Gold");
-  auto missing = ticketing_->UpdateTemplate(
-      gold.id + 100, [](const TicketTemplate& stored) { return Result<TicketTemplate>(stored); });
+  auto missing = update(gold.id + 100, [](TicketTemplate&) {});
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 
   // A seller changing the price while an organiser renames: each change starts from what the
@@ -323,25 +326,11 @@ TEST_F(PurchasesTest, ATemplateIsChangedFromWhatIsStoredAndAFailedChangeWritesNo
   // back an older price).
   std::thread seller([&] {
     for (int price = 1; price <= 200; ++price) {
-      ASSERT_TRUE(ticketing_
-                      ->UpdateTemplate(gold.id,
-                                       [&](const TicketTemplate& stored) {
-                                         TicketTemplate x = stored;
-                                         x.price = price;
-                                         return Result<TicketTemplate>(x);
-                                       })
-                      .ok());
+      ASSERT_TRUE(update(gold.id, [&](TicketTemplate& x) { x.price = price; }).ok());
     }
   });
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(ticketing_
-                    ->UpdateTemplate(gold.id,
-                                     [&](const TicketTemplate& stored) {
-                                       TicketTemplate x = stored;
-                                       x.name = StrCat("Gold ", i);
-                                       return Result<TicketTemplate>(x);
-                                     })
-                    .ok());
+    ASSERT_TRUE(update(gold.id, [&](TicketTemplate& x) { x.name = StrCat("Gold ", i); }).ok());
   }
   seller.join();
   const TicketTemplate now = ticketing_->GetTemplate(gold.id).value();

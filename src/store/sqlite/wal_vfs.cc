@@ -82,6 +82,15 @@ int Flush(WalFile* w) {
                                    w->start + static_cast<sqlite3_int64>(at));
   }
   Clear(w);  // written, or failed: SQLite fails the transaction either way
+  if (rc != SQLITE_OK) w->next = -1;
+  return rc;
+}
+
+// Writes out what was gathered, then this write.
+int WriteNow(WalFile* w, const void* data, int n, sqlite3_int64 offset) {
+  int rc = Flush(w);
+  if (rc == SQLITE_OK) rc = w->real->pMethods->xWrite(w->real, data, n, offset);
+  w->next = rc == SQLITE_OK ? offset + n : -1;
   return rc;
 }
 
@@ -105,36 +114,23 @@ int WalRead(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
 int WalWrite(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
   WalFile* w = Wal(f);
   writes.fetch_add(1, std::memory_order_relaxed);
-  const sqlite3_int64 end = offset + n;
-  if (offset != w->next) {
-    // Not an append: a frame rewritten in place (a page written again in its transaction, a
-    // header whose checksum SQLite recomputes), or the frames after a rolled-back savepoint.
-    // Written at once, after what was gathered, and its error is SQLite's to see.
-    int rc = Flush(w);
-    if (rc == SQLITE_OK) rc = w->real->pMethods->xWrite(w->real, data, n, offset);
-    w->next = rc == SQLITE_OK ? end : -1;
-    return rc;
-  }
+  // Not an append: a frame rewritten in place (a page written again in its transaction, a
+  // header whose checksum SQLite recomputes), or the frames after a rolled-back savepoint.
+  // Written at once, and its error is SQLite's to see.
+  if (offset != w->next) return WriteNow(w, data, n, offset);
   if (w->pending.empty()) w->start = offset;
   try {
     w->pending.append(static_cast<const char*>(data), static_cast<size_t>(n));
   } catch (const std::bad_alloc&) {
-    int rc = Flush(w);
-    if (rc == SQLITE_OK) rc = w->real->pMethods->xWrite(w->real, data, n, offset);
-    w->next = rc == SQLITE_OK ? end : -1;
-    return rc;
+    return WriteNow(w, data, n, offset);
   }
-  w->next = end;
+  w->next = offset + n;
   const bool ends_commit = w->commit_page_next;
   // A frame's header holds, at bytes 4-7, the database's size in pages after a commit, and
   // zero in the other frames (wal.c, walEncodeFrame).
   const auto* bytes = static_cast<const unsigned char*>(data);
   w->commit_page_next = n == kFrameHeaderSize && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
-  if (ends_commit || w->pending.size() >= kLimit) {
-    int rc = Flush(w);
-    if (rc != SQLITE_OK) w->next = -1;
-    return rc;
-  }
+  if (ends_commit || w->pending.size() >= kLimit) return Flush(w);
   return SQLITE_OK;
 }
 
@@ -165,7 +161,6 @@ int WalFileControl(sqlite3_file* f, int op, void* arg) {
 int WalFetch(sqlite3_file* f, sqlite3_int64 offset, int n, void** out) {
   WalFile* w = Wal(f);
   *out = nullptr;
-  if (w->real->pMethods->iVersion < 3) return SQLITE_OK;  // no mapping: SQLite reads
   if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   return w->real->pMethods->xFetch(w->real, offset, n, out);
 }
