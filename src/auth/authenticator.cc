@@ -140,12 +140,7 @@ Result<LoginResult> Authenticator::Issue(const User& user, absl::Duration ttl) {
   HERALD_ASSIGN_OR_RETURN(std::string jti, RandomBytes(kTokenIdBytes));
   LoginResult out;
   out.user = InfoOf(user);
-  Claims claims{user.id,
-                out.user.role,
-                out.user.permissions,
-                iat,
-                iat + absl::Seconds(seconds),
-                Base64UrlEncode(jti)};
+  Claims claims{user.id, out.user.role, iat, iat + absl::Seconds(seconds), Base64UrlEncode(jti)};
   HERALD_ASSIGN_OR_RETURN(out.token, jwt_->Sign(claims));
   out.expires_in = seconds;
   out.expires_at = claims.exp;
@@ -282,8 +277,7 @@ Result<std::string_view> ParseBearerHeader(std::string_view authorization) {
   std::string_view token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  // Two vectorised scans of a token that carries its permissions (1,700 bytes for an admin):
-  // find_first_of would call memchr once per character, a loop compares each.
+  // Two vectorised scans: find_first_of would call memchr once per character.
   if (token.empty() || std::memchr(token.data(), ' ', token.size()) != nullptr ||
       std::memchr(token.data(), '\t', token.size()) != nullptr) {
     return missing();

@@ -86,12 +86,9 @@ Result<std::string> JwtCodec::Sign(const Claims& claims) const {
     return absl::InvalidArgumentError("a token needs a subject and an id");
   }
   if (exp <= iat) return absl::InvalidArgumentError("a token must expire after it is issued");
-  json::array permissions;
-  for (const std::string& p : claims.permissions) permissions.emplace_back(p);
   json::object payload;
   payload["sub"] = claims.sub;
   payload["role"] = claims.role;
-  payload["permissions"] = std::move(permissions);
   payload["iat"] = iat;
   payload["exp"] = exp;
   payload["jti"] = claims.jti;
@@ -139,14 +136,8 @@ Result<Claims> JwtCodec::Verify(std::string_view token) const {
   std::optional<std::string> jti = GetString(*body, "jti");
   std::optional<int64_t> iat = GetSeconds(*body, "iat");
   std::optional<int64_t> exp = GetSeconds(*body, "exp");
-  const json::value* perms = body->if_contains("permissions");
-  if (!sub || sub->empty() || !role || !jti || jti->empty() || !iat || !exp || perms == nullptr ||
-      !perms->is_array()) {
+  if (!sub || sub->empty() || !role || !jti || jti->empty() || !iat || !exp) {
     return Unauthenticated("malformed claims");
-  }
-  for (const json::value& p : perms->get_array()) {
-    if (!p.is_string()) return Unauthenticated("malformed claims");
-    claims.permissions.emplace_back(p.get_string().data(), p.get_string().size());
   }
   std::optional<int64_t> nbf;
   if (body->contains("nbf")) {

@@ -8,8 +8,10 @@
 //     "none", "HS512", "RS256" or any other alg is "unsupported alg"; any other member
 //     ("kid", "jku", "crit"...) is "unsupported token header";
 //   - the signature is 32 bytes, compared with CRYPTO_memcmp;
-//   - the payload holds sub, role, jti (strings), permissions (array of strings), iat and exp
-//     (integer seconds), optionally nbf; other members are ignored;
+//   - the payload holds sub, role, jti (strings), iat and exp (integer seconds), optionally
+//     nbf; other members are ignored (tokens signed before 2026-12 also carry the user's
+//     permission list, which no one reads: a token stays short, and permissions are read
+//     from the store);
 //   - the token is expired once Now() >= exp + leeway, not yet valid while Now() + leeway <
 //     nbf, and rejected if iat is more than max_iat_skew ahead of Now() (iat comes from
 //     another node's clock in a multi-node deployment, so a little skew is tolerated).
@@ -21,7 +23,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "absl/time/time.h"
 #include "auth/crypto.h"
@@ -34,12 +35,11 @@ inline constexpr size_t kMaxTokenBytes = 8 * 1024;
 inline constexpr size_t kMinJwtSecretBytes = 32;
 
 struct Claims {
-  std::string sub;                       // user id
-  std::string role;                      // role name at issue time (informational)
-  std::vector<std::string> permissions;  // PermissionSet::List() at issue time (informational)
-  absl::Time iat;                        // issued at; whole seconds
-  absl::Time exp;                        // expires at; whole seconds
-  std::string jti;                       // unique token id (revocation key)
+  std::string sub;   // user id
+  std::string role;  // role name at issue time (informational)
+  absl::Time iat;    // issued at; whole seconds
+  absl::Time exp;    // expires at; whole seconds
+  std::string jti;   // unique token id (revocation key)
 
   friend bool operator==(const Claims&, const Claims&) = default;
 };

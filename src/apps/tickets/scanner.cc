@@ -124,16 +124,26 @@ constexpr std::string_view kStateSelect =
     " LEFT JOIN ticket_guests g ON g.id = t.guest_id"
     " LEFT JOIN ticket_types y ON y.id = t.ticket_type_id WHERE ";
 
-Result<std::optional<TicketState>> LoadState(Txn& txn, std::string_view where, Value key) {
-  // One statement per lookup column, each prepared once.
+// The ticket by `where`: "id", "code" (its QR code), "number", or "signed": by `key`, the
+// ticket id a signed code names, and `code`, the code itself. A signed code always names its
+// own ticket (it is signed with the ticket's id), so the row is found by its primary key
+// rather than by a seek in the index of long codes.
+Result<std::optional<TicketState>> LoadState(Txn& txn, std::string_view where, Value key,
+                                             Value code = Value()) {
+  // One statement per lookup, each prepared once.
   static const std::string kByCode = StrCat(kStateSelect, "t.qr_code_data = ?");
   static const std::string kByNumber = StrCat(kStateSelect, "t.ticket_code = ?");
   static const std::string kById = StrCat(kStateSelect, "t.id = ?");
-  const std::string& sql = where == "code" ? kByCode : where == "number" ? kByNumber : kById;
+  static const std::string kBySigned = StrCat(kStateSelect, "t.id = ? AND t.qr_code_data = ?");
+  const bool is_signed = where == "signed";
+  const std::string& sql = is_signed           ? kBySigned
+                           : where == "code"   ? kByCode
+                           : where == "number" ? kByNumber
+                                               : kById;
   std::optional<TicketState> out;
   Status bad;
-  const Value p[] = {key};
-  HERALD_RETURN_IF_ERROR(txn.Query(sql, p, [&](const Row& r) {
+  const Value p[] = {key, code};
+  HERALD_RETURN_IF_ERROR(txn.Query(sql, std::span(p, is_signed ? 2 : 1), [&](const Row& r) {
     TicketState s;
     Ticket& t = s.ticket;
     t.id = r.Int(0);
@@ -222,8 +232,9 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
         out.reason = "invalid_code";
         return out;
       }
-      HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "code", std::string_view(code)));
       const TicketClaims& c = parsed->claims;
+      HERALD_ASSIGN_OR_RETURN(out.state,
+                              LoadState(txn, "signed", c.ticket_id, std::string_view(code)));
       HERALD_ASSIGN_OR_RETURN(std::optional<EventKey> key, LoadKey(txn, c.event_id, c.key_id));
       if (!out.state) {
         // Not a current code: tell a forgery from a replaced or cancelled ticket.
