@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "apps/tickets/ticket_code.h"
 #include "auth/crypto.h"
 #include "boost/json/parse.hpp"
@@ -11,6 +13,94 @@
 #include "engine/job_table.h"
 
 namespace herald::apps::tickets {
+
+// What scans read of an event's configuration, by (event id, config_version): the event, its
+// keys, and the door-staff and gate check's answers. A version names one content forever
+// (migration 3 in ticketing.cc gives the event a new random one with every change, in the
+// change's transaction), so an entry serves any transaction that reads its version, and a
+// newer version replaces it. Bounded: past kMaxEvents events the cache starts over; past
+// kMaxKeys keys or kMaxAnswers answers of an event, lookups go to the store. Version 0 (no
+// event) is never cached.
+class ScanConfigCache {
+ public:
+  struct Answer {
+    std::string reason;       // "" when the scan may go on
+    std::string operator_id;  // the operator id the scan records
+  };
+
+  std::shared_ptr<const Event> FindEvent(int64_t id, int64_t version) {
+    absl::MutexLock l(&mu_);
+    Entry* e = Find(id, version);
+    return e != nullptr ? e->event : nullptr;
+  }
+  void PutEvent(int64_t version, std::shared_ptr<const Event> event) {
+    absl::MutexLock l(&mu_);
+    Slot(event->id, version).event = std::move(event);
+  }
+
+  // The outer optional is the cache's answer; the inner one a key the event does not have.
+  std::optional<std::optional<EventKey>> FindKey(int64_t event_id, int64_t version,
+                                                 int64_t key_id) {
+    return Find(event_id, version, &Entry::keys, key_id);
+  }
+  void PutKey(int64_t event_id, int64_t version, int64_t key_id,
+              const std::optional<EventKey>& key) {
+    Put(event_id, version, &Entry::keys, key_id, key, kMaxKeys);
+  }
+
+  std::optional<Answer> FindAnswer(int64_t event_id, int64_t version, const std::string& question) {
+    return Find(event_id, version, &Entry::answers, question);
+  }
+  void PutAnswer(int64_t event_id, int64_t version, std::string question, Answer answer) {
+    Put(event_id, version, &Entry::answers, std::move(question), std::move(answer), kMaxAnswers);
+  }
+
+ private:
+  static constexpr size_t kMaxEvents = 64;
+  static constexpr size_t kMaxKeys = 64;
+  static constexpr size_t kMaxAnswers = 256;
+
+  struct Entry {
+    int64_t version = 0;
+    std::shared_ptr<const Event> event;
+    absl::flat_hash_map<int64_t, std::optional<EventKey>> keys;
+    absl::flat_hash_map<std::string, Answer> answers;
+  };
+
+  template <typename K, typename V>
+  using Map = absl::flat_hash_map<K, V> Entry::*;
+
+  Entry* Find(int64_t id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = entries_.find(id);
+    return it != entries_.end() && it->second.version == version ? &it->second : nullptr;
+  }
+  template <typename K, typename V>
+  std::optional<V> Find(int64_t id, int64_t version, Map<K, V> map, const K& key) {
+    absl::MutexLock l(&mu_);
+    Entry* e = Find(id, version);
+    if (e == nullptr) return std::nullopt;
+    auto it = (e->*map).find(key);
+    if (it == (e->*map).end()) return std::nullopt;
+    return it->second;
+  }
+  template <typename K, typename V>
+  void Put(int64_t id, int64_t version, Map<K, V> map, K key, V value, size_t max) {
+    absl::MutexLock l(&mu_);
+    auto& m = Slot(id, version).*map;
+    if (m.size() < max) m.emplace(std::move(key), std::move(value));
+  }
+  // The entry of `version`, emptied first if it described another.
+  Entry& Slot(int64_t id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!entries_.contains(id) && entries_.size() >= kMaxEvents) entries_.clear();
+    Entry& e = entries_[id];
+    if (e.version != version) e = Entry{version};
+    return e;
+  }
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<int64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
 namespace {
 
 using engine::table::FromMicros;
@@ -114,15 +204,17 @@ struct TicketState {
   std::optional<FirstAdmission> first;
   std::string guest_name;
   std::string type_name;
+  int64_t config_version = 0;  // of the ticket's event; 0 if there is none
 };
 
 constexpr std::string_view kStateSelect =
     "SELECT t.id, t.event_id, t.ticket_type_id, t.guest_id, t.ticket_code, t.seat, t.status,"
     " t.key_id, t.inside, t.entries, t.last_entry_at, t.first_scan_id, t.validated_at,"
     " t.first_gate, t.first_operator, t.first_scanner, coalesce(g.first_name, ''),"
-    " coalesce(g.last_name, ''), coalesce(y.name, '') FROM tickets t"
-    " LEFT JOIN ticket_guests g ON g.id = t.guest_id"
-    " LEFT JOIN ticket_types y ON y.id = t.ticket_type_id WHERE ";
+    " coalesce(g.last_name, ''), coalesce(y.name, ''), coalesce(e.config_version, 0)"
+    " FROM tickets t LEFT JOIN ticket_guests g ON g.id = t.guest_id"
+    " LEFT JOIN ticket_types y ON y.id = t.ticket_type_id"
+    " LEFT JOIN ticket_events e ON e.id = t.event_id WHERE ";
 
 // The ticket by `where`: "id", "code" (its QR code), "number", or "signed": by `key`, the
 // ticket id a signed code names, and `code`, the code itself. A signed code always names its
@@ -170,6 +262,7 @@ Result<std::optional<TicketState>> LoadState(Txn& txn, std::string_view where, V
     std::string_view last = r.Text(17);
     if (!last.empty()) s.guest_name += StrCat(s.guest_name.empty() ? "" : " ", last);
     s.type_name = r.Text(18);
+    s.config_version = r.Int(19);
     out = std::move(s);
     return false;
   }));
@@ -216,8 +309,22 @@ struct Resolved {
   std::string reason;  // set when the code alone decides (invalid, revoked...)
 };
 
+// An event's key, through the cache when `version` (the event's config_version) is known.
+Result<std::optional<EventKey>> KeyOf(Txn& txn, ScanConfigCache& config, int64_t event_id,
+                                      int64_t key_id, int64_t version) {
+  if (version != 0) {
+    if (std::optional<std::optional<EventKey>> cached = config.FindKey(event_id, version, key_id)) {
+      return *cached;
+    }
+  }
+  HERALD_ASSIGN_OR_RETURN(std::optional<EventKey> key, LoadKey(txn, event_id, key_id));
+  if (version != 0) config.PutKey(event_id, version, key_id, key);
+  return key;
+}
+
 // Finds the ticket a request designates, or the reason it designates none.
-Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
+Result<Resolved> Resolve(Txn& txn, ScanConfigCache& config, const ScanRequest& r,
+                         const ScanCode& sc) {
   Resolved out;
   if (r.ticket_id > 0) {
     HERALD_ASSIGN_OR_RETURN(out.state, LoadState(txn, "id", r.ticket_id));
@@ -235,7 +342,11 @@ Result<Resolved> Resolve(Txn& txn, const ScanRequest& r, const ScanCode& sc) {
       const TicketClaims& c = parsed->claims;
       HERALD_ASSIGN_OR_RETURN(out.state,
                               LoadState(txn, "signed", c.ticket_id, std::string_view(code)));
-      HERALD_ASSIGN_OR_RETURN(std::optional<EventKey> key, LoadKey(txn, c.event_id, c.key_id));
+      // The version of the key's event is known when the code's ticket was found.
+      const int64_t version =
+          out.state && out.state->ticket.event_id == c.event_id ? out.state->config_version : 0;
+      HERALD_ASSIGN_OR_RETURN(std::optional<EventKey> key,
+                              KeyOf(txn, config, c.event_id, c.key_id, version));
       if (!out.state) {
         // Not a current code: tell a forgery from a replaced or cancelled ticket.
         if (!key || !VerifySignedCode(*parsed, key->public_key)) {
@@ -382,9 +493,10 @@ constexpr std::string_view kScanColumns =
 // false: Check).
 class ScanTxn {
  public:
-  ScanTxn(Txn& txn, const ScanRequest& r, const ScanCode& code, absl::Time now,
-          const ScannerOptions& options, bool record)
+  ScanTxn(Txn& txn, ScanConfigCache& config, const ScanRequest& r, const ScanCode& code,
+          absl::Time now, const ScannerOptions& options, bool record)
       : txn_(txn),
+        config_(config),
         r_(r),
         code_(code),
         now_(now),
@@ -400,7 +512,7 @@ class ScanTxn {
       HERALD_ASSIGN_OR_RETURN(bool replayed, ReplayNonce(out));
       if (replayed) return out;
     }
-    HERALD_ASSIGN_OR_RETURN(Resolved res, Resolve(txn_, r_, code_));
+    HERALD_ASSIGN_OR_RETURN(Resolved res, Resolve(txn_, config_, r_, code_));
     out.event_id = r_.event_id;
     if (!res.state) {
       out.reason = res.reason;
@@ -408,13 +520,13 @@ class ScanTxn {
       return out;
     }
     TicketState& s = *res.state;
-    HERALD_ASSIGN_OR_RETURN(std::optional<Event> event, LoadEvent(txn_, s.ticket.event_id));
+    HERALD_ASSIGN_OR_RETURN(std::shared_ptr<const Event> event, EventOf(s));
     if (!event) return absl::DataLossError(StrCat("ticket ", s.ticket.id, " has no event"));
     const bool offline = r_.source == ScanSource::kOffline;
     const absl::Time at = offline ? *r_.device_time : now_;
     std::string reason = StaticChecks(res, *event, r_, at);
     if (reason.empty()) {
-      HERALD_ASSIGN_OR_RETURN(reason, CheckOperator(txn_, *event, r_, operator_id_));
+      HERALD_ASSIGN_OR_RETURN(reason, CheckOperatorOf(*event, s.config_version));
     }
     // Who holds the ticket is told only to the event's own door staff.
     if (reason != "operator_not_allowed" && reason != "wrong_event") Describe(s, out);
@@ -446,6 +558,35 @@ class ScanTxn {
   }
 
  private:
+  // The ticket's event (null if there is none), through the cache.
+  Result<std::shared_ptr<const Event>> EventOf(const TicketState& s) {
+    const int64_t version = s.config_version;
+    if (version != 0) {
+      if (std::shared_ptr<const Event> e = config_.FindEvent(s.ticket.event_id, version)) return e;
+    }
+    HERALD_ASSIGN_OR_RETURN(std::optional<Event> loaded, LoadEvent(txn_, s.ticket.event_id));
+    if (!loaded) return std::shared_ptr<const Event>();
+    auto e = std::make_shared<const Event>(*std::move(loaded));
+    if (version != 0) config_.PutEvent(version, e);
+    return e;
+  }
+
+  // CheckOperator through the cache: its answer depends only on the event's configuration
+  // and the request's user, operator, gate and direction.
+  Result<std::string> CheckOperatorOf(const Event& e, int64_t version) {
+    if (version == 0) return CheckOperator(txn_, e, r_, operator_id_);
+    std::string question =
+        StrCat(r_.user_id.size(), ":", r_.user_id, r_.operator_id.size(), ":", r_.operator_id,
+               r_.gate.size(), ":", r_.gate, r_.exit ? "exit" : "entry");
+    if (std::optional<ScanConfigCache::Answer> a = config_.FindAnswer(e.id, version, question)) {
+      operator_id_ = std::move(a->operator_id);
+      return std::move(a->reason);
+    }
+    HERALD_ASSIGN_OR_RETURN(std::string reason, CheckOperator(txn_, e, r_, operator_id_));
+    config_.PutAnswer(e.id, version, std::move(question), {reason, operator_id_});
+    return reason;
+  }
+
   // A nonce this scanner already used: the recorded answer. True when `out` holds it.
   Result<bool> ReplayNonce(ScanResult& out) {
     static const std::string kByNonce =
@@ -624,6 +765,7 @@ class ScanTxn {
   }
 
   Txn& txn_;
+  ScanConfigCache& config_;
   const ScanRequest& r_;
   const ScanCode& code_;
   const absl::Time now_;
@@ -647,14 +789,20 @@ std::string_view Message(std::string_view reason, std::string_view lang) {
 std::span<const std::string_view> ScanReasons() { return kReasonCodes; }
 
 Scanner::Scanner(store::Store& store, const core::Clock& clock, ScannerOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      config_(std::make_unique<ScanConfigCache>()) {}
+
+Scanner::~Scanner() = default;
 
 Result<ScanResult> Scanner::Validate(const ScanRequest& request) {
   HERALD_RETURN_IF_ERROR(ValidateRequest(request));
   const ScanCode code(request);
   std::optional<ScanResult> out;
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(out, ScanTxn(txn, request, code, clock_.Now(), options_, true).Run());
+    HERALD_ASSIGN_OR_RETURN(
+        out, ScanTxn(txn, *config_, request, code, clock_.Now(), options_, true).Run());
     return absl::OkStatus();
   }));
   return *std::move(out);
@@ -675,9 +823,9 @@ void Scanner::ValidateAsync(ScanRequest request, std::function<void(Result<ScanR
   store_.WriteAsync(
       [this, state](Txn& txn) -> Status {
         state->result.reset();
-        HERALD_ASSIGN_OR_RETURN(
-            state->result,
-            ScanTxn(txn, state->request, state->code, clock_.Now(), options_, true).Run());
+        HERALD_ASSIGN_OR_RETURN(state->result, ScanTxn(txn, *config_, state->request, state->code,
+                                                       clock_.Now(), options_, true)
+                                                   .Run());
         return absl::OkStatus();
       },
       [state, done = std::move(done)](Status s) {
@@ -695,7 +843,8 @@ Result<ScanResult> Scanner::Check(const ScanRequest& request) {
   const ScanCode code(request);
   std::optional<ScanResult> out;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(out, ScanTxn(txn, request, code, clock_.Now(), options_, false).Run());
+    HERALD_ASSIGN_OR_RETURN(
+        out, ScanTxn(txn, *config_, request, code, clock_.Now(), options_, false).Run());
     return absl::OkStatus();
   }));
   return *std::move(out);
@@ -720,7 +869,7 @@ Result<std::vector<ScanResult>> Scanner::Upload(std::vector<ScanRequest> scans) 
     const absl::Time now = clock_.Now();
     for (size_t i = 0; i < scans.size(); ++i) {
       const ScanRequest& r = scans[i];
-      Result<ScanResult> res = ScanTxn(txn, r, codes[i], now, options_, true).Run();
+      Result<ScanResult> res = ScanTxn(txn, *config_, r, codes[i], now, options_, true).Run();
       if (!res.ok() && res.status().code() == absl::StatusCode::kAlreadyExists) {
         // One bad scan must not keep the device's other scans out forever.
         ScanResult bad;

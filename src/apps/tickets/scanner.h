@@ -48,6 +48,11 @@
 // holder and number are answered only when the operator check passed.
 //
 // Every attempt is logged (ticket_scans) with its device metadata. Thread-safe.
+//
+// What scans read of an event's configuration (the event, its keys, the door-staff and gate
+// check's answers) is cached under the event's config_version, which every change to them
+// replaces in its own transaction: a scan uses the cache only for the version its own
+// transaction reads.
 
 #include <cstdint>
 #include <functional>
@@ -168,6 +173,8 @@ struct ScanStats {
   std::vector<GateCount> by_gate;
 };
 
+class ScanConfigCache;  // scanner.cc
+
 struct ScannerOptions {
   absl::Duration repeat_window = absl::Seconds(5);
 };
@@ -192,10 +199,13 @@ class Scanner {
   Result<std::vector<ScanRecord>> ListScans(const ScanFilter& filter);
   Result<ScanStats> Stats(int64_t event_id);
 
+  ~Scanner();
+
  private:
   store::Store& store_;
   const core::Clock& clock_;
   const ScannerOptions options_;
+  const std::unique_ptr<ScanConfigCache> config_;
 };
 
 }  // namespace herald::apps::tickets

@@ -281,6 +281,68 @@ TEST_F(ScannerTest, OperatorsAndGates) {
   EXPECT_TRUE(scanner_->Validate(r).value().valid);
 }
 
+// Scans cache the event, its keys and the door-staff answers under the event's
+// config_version: each kind of change, by this process or another, reaches the next scan.
+TEST_F(ScannerTest, EveryConfigurationChangeReachesTheNextScan) {
+  Event e = NewEvent();
+  std::vector<Ticket> t = Issue(e, 8);
+  ASSERT_TRUE(Scan(t[0].qr_code_data, e.id, "s0", "A", "op-1").valid);  // fills the cache
+  // A gate (ticket_gates insert, then update).
+  ASSERT_TRUE(ticketing_->PutGate({e.id, "A", "North", GateKind::kExit}).ok());
+  EXPECT_EQ(Scan(t[1].qr_code_data, e.id, "s1", "A", "op-1").reason, "gate_not_allowed");
+  ASSERT_TRUE(ticketing_->PutGate({e.id, "A", "North", GateKind::kBoth}).ok());
+  EXPECT_TRUE(Scan(t[1].qr_code_data, e.id, "s2", "A", "op-1").valid);
+  // Door staff (ticket_operators insert, then delete).
+  Operator op;
+  op.event_id = e.id;
+  op.operator_id = "op-2";
+  ASSERT_TRUE(ticketing_->PutOperator(op).ok());
+  EXPECT_EQ(Scan(t[2].qr_code_data, e.id, "s3", "A", "op-1").reason, "operator_not_allowed");
+  ASSERT_TRUE(ticketing_->DeleteOperator(e.id, "op-2").ok());
+  EXPECT_TRUE(Scan(t[2].qr_code_data, e.id, "s4", "A", "op-1").valid);
+  // The event itself.
+  e.status = EventStatus::kCancelled;
+  ASSERT_TRUE(ticketing_->UpdateEvent(e).ok());
+  EXPECT_EQ(Scan(t[3].qr_code_data, e.id, "s5", "A", "op-1").reason, "event_not_active");
+  e.status = EventStatus::kActive;
+  ASSERT_TRUE(ticketing_->UpdateEvent(e).ok());
+  EXPECT_TRUE(Scan(t[3].qr_code_data, e.id, "s6", "A", "op-1").valid);
+  // Its key (ticket_keys update).
+  ASSERT_TRUE(ticketing_->RotateKey(e.id).ok());
+  EXPECT_TRUE(Scan(t[4].qr_code_data, e.id, "s7", "A", "op-1").valid);  // key 1, cached
+  ASSERT_TRUE(ticketing_->RevokeKey(e.id, 1).ok());
+  EXPECT_EQ(Scan(t[5].qr_code_data, e.id, "s8", "A", "op-1").reason, "key_revoked");
+  // Another process (the CLI, say), writing SQL through its own connection.
+  Event other = NewEvent();
+  std::vector<Ticket> u = Issue(other, 3);
+  ASSERT_TRUE(Scan(u[0].qr_code_data, other.id, "s9", "A", "op-1").valid);
+  store::SqliteOptions so;
+  so.path = dir_.File("herald.db");
+  std::unique_ptr<store::SqliteStore> cli = std::move(store::SqliteStore::Open(so)).value();
+  ASSERT_TRUE(cli->Write([&](store::Txn& txn) {
+                   return txn
+                       .Exec(
+                           "INSERT INTO ticket_gates (event_id, gate_id, name, kind)"
+                           " VALUES (?, 'B', 'South', 'entry')",
+                           {other.id})
+                       .status();
+                 })
+                  .ok());
+  EXPECT_EQ(Scan(u[1].qr_code_data, other.id, "s10", "A", "op-1").reason, "gate_not_allowed");
+  ASSERT_TRUE(cli->Write([&](store::Txn& txn) {
+                   return txn.Exec("DELETE FROM ticket_gates").status();  // no WHERE: every row
+                 })
+                  .ok());
+  EXPECT_TRUE(Scan(u[1].qr_code_data, other.id, "s11", "A", "op-1").valid);
+  ASSERT_TRUE(cli->Write([&](store::Txn& txn) {
+                   return txn
+                       .Exec("UPDATE ticket_events SET status = 'draft' WHERE id = ?", {other.id})
+                       .status();
+                 })
+                  .ok());
+  EXPECT_EQ(Scan(u[2].qr_code_data, other.id, "s12", "A", "op-1").reason, "event_not_active");
+}
+
 TEST_F(ScannerTest, CapacityCountsPeopleInside) {
   Event e = NewEvent(CodeMode::kSigned, /*reentry=*/true, /*capacity=*/1);
   std::vector<Ticket> t = Issue(e, 2);

@@ -199,6 +199,48 @@ CREATE INDEX tickets_template ON tickets (event_id, template_id) WHERE template_
 UPDATE tickets SET ticket_file_path = substr(ticket_file_path, -71)
   WHERE length(ticket_file_path) > 71;
 )sql"},
+    // What a scan reads of its event (the event, its keys, door staff and gates) is cached by
+    // the scanner under the event's config_version. Every change to them gives the event a
+    // new random version in the change's own transaction, so a version names one content
+    // forever: a rolled-back change's version is never seen again.
+    {3, "scan_config_version", R"sql(
+ALTER TABLE ticket_events ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
+UPDATE ticket_events SET config_version = random();
+CREATE TRIGGER ticket_events_config_insert AFTER INSERT ON ticket_events BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = NEW.id;
+END;
+CREATE TRIGGER ticket_events_config_update AFTER UPDATE ON ticket_events
+  WHEN NEW.config_version IS OLD.config_version BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = NEW.id;
+END;
+CREATE TRIGGER ticket_keys_config_insert AFTER INSERT ON ticket_keys BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = NEW.event_id;
+END;
+CREATE TRIGGER ticket_keys_config_update AFTER UPDATE ON ticket_keys BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id IN (OLD.event_id, NEW.event_id);
+END;
+CREATE TRIGGER ticket_keys_config_delete AFTER DELETE ON ticket_keys BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = OLD.event_id;
+END;
+CREATE TRIGGER ticket_operators_config_insert AFTER INSERT ON ticket_operators BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = NEW.event_id;
+END;
+CREATE TRIGGER ticket_operators_config_update AFTER UPDATE ON ticket_operators BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id IN (OLD.event_id, NEW.event_id);
+END;
+CREATE TRIGGER ticket_operators_config_delete AFTER DELETE ON ticket_operators BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = OLD.event_id;
+END;
+CREATE TRIGGER ticket_gates_config_insert AFTER INSERT ON ticket_gates BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = NEW.event_id;
+END;
+CREATE TRIGGER ticket_gates_config_update AFTER UPDATE ON ticket_gates BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id IN (OLD.event_id, NEW.event_id);
+END;
+CREATE TRIGGER ticket_gates_config_delete AFTER DELETE ON ticket_gates BEGIN
+  UPDATE ticket_events SET config_version = random() WHERE id = OLD.event_id;
+END;
+)sql"},
 };
 
 constexpr std::string_view kEventStatusNames[] = {"draft", "active", "cancelled", "completed"};
