@@ -3,7 +3,8 @@
 #   POST /api/scans/validate with keep-alive, signed QR codes of one event.
 # It issues TICKETS signed tickets (10,000 per request), then wrk scans their codes in turn
 # (each connection starts at its own offset), so the first pass over the codes admits and
-# later passes answer "already_used". Every scan is a durable write (the scan log).
+# later passes answer "already_used"; each run prints how many of its scans were admissions.
+# Every scan is a durable write (the scan log).
 # Usage: bench/scan_bench.sh [herald binary] [seconds] [connections...]
 # Prints wrk's reports and the server's counts; figures go to docs/PERFORMANCE.md by hand.
 set -euo pipefail
@@ -71,8 +72,12 @@ LUA
 
 # The server's CPU time (user + system, in clock ticks) so far.
 cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# Tickets admitted so far: a run's admissions are durable writes of three rows, its
+# "already_used" answers of one (the scan log's).
+admitted() { api GET /api/events/1/scan-stats | $PY -c 'import json,sys; print(json.load(sys.stdin)["data"]["admitted"])'; }
 for c in "${CONNECTIONS[@]}"; do
   echo "== POST /api/scans/validate, $c connections, ${SECONDS_RUN}s"
+  A0=$(admitted)
   C0=$(cpu)
   wrk -t2 -c"$c" -d"${SECONDS_RUN}s" --latency -s "$DIR/scan.lua" "http://127.0.0.1:$PORT" |
     tee "$DIR/wrk.out"
@@ -80,6 +85,7 @@ for c in "${CONNECTIONS[@]}"; do
   N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
   # Less sensitive than requests/s to this machine's changing speed: compare builds with it.
   echo "server CPU per request: $(( (C1 - C0) * 1000000 / $(getconf CLK_TCK) / N )) us"
+  echo "admissions: $(( $(admitted) - A0 )) of $N scans"
 done
 echo "== server counts"
 api GET /api/events/1/scan-stats | $PY -c 'import json,sys; d=json.load(sys.stdin)["data"]; print({k: d[k] for k in ("tickets","admitted","scans","by_reason")})'
