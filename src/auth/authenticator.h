@@ -4,9 +4,9 @@
 // refresh and logout, the seed's validate call, API keys for services, signed
 // service-to-service requests, and the first admin account.
 //
-// Tokens carry the user's role and permissions for clients to read, but authorization
-// never trusts them: AuthenticateBearer re-reads the user on every call, so disabling a
-// user, changing a role or a permission takes effect at their next request.
+// Tokens carry the user's role for clients to read (not their permissions: see jwt.h), but
+// authorization never trusts it: AuthenticateBearer re-reads the user on every call, so
+// disabling a user, changing a role or a permission takes effect at their next request.
 //
 // Thread-safe. Every time comes from the injected Clock.
 

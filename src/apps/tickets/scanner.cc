@@ -18,9 +18,9 @@ namespace herald::apps::tickets {
 // keys, and the door-staff and gate check's answers. A version names one content forever
 // (migration 3 in ticketing.cc gives the event a new random one with every change, in the
 // change's transaction), so an entry serves any transaction that reads its version, and a
-// newer version replaces it. Bounded: past kMaxEvents events the cache starts over; past
-// kMaxKeys keys or kMaxAnswers answers of an event, lookups go to the store. Version 0 (no
-// event) is never cached.
+// newer version replaces it. Bounded: past kMaxEvents events, or kMaxKeys keys or
+// kMaxAnswers answers of an event, that part starts over. Version 0 (no event) is never
+// cached.
 class ScanConfigCache {
  public:
   struct Answer {
@@ -87,7 +87,8 @@ class ScanConfigCache {
   void Put(int64_t id, int64_t version, Map<K, V> map, K key, V value, size_t max) {
     absl::MutexLock l(&mu_);
     auto& m = Slot(id, version).*map;
-    if (m.size() < max) m.emplace(std::move(key), std::move(value));
+    if (m.size() >= max) m.clear();  // made-up gates or operator ids must not fill it for good
+    m.emplace(std::move(key), std::move(value));
   }
   // The entry of `version`, emptied first if it described another.
   Entry& Slot(int64_t id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

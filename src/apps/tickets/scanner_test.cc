@@ -284,6 +284,20 @@ TEST_F(ScannerTest, OperatorsAndGates) {
 // Scans cache the event, its keys and the door-staff answers under the event's
 // config_version: each kind of change, by this process or another, reaches the next scan.
 TEST_F(ScannerTest, EveryConfigurationChangeReachesTheNextScan) {
+  // A later migration that rebuilt one of the four tables would drop its triggers.
+  int64_t triggers = 0;
+  ASSERT_TRUE(store_
+                  ->Read([&](store::Txn& txn) {
+                    return txn.Query(
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                        " AND name GLOB 'ticket_*_config_*'",
+                        {}, [&](const store::Row& r) {
+                          triggers = r.Int(0);
+                          return false;
+                        });
+                  })
+                  .ok());
+  EXPECT_EQ(triggers, 11);  // insert, update (and delete) on events, keys, door staff, gates
   Event e = NewEvent();
   std::vector<Ticket> t = Issue(e, 8);
   ASSERT_TRUE(Scan(t[0].qr_code_data, e.id, "s0", "A", "op-1").valid);  // fills the cache
