@@ -35,7 +35,7 @@ class ScanConfigCache {
   }
   void PutEvent(int64_t version, std::shared_ptr<const Event> event) {
     absl::MutexLock l(&mu_);
-    Slot(event->id, version).event = std::move(event);
+    if (Entry* e = Slot(event->id, version)) e->event = std::move(event);
   }
 
   // The outer optional is the cache's answer; the inner one a key the event does not have.
@@ -71,6 +71,7 @@ class ScanConfigCache {
   using Map = absl::flat_hash_map<K, V> Entry::*;
 
   Entry* Find(int64_t id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (version == 0) return nullptr;
     auto it = entries_.find(id);
     return it != entries_.end() && it->second.version == version ? &it->second : nullptr;
   }
@@ -86,16 +87,19 @@ class ScanConfigCache {
   template <typename K, typename V>
   void Put(int64_t id, int64_t version, Map<K, V> map, K key, V value, size_t max) {
     absl::MutexLock l(&mu_);
-    auto& m = Slot(id, version).*map;
+    Entry* e = Slot(id, version);
+    if (e == nullptr) return;
+    auto& m = e->*map;
     if (m.size() >= max) m.clear();  // made-up gates or operator ids must not fill it for good
     m.emplace(std::move(key), std::move(value));
   }
-  // The entry of `version`, emptied first if it described another.
-  Entry& Slot(int64_t id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // The entry of `version`, emptied first if it described another; null for version 0.
+  Entry* Slot(int64_t id, int64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (version == 0) return nullptr;
     if (!entries_.contains(id) && entries_.size() >= kMaxEvents) entries_.clear();
     Entry& e = entries_[id];
     if (e.version != version) e = Entry{version};
-    return e;
+    return &e;
   }
 
   absl::Mutex mu_;
@@ -313,13 +317,11 @@ struct Resolved {
 // An event's key, through the cache when `version` (the event's config_version) is known.
 Result<std::optional<EventKey>> KeyOf(Txn& txn, ScanConfigCache& config, int64_t event_id,
                                       int64_t key_id, int64_t version) {
-  if (version != 0) {
-    if (std::optional<std::optional<EventKey>> cached = config.FindKey(event_id, version, key_id)) {
-      return *cached;
-    }
+  if (std::optional<std::optional<EventKey>> cached = config.FindKey(event_id, version, key_id)) {
+    return *cached;
   }
   HERALD_ASSIGN_OR_RETURN(std::optional<EventKey> key, LoadKey(txn, event_id, key_id));
-  if (version != 0) config.PutKey(event_id, version, key_id, key);
+  config.PutKey(event_id, version, key_id, key);
   return key;
 }
 
@@ -561,21 +563,19 @@ class ScanTxn {
  private:
   // The ticket's event (null if there is none), through the cache.
   Result<std::shared_ptr<const Event>> EventOf(const TicketState& s) {
-    const int64_t version = s.config_version;
-    if (version != 0) {
-      if (std::shared_ptr<const Event> e = config_.FindEvent(s.ticket.event_id, version)) return e;
+    if (std::shared_ptr<const Event> e = config_.FindEvent(s.ticket.event_id, s.config_version)) {
+      return e;
     }
     HERALD_ASSIGN_OR_RETURN(std::optional<Event> loaded, LoadEvent(txn_, s.ticket.event_id));
     if (!loaded) return std::shared_ptr<const Event>();
     auto e = std::make_shared<const Event>(*std::move(loaded));
-    if (version != 0) config_.PutEvent(version, e);
+    config_.PutEvent(s.config_version, e);
     return e;
   }
 
   // CheckOperator through the cache: its answer depends only on the event's configuration
   // and the request's user, operator, gate and direction.
   Result<std::string> CheckOperatorOf(const Event& e, int64_t version) {
-    if (version == 0) return CheckOperator(txn_, e, r_, operator_id_);
     std::string question =
         StrCat(r_.user_id.size(), ":", r_.user_id, r_.operator_id.size(), ":", r_.operator_id,
                r_.gate.size(), ":", r_.gate, r_.exit ? "exit" : "entry");
