@@ -20,12 +20,12 @@ uint64_t SplitMix(uint64_t& state) {
 }  // namespace
 
 std::string Id::ToString() const {
-  std::string out;
-  out.reserve(36);
+  std::string out(36, '-');
+  size_t o = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0xf]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // past a dash
+    out[o++] = kHex[bytes[i] >> 4];
+    out[o++] = kHex[bytes[i] & 0xf];
   }
   return out;
 }

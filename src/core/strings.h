@@ -6,6 +6,7 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "absl/strings/string_view.h"
 #include "fmt/format.h"
@@ -44,16 +45,55 @@ inline int HexDigitValue(char c) {
   return -1;
 }
 
-// Appends anything fmt can print (std and absl string views included) to `out`.
+namespace strings_internal {
+
+// One piece of StrAppend: text and integers are appended directly (fmt's format_to parses
+// its format string and dispatches on a type-erased argument for each of them), anything
+// else through fmt. The output is exactly fmt's.
+template <typename T>
+void AppendPiece(std::string* out, const T& v) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    out->append(std::string_view(v));
+  } else if constexpr (std::is_same_v<T, absl::string_view>) {
+    out->append(v.data(), v.size());
+  } else if constexpr (std::is_same_v<T, char>) {
+    out->push_back(v);
+  } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const fmt::format_int digits(v);
+    out->append(digits.data(), digits.size());
+  } else {
+    fmt::format_to(std::back_inserter(*out), "{}", v);
+  }
+}
+
+// An upper bound of what AppendPiece adds for text and integers; 0 for anything else.
+template <typename T>
+size_t PieceSize(const T& v) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return std::string_view(v).size();
+  } else if constexpr (std::is_same_v<T, absl::string_view>) {
+    return v.size();
+  } else if constexpr (std::is_integral_v<T>) {
+    return 20;
+  } else {
+    return 0;
+  }
+}
+
+}  // namespace strings_internal
+
+// Appends anything fmt can print (std and absl string views included) to `out`, as fmt
+// prints it.
 template <typename... Args>
-void StrAppend(std::string* out, const Args&... args) {
-  (fmt::format_to(std::back_inserter(*out), "{}", args), ...);
+void StrAppend([[maybe_unused]] std::string* out, const Args&... args) {
+  (strings_internal::AppendPiece(out, args), ...);
 }
 
 // The concatenation of anything fmt can print.
 template <typename... Args>
 std::string StrCat(const Args&... args) {
   std::string out;
+  out.reserve((size_t{0} + ... + strings_internal::PieceSize(args)));
   StrAppend(&out, args...);
   return out;
 }

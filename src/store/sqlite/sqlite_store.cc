@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -556,8 +557,15 @@ SqliteStore::~SqliteStore() = default;
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("store.path is empty");
-  // Fails only if SQLite was used before: commits then cost more, nothing else changes.
-  InstallPageCache().IgnoreError();
+  // Before SQLite's first use in the process; if it was used before, these fail and commits
+  // cost more, nothing else changes. Memory statistics are off: nothing reads them, and they
+  // take a process-wide mutex on every allocation and free of SQLite's (Debian builds it
+  // without lookaside memory, so a write transaction makes dozens).
+  static std::once_flag configured;
+  std::call_once(configured, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    InstallPageCache().IgnoreError();
+  });
   std::unique_ptr<FileLock> lock;
   if (options.exclusive_owner) {
     std::string lock_path = options.path + ".lock";
