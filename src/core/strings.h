@@ -52,7 +52,9 @@ namespace strings_internal {
 // else through fmt. The output is exactly fmt's.
 template <typename T>
 void AppendPiece(std::string* out, const T& v) {
-  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+  if constexpr (std::is_pointer_v<T> && std::is_convertible_v<const T&, std::string_view>) {
+    if (v != nullptr) out->append(std::string_view(v));  // fmt throws on a null pointer
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     out->append(std::string_view(v));
   } else if constexpr (std::is_same_v<T, absl::string_view>) {
     out->append(v.data(), v.size());
@@ -69,7 +71,9 @@ void AppendPiece(std::string* out, const T& v) {
 // An upper bound of what AppendPiece adds for text and integers; 0 for anything else.
 template <typename T>
 size_t PieceSize(const T& v) {
-  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+  if constexpr (std::is_pointer_v<T> && std::is_convertible_v<const T&, std::string_view>) {
+    return v != nullptr ? std::string_view(v).size() : 0;
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
     return std::string_view(v).size();
   } else if constexpr (std::is_same_v<T, absl::string_view>) {
     return v.size();
@@ -83,7 +87,7 @@ size_t PieceSize(const T& v) {
 }  // namespace strings_internal
 
 // Appends anything fmt can print (std and absl string views included) to `out`, as fmt
-// prints it.
+// prints it; a null character pointer adds nothing.
 template <typename... Args>
 void StrAppend([[maybe_unused]] std::string* out, const Args&... args) {
   (strings_internal::AppendPiece(out, args), ...);

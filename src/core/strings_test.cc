@@ -44,6 +44,11 @@ TEST(StrCat, WritesWhatFmtWrites) {
   ExpectAsFmt(array);
 }
 
+TEST(StrCat, ANullPointerAddsNothing) {
+  const char* null = nullptr;
+  EXPECT_EQ(StrCat("a", null, "b"), "ab");
+}
+
 TEST(StrCat, ConcatenatesMixedPieces) {
   EXPECT_EQ(StrCat(), "");
   EXPECT_EQ(StrCat("fixed", ":", int64_t{1000}, ":", int64_t{-3}, ":", 10, 'x', 1.5, true),
