@@ -14,66 +14,25 @@ HERALD=${1:-build/release/herald}
 MODE=${2:-enqueue}
 CONNECTIONS=${3:-16}
 SECONDS_RUN=${4:-12}
+case "$MODE" in enqueue | scan) ;; *) echo "mode must be enqueue or scan" >&2; exit 2 ;; esac
 PORT=${PORT:-18433}
 DIR=$(mktemp -d /tmp/herald-instructions.XXXXXX)
-export HERALD_STORE_PATH="$DIR/herald.db" HERALD_HTTP_PORT=$PORT HERALD_LOG_LEVEL=warn \
-  HERALD_HTTP_RATE_LIMIT_WRITE=0 HERALD_HTTP_RATE_LIMIT_READ=0 \
-  HERALD_MAINTENANCE_CHECK_SCHEDULE=
 for tool in wrk valgrind callgrind_control callgrind_annotate; do
   command -v $tool >/dev/null || { echo "$tool is missing: run scripts/install-deps --bench" >&2; exit 1; }
 done
-PY=/usr/bin/python3
+source "$(dirname "$0")/lib.sh"
 
 # Counting starts with the load (--instr-atstart=no), so start-up and set-up are left out.
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out" \
-  "$HERALD" serve > "$DIR/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
-for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
-kill -0 $SERVER 2>/dev/null || { echo "herald serve exited:" >&2; cat "$DIR/serve.log" >&2; exit 1; }
-
-echo 'a bench passphrase' | "$HERALD" users add --email bench@example.com --role admin \
-  --password-stdin >/dev/null
-TOKEN=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/auth/login" \
-  -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"a bench passphrase"}' |
-  $PY -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')
-api() {
-  curl -sf -X "$1" "http://127.0.0.1:$PORT$2" -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' ${3:+-d "$3"}
-}
+bench_serve valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$DIR/callgrind.out"
+bench_login admin
 
 if [ "$MODE" = scan ]; then
-  START=$($PY -c 'import datetime; print((datetime.datetime.utcnow()+datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
-  api POST /api/events "{\"id\":1,\"title\":\"Bench\",\"event_date\":\"$START\"}" >/dev/null
-  $PY -c "import json; print(json.dumps({'tickets':[{'seat':'A'}]*3000}))" > "$DIR/batch.json"
-  api POST /api/events/1/tickets "@$DIR/batch.json" |
-    $PY -c 'import json,sys; [print(t["qr_code_data"]) for t in json.load(sys.stdin)["data"]]' \
-      > "$DIR/codes.txt"
-  cat > "$DIR/load.lua" <<LUA
-local codes = {}
-for line in io.lines("$DIR/codes.txt") do codes[#codes + 1] = line end
-local i = 0
-function request()
-  i = i + 1
-  local c = codes[i % #codes + 1]
-  return wrk.format("POST", "/api/scans/validate",
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN"},
-    '{"ticket_code":"' .. c .. '","event_id":1,"gate":"A","operator_id":"op-1"}')
-end
-LUA
+  bench_event_codes 3000 "$DIR/codes.txt"
+  bench_scan_lua "$DIR/codes.txt" "$DIR/load.lua"
   URL="http://127.0.0.1:$PORT"
-elif [ "$MODE" = enqueue ]; then
-  cat > "$DIR/load.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"type":"noop","queue":"bench","payload":{"n":1}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $TOKEN"
-LUA
-  URL="http://127.0.0.1:$PORT/api/jobs"
 else
-  echo "mode must be enqueue or scan" >&2
-  exit 2
+  bench_enqueue_lua "$DIR/load.lua"
+  URL="http://127.0.0.1:$PORT/api/jobs"
 fi
 
 callgrind_control -i on $SERVER >/dev/null 2>&1
