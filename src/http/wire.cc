@@ -26,13 +26,55 @@ bool IsFieldValue(std::string_view s) {
 
 }  // namespace
 
+namespace wire_internal {
+
+void RequestParser::on_request_impl(boost::beast::http::verb, string_view method,
+                                    string_view target, int version, error_code&) {
+  version_ = version;
+  // A new request: `out_` may hold an earlier one's parts (their capacity is reused).
+  out_.method.assign(method.data(), method.size());
+  out_.target.assign(target.data(), target.size());
+  out_.path.clear();
+  out_.query.clear();
+  out_.headers.clear();
+  out_.params.clear();
+  out_.body.clear();
+  out_.request_id.clear();
+  out_.client_ip.clear();
+  out_.principal = {};
+}
+
+void RequestParser::on_field_impl(boost::beast::http::field, string_view name, string_view value,
+                                  error_code&) {
+  auto& [n, v] = out_.headers.emplace_back(std::string(name.data(), name.size()),
+                                           std::string(value.data(), value.size()));
+  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) {
+  // The parser has checked the length against the body limit already.
+  if (length) out_.body.reserve(static_cast<size_t>(*length));
+}
+
+size_t RequestParser::on_body_impl(string_view body, error_code&) {
+  out_.body.append(body.data(), body.size());
+  return body.size();
+}
+
+size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
+  out_.body.append(body.data(), body.size());
+  return body.size();
+}
+
+}  // namespace wire_internal
+
 RequestDecoder::RequestDecoder(size_t max_header_bytes, size_t max_body_bytes)
     : max_header_bytes_(max_header_bytes), max_body_bytes_(max_body_bytes) {
   Reset();
 }
 
 void RequestDecoder::Reset() {
-  parser_.emplace();
+  parser_.emplace(pending_);
   parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(max_header_bytes_, UINT32_MAX)));
   parser_->body_limit(max_body_bytes_);
   parser_->eager(true);
@@ -67,29 +109,17 @@ RequestDecoder::Outcome RequestDecoder::Next(Request& out, bool& keep_alive, Res
   }
   if (!parser_->is_done()) return Outcome::kNeedMore;
 
-  auto& msg = parser_->get();
-  std::string_view target(msg.target().data(), msg.target().size());
-  auto url = boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
+  auto url = boost::urls::parse_origin_form(
+      boost::core::string_view(pending_.target.data(), pending_.target.size()));
   if (!url) {
     error = ErrorResponse(absl::InvalidArgumentError("malformed request target"));
     return Outcome::kError;
   }
-  out = Request{};
-  out.method = std::string(msg.method_string());
-  out.target = std::string(target);
-  out.path = std::string(url->path());
-  for (auto p : url->params()) out.query[std::string(p.key)] = std::string(p.value);
-  out.headers.reserve(std::distance(msg.begin(), msg.end()));
-  for (const auto& f : msg) {
-    auto& [name, value] =
-        out.headers.emplace_back(std::string(f.name_string().data(), f.name_string().size()),
-                                 std::string(f.value().data(), f.value().size()));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-  }
-  out.body = std::move(msg.body());
-  keep_alive = msg.keep_alive();
-  http10_ = msg.version() == 10;
+  pending_.path.assign(url->path());
+  for (auto p : url->params()) pending_.query[std::string(p.key)] = std::string(p.value);
+  keep_alive = parser_->keep_alive();
+  http10_ = parser_->version() == 10;
+  std::swap(out, pending_);
   Reset();
   return Outcome::kRequest;
 }

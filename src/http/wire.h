@@ -13,11 +13,43 @@
 
 #include "boost/asio/buffer.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/http/parser.hpp"
-#include "boost/beast/http/string_body.hpp"
+#include "boost/beast/http/basic_parser.hpp"
 #include "http/message.h"
 
 namespace herald::http {
+
+namespace wire_internal {
+
+// Beast's HTTP/1 request parser (it validates the syntax and enforces the limits), writing
+// the request's method, target, headers (names in lower case) and body straight into a
+// Request: no field container in between. One per request, as Beast requires.
+class RequestParser final : public boost::beast::http::basic_parser<true> {
+ public:
+  explicit RequestParser(Request& out) : out_(out) {}
+
+  int version() const { return version_; }  // 11 for HTTP/1.1, once the request line is in
+
+ private:
+  using string_view = boost::beast::string_view;
+  using error_code = boost::beast::error_code;
+
+  void on_request_impl(boost::beast::http::verb, string_view method, string_view target,
+                       int version, error_code&) override;
+  void on_response_impl(int, string_view, int, error_code&) override {}
+  void on_field_impl(boost::beast::http::field, string_view name, string_view value,
+                     error_code&) override;
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override;
+  size_t on_body_impl(string_view body, error_code&) override;
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override;
+  void on_finish_impl(error_code&) override {}
+
+  Request& out_;
+  int version_ = 11;
+};
+
+}  // namespace wire_internal
 
 class RequestDecoder {
  public:
@@ -46,7 +78,8 @@ class RequestDecoder {
   const size_t max_header_bytes_;
   const size_t max_body_bytes_;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  Request pending_;  // the request being parsed; swapped into Next's `out` once complete
+  std::optional<wire_internal::RequestParser> parser_;  // writes into pending_
   bool http10_ = false;
 };
 

@@ -54,6 +54,54 @@ TEST(RequestDecoderTest, PipelinedRequestsArriveOneByteAtATime) {
   EXPECT_FALSE(d.Started());
 }
 
+TEST(RequestDecoderTest, ChunkedBodiesHttp10AndNothingLeftFromTheRequestBefore) {
+  RequestDecoder d(16 << 10, 100);
+  Feed(d,
+       "POST /a?x=1 HTTP/1.1\r\nHost: h\r\nX-Mixed-CASE: v\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\n\r\n"
+       "GET /b HTTP/1.0\r\n\r\n");
+  // What `req` holds before is never part of a request the decoder returns (the decoder
+  // reuses the object for a later request, so both requests check it).
+  Request req;
+  req.params["id"] = "stale";
+  req.request_id = "stale";
+  req.headers = {{"stale", "stale"}};
+  req.query["stale"] = "stale";
+  req.body = "stale";
+  req.client_ip = "stale";
+  bool keep_alive = false;
+  Response error;
+  ASSERT_EQ(d.Next(req, keep_alive, error), RequestDecoder::Outcome::kRequest) << error.body;
+  EXPECT_EQ(req.body, "abcdefg");
+  EXPECT_EQ(req.Header("x-mixed-case"), "v");
+  EXPECT_EQ(req.headers.size(), 3u);
+  EXPECT_EQ(req.query.at("x"), "1");
+  EXPECT_TRUE(req.params.empty());
+  EXPECT_TRUE(req.request_id.empty());
+  EXPECT_TRUE(keep_alive);
+  EXPECT_FALSE(d.http10());
+  ASSERT_EQ(d.Next(req, keep_alive, error), RequestDecoder::Outcome::kRequest) << error.body;
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, "/b");
+  EXPECT_EQ(req.path, "/b");
+  EXPECT_TRUE(req.body.empty());
+  EXPECT_TRUE(req.query.empty());
+  EXPECT_TRUE(req.headers.empty());
+  EXPECT_TRUE(req.params.empty());
+  EXPECT_TRUE(req.request_id.empty());
+  EXPECT_TRUE(req.client_ip.empty());
+  EXPECT_FALSE(keep_alive);  // HTTP/1.0 without keep-alive
+  EXPECT_TRUE(d.http10());
+
+  // A chunked body past the limit is refused like a declared one.
+  RequestDecoder small(16 << 10, 5);
+  Feed(small,
+       "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "4\r\nabcd\r\n4\r\nefgh\r\n0\r\n\r\n");
+  EXPECT_EQ(small.Next(req, keep_alive, error), RequestDecoder::Outcome::kError);
+  EXPECT_EQ(error.status, 413);
+}
+
 TEST(RequestDecoderTest, LimitsAndMalformedRequestsAreErrorResponses) {
   struct Case {
     std::string wire;
