@@ -1,9 +1,19 @@
 #include "http/json_writer.h"
 
+#include <array>
+
 #include "core/strings.h"
 
 namespace herald::http {
 namespace {
+
+// Whether a byte is written escaped: control characters, the quote and the backslash.
+constexpr std::array<bool, 256> kEscaped = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
 
 void AppendEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -11,7 +21,7 @@ void AppendEscaped(std::string& out, std::string_view s) {
   size_t plain = 0;  // start of the run of bytes written as they are
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!kEscaped[c]) continue;
     out.append(s.data() + plain, i - plain);
     plain = i + 1;
     switch (c) {
