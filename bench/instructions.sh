@@ -7,9 +7,10 @@
 #   scan:    POST /api/scans/validate of TICKETS (20,000) signed tickets of one event, each
 #            once while they last: admissions, the door's common case (three rows written).
 # Usage: bench/instructions.sh [herald binary] [enqueue|scan] [connections] [seconds]
-# Prints one line: requests, instructions, instructions per request. Under valgrind the
-# server runs one thread at a time, about 50 times slower: batches (group commits) are
-# smaller than at full speed, so per-request figures include more commit overhead.
+# Prints one line: requests, instructions, instructions per request. CALLGRIND_OUT=FILE keeps
+# the profile, for callgrind_annotate. Under valgrind the server runs one thread at a time,
+# about 50 times slower: batches (group commits) are smaller than at full speed, so
+# per-request figures include more commit overhead.
 set -euo pipefail
 HERALD=${1:-build/release/herald}
 MODE=${2:-enqueue}
@@ -53,3 +54,4 @@ sleep 1
 FILE=$(ls -S "$DIR"/callgrind.out* | head -1)
 IR=$(callgrind_annotate "$FILE" 2>/dev/null | grep "PROGRAM TOTALS" | grep -oE "^[0-9,]+" | tr -d ,)
 echo "$MODE, $CONNECTIONS connections: requests=$N instructions=$IR per_request=$((IR / N))"
+if [ -n "${CALLGRIND_OUT:-}" ]; then cp "$FILE" "$CALLGRIND_OUT"; fi
