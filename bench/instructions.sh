@@ -18,10 +18,10 @@ CONNECTIONS=${3:-16}
 SECONDS_RUN=${4:-12}
 case "$MODE" in enqueue | scan) ;; *) echo "mode must be enqueue or scan" >&2; exit 2 ;; esac
 PORT=${PORT:-18433}
-DIR=$(mktemp -d /tmp/herald-instructions.XXXXXX)
 for tool in wrk valgrind callgrind_control callgrind_annotate; do
   command -v $tool >/dev/null || { echo "$tool is missing: run scripts/install-deps --bench" >&2; exit 1; }
 done
+DIR=$(mktemp -d /tmp/herald-instructions.XXXXXX)
 source "$(dirname "$0")/lib.sh"
 
 # Counting starts with the load (--instr-atstart=no), so start-up and set-up are left out.
@@ -37,13 +37,18 @@ else
   URL="http://127.0.0.1:$PORT/api/jobs"
 fi
 
-callgrind_control -i on $SERVER >/dev/null 2>&1
+# callgrind_control reports on stderr even when it succeeds.
+control() {
+  callgrind_control "$@" $SERVER > "$DIR/control.log" 2>&1 ||
+    { echo "callgrind_control $* failed:" >&2; cat "$DIR/control.log" >&2; exit 1; }
+}
+control -i on
 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" -s "$DIR/load.lua" "$URL" > "$DIR/wrk.out"
-callgrind_control -i off $SERVER >/dev/null 2>&1
-callgrind_control -d $SERVER >/dev/null 2>&1
+control -i off
+control -d
 N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
-if [ "$MODE" = scan ] && [ "$N" -gt "${TICKETS:-20000}" ]; then
-  echo "note: $N scans of ${TICKETS:-20000} tickets, so not all were admissions" >&2
+if [ "$MODE" = scan ] && [ "$N" -gt "$(wc -l < "$DIR/codes.txt")" ]; then
+  echo "note: $N scans of $(wc -l < "$DIR/codes.txt") tickets, so not all were admissions" >&2
 fi
 # The dump is written by the server's next scheduled thread: wait for it.
 for _ in $(seq 50); do
@@ -52,6 +57,7 @@ for _ in $(seq 50); do
 done
 sleep 1
 FILE=$(ls -S "$DIR"/callgrind.out* | head -1)
-IR=$(callgrind_annotate "$FILE" 2>/dev/null | grep "PROGRAM TOTALS" | grep -oE "^[0-9,]+" | tr -d ,)
+IR=$(callgrind_annotate "$FILE" 2>/dev/null | grep "PROGRAM TOTALS" | grep -oE "^[0-9,]+" | tr -d ,) ||
+  { echo "no instruction count in $FILE" >&2; exit 1; }
 echo "$MODE, $CONNECTIONS connections: requests=$N instructions=$IR per_request=$((IR / N))"
 if [ -n "${CALLGRIND_OUT:-}" ]; then cp "$FILE" "$CALLGRIND_OUT"; fi

@@ -23,6 +23,7 @@ bench_serve() {
   trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
   for _ in $(seq 300); do
     curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
+    kill -0 $SERVER 2>/dev/null || break
     sleep 0.2
   done
   # A server that failed to start (say, the port is taken) must not leave wrk measuring another.
@@ -57,14 +58,16 @@ LUA
 }
 
 bench_event_codes() {
-  local start batch=$(($1 < 10000 ? $1 : 10000))
+  local start left=$1 batch
   start=$($PY -c 'import datetime; print((datetime.datetime.utcnow()+datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
   bench_api POST /api/events "{\"id\":1,\"title\":\"Bench\",\"event_date\":\"$start\"}" >/dev/null
-  $PY -c "import json; print(json.dumps({'tickets':[{'seat':'A'}]*$batch}))" > "$DIR/batch.json"
-  for _ in $(seq $(($1 / batch))); do
+  while [ "$left" -gt 0 ]; do
+    batch=$((left < 10000 ? left : 10000))
+    $PY -c "import json; print(json.dumps({'tickets':[{'seat':'A'}]*$batch}))" > "$DIR/batch.json"
     bench_api POST /api/events/1/tickets "@$DIR/batch.json" |
       $PY -c 'import json,sys; [print(t["qr_code_data"]) for t in json.load(sys.stdin)["data"]]' \
         >> "$2"
+    left=$((left - batch))
   done
 }
 

@@ -4,6 +4,7 @@
 // print absl::string_view (e.g. Status::message()). Build strings with fmt::format.
 
 #include <iterator>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -47,20 +48,32 @@ inline int HexDigitValue(char c) {
 
 namespace strings_internal {
 
+// Text StrAppend appends as it is (a null pointer is not text: fmt prints "0x0").
+template <typename T>
+inline constexpr bool kIsText =
+    !std::is_null_pointer_v<T> && std::is_convertible_v<const T&, std::string_view>;
+// Integers it writes itself: not bool ("true"), nor the character types.
+template <typename T>
+inline constexpr bool kIsInteger =
+    std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> &&
+    !std::is_same_v<T, wchar_t> && !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> &&
+    !std::is_same_v<T, char32_t>;
+
 // One piece of StrAppend: text and integers are appended directly (fmt's format_to parses
 // its format string and dispatches on a type-erased argument for each of them), anything
 // else through fmt. The output is exactly fmt's.
 template <typename T>
 void AppendPiece(std::string* out, const T& v) {
-  if constexpr (std::is_pointer_v<T> && std::is_convertible_v<const T&, std::string_view>) {
-    if (v != nullptr) out->append(std::string_view(v));  // fmt throws on a null pointer
-  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+  if constexpr (kIsText<T>) {
+    if constexpr (std::is_pointer_v<T>) {
+      if (v == nullptr) return;  // fmt throws on a null character pointer
+    }
     out->append(std::string_view(v));
   } else if constexpr (std::is_same_v<T, absl::string_view>) {
     out->append(v.data(), v.size());
   } else if constexpr (std::is_same_v<T, char>) {
     out->push_back(v);
-  } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+  } else if constexpr (kIsInteger<T>) {
     const fmt::format_int digits(v);
     out->append(digits.data(), digits.size());
   } else {
@@ -68,17 +81,21 @@ void AppendPiece(std::string* out, const T& v) {
   }
 }
 
-// An upper bound of what AppendPiece adds for text and integers; 0 for anything else.
+// An upper bound of what AppendPiece adds for text, characters and integers; 0 for anything
+// else.
 template <typename T>
 size_t PieceSize(const T& v) {
-  if constexpr (std::is_pointer_v<T> && std::is_convertible_v<const T&, std::string_view>) {
-    return v != nullptr ? std::string_view(v).size() : 0;
-  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+  if constexpr (kIsText<T>) {
+    if constexpr (std::is_pointer_v<T>) {
+      if (v == nullptr) return 0;
+    }
     return std::string_view(v).size();
   } else if constexpr (std::is_same_v<T, absl::string_view>) {
     return v.size();
-  } else if constexpr (std::is_integral_v<T>) {
-    return 20;
+  } else if constexpr (std::is_same_v<T, char>) {
+    return 1;
+  } else if constexpr (kIsInteger<T>) {
+    return std::numeric_limits<T>::digits10 + 2;  // every digit and a sign
   } else {
     return 0;
   }

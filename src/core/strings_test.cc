@@ -42,6 +42,7 @@ TEST(StrCat, WritesWhatFmtWrites) {
   ExpectAsFmt(pointer);
   char array[] = "array";
   ExpectAsFmt(array);
+  ExpectAsFmt(nullptr);
 }
 
 TEST(StrCat, ANullPointerAddsNothing) {

@@ -46,6 +46,10 @@ void RequestParser::on_request_impl(boost::beast::http::verb, string_view method
 
 void RequestParser::on_field_impl(boost::beast::http::field, string_view name, string_view value,
                                   error_code&) {
+  // Trailer fields (after a chunked body) are dropped, as RFC 9110 6.5.1 allows: a proxy
+  // that checks or sets headers may pass trailers through, and Header() answers the last
+  // field of a name.
+  if (is_header_done()) return;
   auto& [n, v] = out_.headers.emplace_back(std::string(name.data(), name.size()),
                                            std::string(value.data(), value.size()));
   for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -91,9 +95,15 @@ RequestDecoder::Outcome RequestDecoder::Next(Request& out, bool& keep_alive, Res
   while (buffer_.size() > 0 && !parser_->is_done()) {
     size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
-    if (ec == bhttp::error::need_more) return Outcome::kNeedMore;
+    if (ec == bhttp::error::need_more || (!ec && used == 0)) {
+      // What the parser cannot use yet is a header block, a chunk's size line or the
+      // trailer part (bodies are taken as they come). Beast bounds only the first: the
+      // header limit bounds them all, or a client could make the buffer grow until the
+      // read timeout.
+      if (buffer_.size() <= max_header_bytes_) return Outcome::kNeedMore;
+      ec = bhttp::error::header_limit;
+    }
     if (ec) break;
-    if (used == 0) return Outcome::kNeedMore;
   }
   if (ec) {
     if (ec == bhttp::error::body_limit) {

@@ -5,7 +5,9 @@
 // RequestDecoder buffers what the connection reads and cuts it into Requests, one at a time;
 // bytes past a request stay buffered for the next one, so pipelined requests are safe. A
 // request over the header or body limit, or a malformed one, is an error response (431, 413
-// or 400) after which the connection must close. HTTP/1.1 and HTTP/1.0 are accepted.
+// or 400) after which the connection must close; the header limit also bounds a chunked
+// body's size lines and trailer part, whose fields are dropped. HTTP/1.1 and HTTP/1.0 are
+// accepted; a Connection (or Proxy-Connection) field's close or keep-alive is honoured.
 
 #include <cstddef>
 #include <optional>
@@ -54,6 +56,8 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 class RequestDecoder {
  public:
   RequestDecoder(size_t max_header_bytes, size_t max_body_bytes);
+  RequestDecoder(const RequestDecoder&) = delete;  // the parser refers to pending_
+  RequestDecoder& operator=(const RequestDecoder&) = delete;
 
   // Space for the next read from the connection; Commit(n) once n bytes were read into it.
   boost::asio::mutable_buffer Prepare();

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/strings.h"
 #include "gtest/gtest.h"
 
 namespace herald::http {
@@ -100,6 +101,61 @@ TEST(RequestDecoderTest, ChunkedBodiesHttp10AndNothingLeftFromTheRequestBefore) 
        "4\r\nabcd\r\n4\r\nefgh\r\n0\r\n\r\n");
   EXPECT_EQ(small.Next(req, keep_alive, error), RequestDecoder::Outcome::kError);
   EXPECT_EQ(error.status, 413);
+}
+
+TEST(RequestDecoderTest, TrailersAreDroppedAndBoundedByTheHeaderLimit) {
+  {
+    RequestDecoder d(16 << 10, 100);
+    Feed(d,
+         "POST /a HTTP/1.1\r\nHost: h\r\nX-Request-ID: mine\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nX-Request-ID: trailer\r\n\r\n");
+    Request req;
+    bool keep_alive = false;
+    Response error;
+    ASSERT_EQ(d.Next(req, keep_alive, error), RequestDecoder::Outcome::kRequest) << error.body;
+    EXPECT_EQ(req.body, "ab");
+    EXPECT_EQ(req.Header("x-request-id"), "mine");
+  }
+  // A trailer part or a chunk's size line that never ends: refused once past the header
+  // limit, not buffered until the read timeout.
+  for (std::string_view endless : {"0\r\nX-Long: ", "5;ext="}) {
+    RequestDecoder d(256, 100);
+    Feed(d, "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    Feed(d, endless);
+    Request req;
+    bool keep_alive = false;
+    Response error;
+    RequestDecoder::Outcome outcome = d.Next(req, keep_alive, error);
+    for (int i = 0; i < 100 && outcome == RequestDecoder::Outcome::kNeedMore; ++i) {
+      Feed(d, std::string(100, 'x'));
+      outcome = d.Next(req, keep_alive, error);
+    }
+    ASSERT_EQ(outcome, RequestDecoder::Outcome::kError) << endless;
+    EXPECT_EQ(error.status, 431) << endless;
+  }
+}
+
+TEST(RequestDecoderTest, ConnectionFieldsDecideKeepAlive) {
+  const struct {
+    std::string_view head;
+    bool keep_alive;
+  } cases[] = {
+      {"GET / HTTP/1.1\r\nHost: h\r\n", true},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n", false},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: x-other\r\nConnection: close\r\n", false},
+      {"GET / HTTP/1.1\r\nHost: h\r\nProxy-Connection: close\r\n", false},
+      {"GET / HTTP/1.0\r\n", false},
+      {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n", true},
+  };
+  for (const auto& c : cases) {
+    RequestDecoder d(16 << 10, 100);
+    Feed(d, StrCat(c.head, "\r\n"));
+    Request req;
+    bool keep_alive = !c.keep_alive;
+    Response error;
+    ASSERT_EQ(d.Next(req, keep_alive, error), RequestDecoder::Outcome::kRequest) << c.head;
+    EXPECT_EQ(keep_alive, c.keep_alive) << c.head;
+  }
 }
 
 TEST(RequestDecoderTest, LimitsAndMalformedRequestsAreErrorResponses) {
