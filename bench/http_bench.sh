@@ -17,12 +17,7 @@ bench_login operations_manager
 bench_enqueue_lua "$DIR/enqueue.lua"
 
 echo "== POST /api/jobs, $CONNECTIONS connections, ${SECONDS_RUN}s"
-C0=$(bench_server_cpu)
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$DIR/enqueue.lua" \
-  "http://127.0.0.1:$PORT/api/jobs" | tee "$DIR/wrk.out"
-C1=$(bench_server_cpu)
-N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
-# Less sensitive than requests/s to this machine's changing speed: compare builds with it.
-echo "server CPU per request: $(( (C1 - C0) * 1000000 / $(getconf CLK_TCK) / N )) us"
+bench_wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$DIR/enqueue.lua" \
+  "http://127.0.0.1:$PORT/api/jobs"
 echo "== GET /health, $CONNECTIONS connections, ${SECONDS_RUN}s"
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency "http://127.0.0.1:$PORT/health"

@@ -46,7 +46,7 @@ control -i on
 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" -s "$DIR/load.lua" "$URL" > "$DIR/wrk.out"
 control -i off
 control -d
-N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
+N=$(bench_requests)
 if [ "$MODE" = scan ] && [ "$N" -gt "$(wc -l < "$DIR/codes.txt")" ]; then
   echo "note: $N scans of $(wc -l < "$DIR/codes.txt") tickets, so not all were admissions" >&2
 fi

@@ -9,7 +9,9 @@
 #                             request), appending their codes to FILE
 #   bench_scan_lua CODES FILE writes wrk's script for POST /api/scans/validate of the codes
 #                             in turn (each wrk thread starts at its own offset)
-#   bench_server_cpu          the server's CPU time so far (user + system, in clock ticks)
+#   bench_wrk ARGS...         runs wrk with ARGS, prints its report (kept in $DIR/wrk.out)
+#                             and the server's CPU time per request over the run
+#   bench_requests            the number of requests of the last wrk run
 
 PY=/usr/bin/python3
 
@@ -91,4 +93,16 @@ end
 LUA
 }
 
+# The server's CPU time so far: user + system, in clock ticks.
 bench_server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+
+bench_requests() { grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+"; }
+
+bench_wrk() {
+  local c0 c1
+  c0=$(bench_server_cpu)
+  wrk "$@" | tee "$DIR/wrk.out"
+  c1=$(bench_server_cpu)
+  # Less sensitive than requests/s to this machine's changing speed: compare builds with it.
+  echo "server CPU per request: $(((c1 - c0) * 1000000 / $(getconf CLK_TCK) / $(bench_requests))) us"
+}

@@ -32,14 +32,8 @@ admitted() { bench_api GET /api/events/1/scan-stats | $PY -c 'import json,sys; p
 for c in "${CONNECTIONS[@]}"; do
   echo "== POST /api/scans/validate, $c connections, ${SECONDS_RUN}s"
   A0=$(admitted)
-  C0=$(bench_server_cpu)
-  wrk -t2 -c"$c" -d"${SECONDS_RUN}s" --latency -s "$DIR/scan.lua" "http://127.0.0.1:$PORT" |
-    tee "$DIR/wrk.out"
-  C1=$(bench_server_cpu)
-  N=$(grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+")
-  # Less sensitive than requests/s to this machine's changing speed: compare builds with it.
-  echo "server CPU per request: $(( (C1 - C0) * 1000000 / $(getconf CLK_TCK) / N )) us"
-  echo "admissions: $(( $(admitted) - A0 )) of $N scans"
+  bench_wrk -t2 -c"$c" -d"${SECONDS_RUN}s" --latency -s "$DIR/scan.lua" "http://127.0.0.1:$PORT"
+  echo "admissions: $(( $(admitted) - A0 )) of $(bench_requests) scans"
 done
 echo "== server counts"
 bench_api GET /api/events/1/scan-stats | $PY -c 'import json,sys; d=json.load(sys.stdin)["data"]; print({k: d[k] for k in ("tickets","admitted","scans","by_reason")})'

@@ -48,10 +48,12 @@ inline int HexDigitValue(char c) {
 
 namespace strings_internal {
 
-// Text StrAppend appends as it is (a null pointer is not text: fmt prints "0x0").
+// Text StrAppend appends as it is: std and absl string views, strings, character arrays and
+// pointers (a null pointer is not text: fmt prints "0x0").
 template <typename T>
-inline constexpr bool kIsText =
-    !std::is_null_pointer_v<T> && std::is_convertible_v<const T&, std::string_view>;
+inline constexpr bool kIsText = std::is_same_v<T, absl::string_view> ||
+                                (!std::is_null_pointer_v<T> &&
+                                 std::is_convertible_v<const T&, std::string_view>);
 // Integers it writes itself: not bool ("true"), nor the character types.
 template <typename T>
 inline constexpr bool kIsInteger =
@@ -59,18 +61,24 @@ inline constexpr bool kIsInteger =
     !std::is_same_v<T, wchar_t> && !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> &&
     !std::is_same_v<T, char32_t>;
 
-// One piece of StrAppend: text and integers are appended directly (fmt's format_to parses
-// its format string and dispatches on a type-erased argument for each of them), anything
-// else through fmt. The output is exactly fmt's.
+template <typename T>
+std::string_view TextOf(const T& v) {
+  if constexpr (std::is_same_v<T, absl::string_view>) {
+    return ToStd(v);
+  } else if constexpr (std::is_pointer_v<T>) {
+    return v != nullptr ? std::string_view(v) : std::string_view();  // fmt throws on null
+  } else {
+    return std::string_view(v);
+  }
+}
+
+// One piece of StrAppend: text, characters and integers are appended directly (fmt's
+// format_to parses its format string and dispatches on a type-erased argument for each of
+// them), anything else through fmt. The output is exactly fmt's.
 template <typename T>
 void AppendPiece(std::string* out, const T& v) {
   if constexpr (kIsText<T>) {
-    if constexpr (std::is_pointer_v<T>) {
-      if (v == nullptr) return;  // fmt throws on a null character pointer
-    }
-    out->append(std::string_view(v));
-  } else if constexpr (std::is_same_v<T, absl::string_view>) {
-    out->append(v.data(), v.size());
+    out->append(TextOf(v));
   } else if constexpr (std::is_same_v<T, char>) {
     out->push_back(v);
   } else if constexpr (kIsInteger<T>) {
@@ -86,12 +94,7 @@ void AppendPiece(std::string* out, const T& v) {
 template <typename T>
 size_t PieceSize(const T& v) {
   if constexpr (kIsText<T>) {
-    if constexpr (std::is_pointer_v<T>) {
-      if (v == nullptr) return 0;
-    }
-    return std::string_view(v).size();
-  } else if constexpr (std::is_same_v<T, absl::string_view>) {
-    return v.size();
+    return TextOf(v).size();
   } else if constexpr (std::is_same_v<T, char>) {
     return 1;
   } else if constexpr (kIsInteger<T>) {

@@ -65,9 +65,8 @@ size_t RequestParser::on_body_impl(string_view body, error_code&) {
   return body.size();
 }
 
-size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
-  out_.body.append(body.data(), body.size());
-  return body.size();
+size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) {
+  return on_body_impl(body, ec);
 }
 
 }  // namespace wire_internal

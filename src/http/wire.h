@@ -44,7 +44,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override;
   size_t on_body_impl(string_view body, error_code&) override;
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override;
+  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override;
   void on_finish_impl(error_code&) override {}
 
   Request& out_;
