@@ -2,6 +2,7 @@
 # HTTP benchmark with wrk (Debian) on loopback, against a fresh `herald serve`:
 #   POST /api/jobs (enqueue a no-op job) with keep-alive, and GET /health.
 # Usage: bench/http_bench.sh [herald binary] [seconds] [connections]
+# HEALTH=0 leaves out the GET /health run.
 # Prints wrk's reports; figures go to docs/PERFORMANCE.md by hand.
 set -euo pipefail
 HERALD=${1:-build/release/herald}
@@ -19,5 +20,7 @@ bench_enqueue_lua "$DIR/enqueue.lua"
 echo "== POST /api/jobs, $CONNECTIONS connections, ${SECONDS_RUN}s"
 bench_wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$DIR/enqueue.lua" \
   "http://127.0.0.1:$PORT/api/jobs"
-echo "== GET /health, $CONNECTIONS connections, ${SECONDS_RUN}s"
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency "http://127.0.0.1:$PORT/health"
+if [ "${HEALTH:-1}" != 0 ]; then
+  echo "== GET /health, $CONNECTIONS connections, ${SECONDS_RUN}s"
+  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency "http://127.0.0.1:$PORT/health"
+fi

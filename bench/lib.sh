@@ -10,7 +10,8 @@
 #   bench_scan_lua CODES FILE writes wrk's script for POST /api/scans/validate of the codes
 #                             in turn (each wrk thread starts at its own offset)
 #   bench_wrk ARGS...         runs wrk with ARGS, prints its report (kept in $DIR/wrk.out)
-#                             and the server's CPU time per request over the run
+#                             and the CPU time per request over the run: the server's, and
+#                             the whole machine's (busy and idle)
 #   bench_requests            the number of requests of the last wrk run
 
 PY=/usr/bin/python3
@@ -96,13 +97,24 @@ LUA
 # The server's CPU time so far: user + system, in clock ticks.
 bench_server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 
+# The whole machine's CPU time so far, all CPUs, in clock ticks: busy (user, nice, system,
+# irq, softirq, steal), then idle (idle, iowait).
+bench_machine_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+
 bench_requests() { grep -oE "^ +[0-9]+ requests" "$DIR/wrk.out" | grep -oE "[0-9]+"; }
 
+# Microseconds per request of the last wrk run between two clock-tick counts.
+bench_per_request() { echo $((($2 - $1) * 1000000 / $(getconf CLK_TCK) / $(bench_requests))); }
+
 bench_wrk() {
-  local c0 c1
+  local c0 c1 b0 b1 i0 i1
   c0=$(bench_server_cpu)
+  read -r b0 i0 < <(bench_machine_cpu)
   wrk "$@" | tee "$DIR/wrk.out"
   c1=$(bench_server_cpu)
+  read -r b1 i1 < <(bench_machine_cpu)
   # Less sensitive than requests/s to this machine's changing speed: compare builds with it.
-  echo "server CPU per request: $(((c1 - c0) * 1000000 / $(getconf CLK_TCK) / $(bench_requests))) us"
+  # The machine's figures include wrk, which shares its cores, and the kernel's threads.
+  echo "server CPU per request: $(bench_per_request "$c0" "$c1") us;" \
+    "whole machine: $(bench_per_request "$b0" "$b1") us busy, $(bench_per_request "$i0" "$i1") us idle"
 }

@@ -1,7 +1,13 @@
 // Micro-benchmarks of the engine's hot small pieces (Google Benchmark):
 //   build/release/micro_bench
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "absl/time/time.h"
 #include "auth/authenticator.h"
@@ -91,6 +97,55 @@ void BM_Sha256Hex(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(auth::Sha256Hex(code));
 }
 BENCHMARK(BM_Sha256Hex);
+
+// Two costs of the machine itself that bound the HTTP figures (docs/PERFORMANCE.md, "Machine"):
+// a system call that does nothing, and a round trip between two threads on different CPUs
+// that wake each other through pipes (two sleeps in the kernel, two cross-CPU wake-ups), as
+// between wrk, the connection threads and the store's writer.
+void BM_MachineSystemCall(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(syscall(SYS_getppid));
+}
+BENCHMARK(BM_MachineSystemCall);
+
+void PinTo(pthread_t thread, int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(thread, sizeof set, &set);
+}
+
+void BM_MachineWakeupRoundTrip(benchmark::State& state) {
+  int there[2], back[2];
+  if (pipe(there) != 0 || pipe(back) != 0) {
+    state.SkipWithError("pipe failed");
+    return;
+  }
+  cpu_set_t saved;
+  pthread_getaffinity_np(pthread_self(), sizeof saved, &saved);
+  const bool two_cpus = std::thread::hardware_concurrency() >= 2;
+  std::thread peer([&] {
+    char c = 1;
+    while (read(there[0], &c, 1) == 1 && c != 0 && write(back[1], &c, 1) == 1) {
+    }
+  });
+  if (two_cpus) {
+    PinTo(pthread_self(), 0);
+    PinTo(peer.native_handle(), 1);
+  }
+  char c = 1;
+  for (auto _ : state) {
+    if (write(there[1], &c, 1) != 1 || read(back[0], &c, 1) != 1) {
+      state.SkipWithError("pipe I/O failed");
+      break;
+    }
+  }
+  c = 0;
+  (void)!write(there[1], &c, 1);  // stops the peer
+  peer.join();
+  pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+  for (int fd : {there[0], there[1], back[0], back[1]}) close(fd);
+}
+BENCHMARK(BM_MachineWakeupRoundTrip)->UseRealTime();
 
 }  // namespace
 }  // namespace herald

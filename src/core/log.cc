@@ -1,10 +1,12 @@
 #include "core/log.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -23,6 +25,9 @@
 
 namespace herald::core {
 namespace {
+
+// The request id of the thread's innermost LogRequestScope, or null.
+thread_local const std::string* t_request_id = nullptr;
 
 constexpr std::string_view kRedacted = "[redacted]";
 
@@ -223,14 +228,21 @@ void AppendTextKey(std::string& out, std::string_view key) {
 
 std::string FormatTimestamp(absl::Time t) { return FormatRfc3339(t); }
 
+// Each of `fields`, then `extra` if not null.
+void ForEachField(std::initializer_list<LogField> fields, const LogField* extra,
+                  absl::FunctionRef<void(const LogField&)> fn) {
+  for (const LogField& field : fields) fn(field);
+  if (extra != nullptr) fn(*extra);
+}
+
 std::string FormatText(absl::Time now, spdlog::level::level_enum level, std::string_view message,
-                       std::initializer_list<LogField> fields) {
+                       std::initializer_list<LogField> fields, const LogField* extra) {
   std::string line = FormatTimestamp(now);
   line.push_back(' ');
   line.append(LevelName(level, /*upper=*/true));
   line.push_back(' ');
   AppendTextEscaped(line, message, /*quoted=*/false);
-  for (const LogField& field : fields) {
+  ForEachField(fields, extra, [&](const LogField& field) {
     line.push_back(' ');
     AppendTextKey(line, field.key);
     line.push_back('=');
@@ -242,19 +254,19 @@ std::string FormatText(absl::Time now, spdlog::level::level_enum level, std::str
     } else {
       AppendTextEscaped(line, value, /*quoted=*/false);
     }
-  }
+  });
   return line;
 }
 
 std::string FormatJson(absl::Time now, spdlog::level::level_enum level, std::string_view message,
-                       std::initializer_list<LogField> fields) {
+                       std::initializer_list<LogField> fields, const LogField* extra) {
   std::string line = "{\"ts\":";
   AppendJsonString(line, FormatTimestamp(now));
   line.append(",\"level\":");
   AppendJsonString(line, LevelName(level, /*upper=*/false));
   line.append(",\"msg\":");
   AppendJsonString(line, message);
-  for (const LogField& field : fields) {
+  ForEachField(fields, extra, [&](const LogField& field) {
     line.push_back(',');
     if (field.key == "ts" || field.key == "level" || field.key == "msg") {
       AppendJsonString(line, std::string("_").append(field.key));
@@ -270,7 +282,7 @@ std::string FormatJson(absl::Time now, spdlog::level::level_enum level, std::str
       // Numbers and bools were produced by the LogField constructors and are valid JSON.
       line.append(field.value);
     }
-  }
+  });
   line.push_back('}');
   return line;
 }
@@ -351,14 +363,28 @@ bool LogEnabled(spdlog::level::level_enum level) {
   return Registry::Get().State()->logger->should_log(level);
 }
 
+LogRequestScope::LogRequestScope(const std::string& request_id) : previous_(t_request_id) {
+  t_request_id = &request_id;
+}
+
+LogRequestScope::~LogRequestScope() { t_request_id = previous_; }
+
 void Log(spdlog::level::level_enum level, std::string_view message,
          std::initializer_list<LogField> fields) {
   const std::shared_ptr<const LoggerState> state = Registry::Get().State();
   if (!state->logger->should_log(level)) return;
   const absl::Time now = state->clock->Now();
+  // The request's id, unless the record names one itself.
+  std::optional<LogField> request_id;
+  if (t_request_id != nullptr && std::none_of(fields.begin(), fields.end(), [](const LogField& f) {
+        return f.key == "request_id";
+      })) {
+    request_id.emplace("request_id", std::string_view(*t_request_id));
+  }
+  const LogField* extra = request_id ? &*request_id : nullptr;
   const std::string line = state->format == LogFormat::kJson
-                               ? FormatJson(now, level, message, fields)
-                               : FormatText(now, level, message, fields);
+                               ? FormatJson(now, level, message, fields, extra)
+                               : FormatText(now, level, message, fields, extra);
   // spdlog reports its own failures through its error handler and does not throw here.
   state->logger->log(level, spdlog::string_view_t(line.data(), line.size()));
 }

@@ -96,6 +96,21 @@ inline void LogError(std::string_view message, std::initializer_list<LogField> f
   Log(spdlog::level::err, message, fields);
 }
 
+// Tags every record this thread writes while the scope lives with `request_id`, unless the
+// record has a "request_id" field of its own: the HTTP server opens one around each piece of
+// a request's work, so every log line of a request carries its id, whichever module writes
+// it. `request_id` must outlive the scope. Scopes nest; the innermost wins.
+class LogRequestScope {
+ public:
+  explicit LogRequestScope(const std::string& request_id);
+  ~LogRequestScope();
+  LogRequestScope(const LogRequestScope&) = delete;
+  LogRequestScope& operator=(const LogRequestScope&) = delete;
+
+ private:
+  const std::string* previous_;
+};
+
 // True if a record at `level` would be written (to skip building expensive fields).
 bool LogEnabled(spdlog::level::level_enum level);
 

@@ -71,6 +71,33 @@ TEST(Log, TextFormatIsOneExactLine) {
                                            "attempt=2 note=\"two words\""));
 }
 
+TEST(Log, ARequestScopeTagsTheThreadsRecordsUnlessTheyNameTheirOwn) {
+  LogCapture capture;
+  LogInfo("before");
+  {
+    const std::string outer = "req-1";
+    LogRequestScope scope(outer);
+    LogInfo("login", {{"user_id", "u1"}});
+    LogInfo("explicit", {{"request_id", "other"}});
+    std::thread([] { LogInfo("another thread"); }).join();
+    {
+      const std::string inner = "req-2";
+      LogRequestScope nested(inner);
+      LogInfo("nested");
+    }
+    LogInfo("outer again");
+  }
+  LogInfo("after");
+  EXPECT_THAT(capture.Lines(),
+              ElementsAre("2026-01-01T00:00:00.123Z INFO before",
+                          "2026-01-01T00:00:00.123Z INFO login user_id=u1 request_id=req-1",
+                          "2026-01-01T00:00:00.123Z INFO explicit request_id=other",
+                          "2026-01-01T00:00:00.123Z INFO another thread",
+                          "2026-01-01T00:00:00.123Z INFO nested request_id=req-2",
+                          "2026-01-01T00:00:00.123Z INFO outer again request_id=req-1",
+                          "2026-01-01T00:00:00.123Z INFO after"));
+}
+
 TEST(Log, TextFormatWithoutFields) {
   LogCapture capture;
   LogWarn("disk almost full");

@@ -241,6 +241,11 @@ class Engine::Impl {
     return absl::OkStatus();
   }
 
+  bool Running() const {
+    absl::MutexLock l(&mu_);
+    return started_ && !stopping_ && !workers_.empty();
+  }
+
   void Stop(absl::Duration grace) {
     if (listener_ != 0) store_.RemoveExternalChangeListener(listener_);
     listener_ = 0;
@@ -1260,6 +1265,7 @@ bool Engine::HasHandler(std::string_view type) const { return impl_->HasHandler(
 std::vector<std::string> Engine::HandlerTypes() const { return impl_->HandlerTypes(); }
 Status Engine::Start(bool threads) { return impl_->Start(threads); }
 void Engine::Stop(absl::Duration grace) { impl_->Stop(grace); }
+bool Engine::Running() const { return impl_->Running(); }
 
 Result<EnqueueResult> Engine::Enqueue(const JobSpec& spec) {
   HERALD_ASSIGN_OR_RETURN(auto results, impl_->EnqueueBatch({spec}));

@@ -121,6 +121,8 @@ class Engine {
   Status Start(bool threads = true);
   // Stops claiming, waits up to `grace` for running handlers, flushes pending writes.
   void Stop(absl::Duration grace = absl::Seconds(30));
+  // True between a Start with threads and Stop: the workers are there to claim jobs.
+  bool Running() const;
 
   // Enqueue one or many jobs atomically; returns once committed. Unknown types, invalid
   // payloads and bad fields are InvalidArgument and nothing is stored.

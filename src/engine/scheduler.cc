@@ -151,8 +151,17 @@ class Scheduler::Impl {
       Status st = Reload();
       if (!st.ok()) core::LogError("scheduler: reloading schedules failed", {{"error", st}});
     });
-    if (thread) thread_ = std::thread([this] { Loop(); });
+    if (thread) {
+      thread_ = std::thread([this] { Loop(); });
+      absl::MutexLock l(&mu_);
+      looping_ = true;
+    }
     return absl::OkStatus();
+  }
+
+  bool Running() const {
+    absl::MutexLock l(&mu_);
+    return looping_ && !stopping_;
   }
 
   void Stop() {
@@ -495,10 +504,11 @@ class Scheduler::Impl {
   core::IdGenerator ids_{clock_};
   int listener_ = 0;  // external-change listener handle; set by Start, cleared by Stop
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool looping_ ABSL_GUARDED_BY(mu_) = false;  // the firing thread was started
   std::thread thread_;
 };
 
@@ -529,6 +539,7 @@ Result<std::vector<absl::Time>> Scheduler::NextRuns(std::string_view key, int n)
 }
 Status Scheduler::Start(bool thread) { return impl_->Start(thread); }
 void Scheduler::Stop() { impl_->Stop(); }
+bool Scheduler::Running() const { return impl_->Running(); }
 int Scheduler::Tick() { return impl_->Tick(); }
 
 }  // namespace herald::engine

@@ -78,6 +78,8 @@ class Scheduler {
   // Without it, a test calls Tick() after moving a manual clock.
   Status Start(bool thread = true);
   void Stop();
+  // True between a Start with its thread and Stop: schedules fire by themselves.
+  bool Running() const;
 
   // Fires every slot due at the clock's time; returns the number of jobs enqueued.
   int Tick();

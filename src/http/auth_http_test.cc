@@ -204,6 +204,17 @@ TEST_F(AuthHttpTest, TamperedExpiredAndForeignTokensAreRejected) {
   auto forged = (*other)->Sign(*claims);
   ASSERT_TRUE(forged.ok());
   EXPECT_EQ(with(*forged), 401);
+  // Signed with the right key, expired an hour ago.
+  auto same_key = auth::JwtCodec::Create(std::string(40, 'k'), core::Clock::Real(), jo);
+  ASSERT_TRUE(same_key.ok());
+  auth::Claims old = *claims;
+  old.iat = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() - absl::Hours(2)));
+  old.exp = old.iat + absl::Hours(1);
+  auto expired = (*same_key)->Sign(old);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_EQ(with(*expired), 401);
+  old.exp = old.iat + absl::Hours(3);  // the same claims, unexpired: only the expiry refused it
+  EXPECT_EQ(with(*(*same_key)->Sign(old)), 200);
   EXPECT_EQ(with("not.a.token"), 401);
   auto logout = c.Send("POST", "/api/auth/logout", "", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(logout.status, 200);
@@ -231,6 +242,31 @@ TEST_F(AuthHttpTest, LoginFailuresLookTheSameAndAreThrottled) {
   EXPECT_EQ(r.status, 429);
   EXPECT_FALSE(r.headers["retry-after"].empty());
   EXPECT_EQ(r.Json().at("error").at("code"), "rate_limited");
+}
+
+TEST_F(AuthHttpTest, RefusedCredentialsAreRateLimitedPerAddress) {
+  std::string token = TokenFor("admin");  // one of the address's 12 auth tokens a minute
+  Client c(server_->port());
+  auto with = [&](std::string t) {
+    return c.Send("GET", "/api/queues", "", {{"Authorization", "Bearer " + t}});
+  };
+  // Bad tokens, bad service keys and bad signatures all cost the address a token.
+  testing::ClientResponse r;
+  int refused = 0;
+  for (; refused < 20; ++refused) {
+    r = refused % 2 == 0 ? with("not.a.token")
+                         : c.Send("GET", "/api/queues", "",
+                                  {{"X-Service-Name", "payments"}, {"X-Service-Key", "wrong"}});
+    if (r.status != 401) break;
+  }
+  EXPECT_EQ(refused, 11);
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.Json().at("error").at("code"), "rate_limited");
+  EXPECT_FALSE(r.headers["retry-after"].empty());
+  // A valid credential is not refused: its caller has buckets of its own.
+  EXPECT_EQ(with(token).status, 200);
+  // Nor is a request without credentials charged (anonymous routes keep working).
+  EXPECT_EQ(c.Send("GET", "/health").status, 200);
 }
 
 TEST_F(AuthHttpTest, AOneTimePasswordMustBeChangedBeforeAnythingElse) {

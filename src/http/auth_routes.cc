@@ -59,33 +59,52 @@ std::string_view BearerToken(const Request& req) {
   return token.ok() ? *token : std::string_view();
 }
 
+// Sets `req.principal` from the request's credentials: a bearer token, a service key or a
+// signed service request. No credential leaves it null; a refused one is an error.
+Status Identify(auth::Authenticator& a, Request& req, const Route& route) {
+  // A route tagged "cron" checks its own Bearer secret (seed 004's external cron): its
+  // Authorization header is not a Herald credential.
+  const bool own_credentials = route.tag == "cron";
+  std::string_view authorization = own_credentials ? "" : req.Header("authorization");
+  std::string_view service = own_credentials ? "" : req.Header("x-service-name");
+  if (!authorization.empty()) {
+    HERALD_ASSIGN_OR_RETURN(std::string_view token, auth::ParseBearerHeader(authorization));
+    HERALD_ASSIGN_OR_RETURN(req.principal, a.AuthenticateBearer(token));
+  } else if (!service.empty() && !req.Header("x-service-key").empty()) {
+    HERALD_ASSIGN_OR_RETURN(req.principal,
+                            a.AuthenticateService(service, req.Header("x-service-key")));
+  } else if (!service.empty() && !req.Header("x-signature").empty()) {
+    HERALD_RETURN_IF_ERROR(
+        a.VerifyServiceRequest({service, req.method, req.target, req.Header("x-timestamp"),
+                                req.Header("x-request-id"), req.body, req.Header("x-signature")}));
+    auth::Principal p;
+    p.kind = auth::Principal::Kind::kService;
+    p.id = std::string(service);
+    p.name = std::string(service);
+    p.role = auth::Role::kService;
+    p.permissions = auth::PermissionSet::ForRole(auth::Role::kService);
+    req.principal = std::make_shared<const auth::Principal>(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Authenticator MakeRequestAuthenticator(auth::Authenticator& a, auth::RateLimiter& limiter,
                                        const core::Clock& clock) {
   return [&a, &limiter, &clock](Request& req, const Route& route) -> Status {
-    // A route tagged "cron" checks its own Bearer secret (seed 004's external cron): its
-    // Authorization header is not a Herald credential.
-    const bool own_credentials = route.tag == "cron";
-    std::string_view authorization = own_credentials ? "" : req.Header("authorization");
-    std::string_view service = own_credentials ? "" : req.Header("x-service-name");
-    if (!authorization.empty()) {
-      HERALD_ASSIGN_OR_RETURN(std::string_view token, auth::ParseBearerHeader(authorization));
-      HERALD_ASSIGN_OR_RETURN(req.principal, a.AuthenticateBearer(token));
-    } else if (!service.empty() && !req.Header("x-service-key").empty()) {
-      HERALD_ASSIGN_OR_RETURN(req.principal,
-                              a.AuthenticateService(service, req.Header("x-service-key")));
-    } else if (!service.empty() && !req.Header("x-signature").empty()) {
-      HERALD_RETURN_IF_ERROR(a.VerifyServiceRequest(
-          {service, req.method, req.target, req.Header("x-timestamp"), req.Header("x-request-id"),
-           req.body, req.Header("x-signature")}));
-      auth::Principal p;
-      p.kind = auth::Principal::Kind::kService;
-      p.id = std::string(service);
-      p.name = std::string(service);
-      p.role = auth::Role::kService;
-      p.permissions = auth::PermissionSet::ForRole(auth::Role::kService);
-      req.principal = std::make_shared<const auth::Principal>(std::move(p));
+    Status credentials = Identify(a, req, route);
+    if (!credentials.ok()) {
+      // A refused credential costs the caller's address a token of the "auth" class, as a
+      // login does: guessing tokens, keys or signatures is limited like guessing passwords,
+      // and a flood of them cannot keep the server busy checking them.
+      auth::RateDecision d = limiter.Allow(StrCat("ip:", req.client_ip), "auth", clock.Now());
+      if (!d.allowed) {
+        return auth::WithRetryAfter(
+            absl::ResourceExhaustedError("too many refused credentials from this address"),
+            d.retry_after);
+      }
+      return credentials;
     }
     if (req.principal && req.principal->must_change_password) {
       // A generated password (the first admin's) must be replaced before anything else.

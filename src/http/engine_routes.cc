@@ -199,10 +199,24 @@ Result<JobSpec> JobSpecFromJson(const boost::json::object& body, std::string pre
 namespace {
 
 Result<Response> ListJobs(engine::Engine& e, Request& req) {
+  // A misspelt filter must not answer the unfiltered list as if it had matched.
+  static constexpr std::string_view kParameters[] = {"queue", "type", "state",  "status",
+                                                     "from",  "to",   "cursor", "limit"};
+  for (const auto& [name, value] : req.query) {
+    if (std::find(std::begin(kParameters), std::end(kParameters), name) == std::end(kParameters)) {
+      return absl::InvalidArgumentError(
+          StrCat("query parameter '", name,
+                 "' is unknown: filter with queue, type, state (or status), from, to, cursor and "
+                 "limit"));
+    }
+  }
+  if (req.Query("state") && req.Query("status")) {
+    return absl::InvalidArgumentError("state and status are the same filter: give one");
+  }
   engine::table::ListFilter f;
   if (auto q = req.Query("queue")) f.queue = std::string(*q);
   if (auto t = req.Query("type")) f.type = std::string(*t);
-  if (auto s = req.Query("state")) {
+  if (auto s = req.Query("state") ? req.Query("state") : req.Query("status")) {
     HERALD_ASSIGN_OR_RETURN(f.state, StateFrom(*s));
   }
   HERALD_ASSIGN_OR_RETURN(f.created_from, QueryTime(req, "from"));

@@ -109,9 +109,12 @@ int HttpStatus(const Status& status) {
 }
 
 Response ErrorResponse(const Status& status) {
-  int code = HttpStatus(status);
+  return ErrorResponse(status, HttpStatus(status), CodeName(status.code()));
+}
+
+Response ErrorResponse(const Status& status, int code, std::string_view code_name) {
   boost::json::object error;
-  error["code"] = std::string(CodeName(status.code()));
+  error["code"] = std::string(code_name);
   // A server fault's message may carry internals (SQL, paths): the log has it, not the client.
   error["message"] = code >= 500 && code != 503 && code != 504
                          ? std::string("internal error")

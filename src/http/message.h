@@ -58,6 +58,10 @@ int HttpStatus(const Status& status);
 // body's "details"; a retry-after payload (auth/retry_after.h) the Retry-After header.
 Response ErrorResponse(const Status& status);
 
+// The same for an HTTP status that no Status code maps to (405, 413, 431): `status`'s message
+// and details under `http_status` and `code`.
+Response ErrorResponse(const Status& status, int http_status, std::string_view code);
+
 // Attaches JSON details to an error status (kept through Status copies).
 void SetErrorDetails(Status& status, const boost::json::value& details);
 

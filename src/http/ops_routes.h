@@ -1,7 +1,8 @@
 #pragma once
 // Operations routes, all public (no credentials: probes and scrapers call them):
 //   GET /health            liveness: the process answers
-//   GET /ready             readiness: store reachable, migrations applied, workers running
+//   GET /ready             readiness: store reachable, migrations applied, workers and
+//                          scheduler running, server accepting
 //   GET /metrics           Prometheus text format
 //   GET /api/openapi.json  OpenAPI 3 document of every registered route
 

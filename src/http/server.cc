@@ -12,6 +12,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "boost/asio/write.hpp"
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/wire.h"
@@ -115,6 +116,7 @@ class Server::Impl {
     req.request_id = SaneRequestId(req.Header("x-request-id"))
                          ? std::string(req.Header("x-request-id"))
                          : ids_.Next().ToString();
+    core::LogRequestScope log_scope(req.request_id);
     size_t stat_index = stats_.size() - 1;
     const Route* route = nullptr;
     std::optional<Response> early = Admit(req, stat_index, route);
@@ -134,6 +136,15 @@ class Server::Impl {
           {{"route", route->pattern}, {"request_id", req.request_id}, {"what", e.what()}});
       Finish(req, stat_index, start, ErrorResponse(absl::InternalError("handler threw")), done);
     }
+  }
+
+  // Answers a request the decoder refused (malformed, too large) as any other: with a request
+  // id, a line in the access log and a count under the unmatched route.
+  void Refuse(Response res, const std::string& client_ip, const Done& done) {
+    Request req;
+    req.request_id = ids_.Next().ToString();
+    req.client_ip = client_ip;
+    Finish(req, stats_.size() - 1, clock_.Now(), std::move(res), done);
   }
 
   Response Handle(Request& req) {
@@ -177,12 +188,9 @@ class Server::Impl {
     std::string allow;
     auto matched = router_.Match(req, &allow);
     if (!matched.ok()) {
-      Response r = ErrorResponse(matched.status());
-      if (!allow.empty()) {
-        r = ErrorResponse(absl::FailedPreconditionError(matched.status().message()));
-        r.status = 405;
-        r.headers.emplace_back("Allow", allow);
-      }
+      if (allow.empty()) return ErrorResponse(matched.status());
+      Response r = ErrorResponse(matched.status(), 405, "method_not_allowed");
+      r.headers.emplace_back("Allow", allow);
       return r;
     }
     const Route& rt = **matched;
@@ -310,6 +318,7 @@ class Server::Impl {
       batch.swap(completions_);
     }
     for (Completion& c : batch) {
+      core::LogRequestScope log_scope(c.req->request_id);
       Finish(*c.req, c.stat_index, c.start, Run(*c.req, *c.route, std::move(c.make)), c.done);
     }
   }
@@ -401,7 +410,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
         return OnRequest(keep_alive);
       case RequestDecoder::Outcome::kError:
         head_request_ = false;
-        return Respond(std::move(error), /*keep_alive=*/false);
+        return server_.Refuse(std::move(error), client_ip_,
+                              [self = shared_from_this()](Response r) {
+                                self->Respond(std::move(r), /*keep_alive=*/false);
+                              });
       case RequestDecoder::Outcome::kNeedMore:
         break;
     }
@@ -415,6 +427,15 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       SetPhaseLocked(Phase::kReading, server_.options().read_timeout);  // the whole request
     }
     if (closed_) return;
+    if (decoder_.TakeContinue()) {
+      // The client waits for this before it sends the body.
+      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadRequest();
+                        });
+      return;
+    }
     socket_.async_read_some(decoder_.Prepare(),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                               if (ec) return self->Close();  // EOF, reset, or closed by us

@@ -6,11 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "core/log.h"
 #include "core/strings.h"
 #include "core/testing/temp_dir.h"
 #include "engine/builtin_handlers.h"
@@ -119,7 +121,100 @@ TEST_F(ServerTest, HealthAnswersAndEchoesARequestId) {
   EXPECT_EQ(r.headers["x-request-id"], "abc-123");
   r = c.Send("GET", "/health", "", {{"X-Request-ID", "has spaces and \"quotes\""}});
   EXPECT_EQ(r.headers["x-request-id"].size(), 36u);  // not sane: replaced
-  EXPECT_EQ(c.Send("GET", "/ready").status, 200);
+}
+
+// Every log line written while a request is handled carries its id, the access log too.
+TEST(ServerLogTest, EveryLineOfARequestCarriesItsId) {
+  std::ostringstream out;
+  ASSERT_TRUE(core::InitLogging("info", "text").ok());
+  core::SetLogSinkForTesting(&out);
+  Router router;
+  router.Add({"GET", "/hello", "", "logs a line", [](Request&) -> Result<Response> {
+                core::LogInfo("inside the handler");
+                return Response::Json(200, boost::json::object{{"ok", true}});
+              }});
+  ServerOptions options;
+  options.port = 0;
+  options.access_log = true;
+  auto server = std::move(Server::Create(options, router, nullptr, core::Clock::Real())).value();
+  ASSERT_TRUE(server->Start().ok());
+  auto r = Client(server->port()).Send("GET", "/hello", "", {{"X-Request-ID", "req-42"}});
+  EXPECT_EQ(r.status, 200);
+  auto refused =
+      Client(server->port()).Send("GET", "/hello", "", {{"X-Big", std::string(20000, 'x')}});
+  EXPECT_EQ(refused.status, 431);
+  server->Stop(absl::Seconds(1));
+  core::SetLogSinkForTesting(nullptr);
+  std::string text = out.str();
+  EXPECT_NE(text.find("inside the handler request_id=req-42"), std::string::npos) << text;
+  EXPECT_NE(text.find("INFO http method=GET path=/hello status=200"), std::string::npos) << text;
+  EXPECT_NE(text.find("request_id=req-42 client=127.0.0.1"), std::string::npos) << text;
+  // The refused request's access line, with the id its response carried.
+  EXPECT_NE(text.find("status=431"), std::string::npos) << text;
+  EXPECT_NE(text.find(StrCat("request_id=", refused.headers["x-request-id"])), std::string::npos)
+      << text;
+}
+
+// The stack's engine and scheduler are driven by the tests (no threads): not ready. An engine
+// and a scheduler with their threads on the same store are; then the checks fail one by one.
+TEST(ReadyTest, ChecksTheStoreItsMigrationsTheWorkersAndTheScheduler) {
+  testing::EngineStack stack;
+  auto engine =
+      std::move(engine::Engine::Create(*stack.store, stack.clock, core::Config::Engine{})).value();
+  auto scheduler = std::move(engine::Scheduler::Create(*stack.store, *engine, stack.clock,
+                                                       core::Config::Scheduler{}))
+                       .value();
+  Router manual_router, router;
+  AddOpsRoutes(manual_router, {stack.store.get(), stack.engine.get(), stack.scheduler.get(),
+                               nullptr, [] { return true; }, "test"});
+  AddOpsRoutes(router, {stack.store.get(), engine.get(), scheduler.get(), nullptr,
+                        [] { return true; }, "test"});
+  auto ready = [](Router& r) {
+    Request req;
+    req.method = "GET";
+    req.path = "/ready";
+    return Server::Create({}, r, nullptr, core::Clock::Real()).value()->Handle(req);
+  };
+  auto check = [](const Response& r, const char* name) {
+    auto v = boost::json::parse(r.body);
+    return std::string(v.at("checks").at(name).as_string());
+  };
+
+  Response r = ready(manual_router);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(check(r, "store"), "ok");
+  EXPECT_EQ(check(r, "migrations"), "ok");
+  EXPECT_NE(check(r, "workers"), "ok");
+  EXPECT_NE(check(r, "scheduler"), "ok");
+
+  ASSERT_TRUE(engine->Start().ok());
+  ASSERT_TRUE(scheduler->Start().ok());
+  r = ready(router);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(boost::json::parse(r.body).at("status"), "ready");
+
+  // The store loses the engine's last migration (say, an old backup restored under it).
+  ASSERT_TRUE(stack.store
+                  ->Write([](store::Txn& txn) {
+                    return txn
+                        .Exec(
+                            "DELETE FROM schema_migrations WHERE module = 'engine' AND version = "
+                            "(SELECT max(version) FROM schema_migrations WHERE module = 'engine')")
+                        .status();
+                  })
+                  .ok());
+  r = ready(router);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(check(r, "store"), "ok");
+  EXPECT_NE(check(r, "migrations").find("module engine"), std::string::npos) << r.body;
+  EXPECT_TRUE(std::any_of(r.headers.begin(), r.headers.end(),
+                          [](const auto& h) { return h.first == "Retry-After"; }));
+
+  scheduler->Stop();
+  engine->Stop(absl::ZeroDuration());
+  r = ready(router);
+  EXPECT_NE(check(r, "workers"), "ok");
+  EXPECT_NE(check(r, "scheduler"), "ok");
 }
 
 TEST_F(ServerTest, UnknownRouteAndWrongMethodAreJsonErrors) {
@@ -130,6 +225,31 @@ TEST_F(ServerTest, UnknownRouteAndWrongMethodAreJsonErrors) {
   r = c.Send("PUT", "/health");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["allow"], "GET");
+  EXPECT_EQ(ErrorCode(r), "method_not_allowed");
+  EXPECT_EQ(r.headers["x-request-id"].size(), 36u);
+}
+
+// Requests the decoder refuses get the error shape and a request id like any other, and
+// count in the metrics under the unmatched route.
+TEST_F(ServerTest, RefusedRequestsHaveTheErrorShapeAndARequestId) {
+  auto unmatched = [&] {
+    for (const RouteStats& s : server_->Stats()) {
+      if (s.pattern == "unmatched") return s.count;
+    }
+    return int64_t{-1};
+  };
+  const int64_t before = unmatched();
+  auto big = Client(server_->port())
+                 .Send("POST", "/api/jobs", std::string(100 << 10, 'x'), As("jobs:create"));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(ErrorCode(big), "payload_too_large");
+  EXPECT_EQ(big.headers["x-request-id"].size(), 36u);
+  auto huge_header =
+      Client(server_->port()).Send("GET", "/health", "", {{"X-Big", std::string(20000, 'x')}});
+  EXPECT_EQ(huge_header.status, 431);
+  EXPECT_EQ(ErrorCode(huge_header), "header_too_large");
+  EXPECT_EQ(huge_header.headers["x-request-id"].size(), 36u);
+  EXPECT_EQ(unmatched(), before + 2);
 }
 
 TEST_F(ServerTest, MutatingRoutesNeedCredentialsAndThePermission) {
@@ -205,6 +325,28 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(d.headers["x-request-id"], "third");
 }
 
+TEST_F(ServerTest, AClientWaitingFor100ContinueGetsItThenItsAnswer) {
+  Client c(server_->port());
+  const std::string body = R"({"type":"noop","queue":"continued"})";
+  c.SendRaw(
+      StrCat("POST /api/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer jobs:create\r\n"
+             "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+             "Content-Length: ",
+             body.size(), "\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 100);
+  c.SendRaw(body);
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 201) << r.body;
+  // A body over the limit is refused before the client sends it.
+  Client d(server_->port());
+  d.SendRaw(
+      "POST /api/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer jobs:create\r\n"
+      "Expect: 100-continue\r\nContent-Length: 10000000\r\n\r\n");
+  auto refused = d.Read();
+  EXPECT_EQ(refused.status, 413);
+  EXPECT_EQ(ErrorCode(refused), "payload_too_large");
+}
+
 TEST_F(ServerTest, MalformedRequestGets400AndTheConnectionCloses) {
   Client c(server_->port());
   c.SendRaw("THIS IS NOT HTTP\r\n\r\n");
@@ -243,6 +385,20 @@ TEST_F(ServerTest, BulkEnqueueAndCursorPagination) {
   EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
   EXPECT_EQ(c.Send("GET", "/api/jobs?state=bogus", "", As("jobs:read")).status, 400);
   EXPECT_EQ(c.Send("GET", "/api/jobs?limit=0", "", As("jobs:read")).status, 400);
+  // "status" is the issue's name for the state filter; an unknown filter is refused, not
+  // ignored (the unfiltered list would look like a match).
+  auto count = [&](const std::string& target) -> int {
+    auto p = c.Send("GET", target, "", As("jobs:read"));
+    if (p.status != 200) return -p.status;
+    return static_cast<int>(p.Json().at("data").as_array().size());
+  };
+  EXPECT_EQ(count("/api/jobs?queue=bulk&status=available"), 5);
+  EXPECT_EQ(count("/api/jobs?queue=bulk&status=dead"), 0);
+  EXPECT_EQ(count("/api/jobs?queue=bulk&state=dead"), 0);
+  EXPECT_EQ(count("/api/jobs?queue=bulk&stat=dead"), -400);
+  EXPECT_EQ(count("/api/jobs?queue=bulk&state=dead&status=dead"), -400);
+  auto typo = c.Send("GET", "/api/jobs?queu=bulk", "", As("jobs:read"));
+  EXPECT_NE(ErrorMessage(typo).find("'queu'"), std::string::npos) << typo.body;
 }
 
 TEST_F(ServerTest, QueueAndJobActions) {

@@ -319,12 +319,35 @@ TEST_F(TicketHttpTest, OfflineBundleAndUpload) {
                   .at("revoked")
                   .as_array()
                   .empty());
-  // An operator gets the bundle only for an event where they are door staff.
-  EXPECT_EQ(Send("GET", "/api/events/3/scan-bundle", "", "operator:u9").status, 403);
+  // An operator reads only the events where they are door staff: the bundle, the event, its
+  // ticket types, gates, door staff and keys, and the event list.
+  const std::vector<std::string> event_reads = {"/api/events/3/scan-bundle",  "/api/events/3",
+                                                "/api/events/3/ticket-types", "/api/events/3/gates",
+                                                "/api/events/3/operators",    "/api/events/3/keys"};
+  auto listed = [&](const std::string& who) {
+    std::vector<int64_t> ids;
+    const json::value events = Data(Send("GET", "/api/events", "", who));
+    for (const json::value& e : events.as_array()) {
+      ids.push_back(e.at("id").as_int64());
+    }
+    return ids;
+  };
+  for (const std::string& target : event_reads) {
+    EXPECT_EQ(Send("GET", target, "", "operator:u9").status, 403) << target;
+  }
+  EXPECT_TRUE(listed("operator:u9").empty());
   ASSERT_EQ(
       Send("PUT", "/api/events/3/operators/door-9", R"({"user_id":"u9","name":"Marc"})").status,
       200);
-  EXPECT_EQ(Send("GET", "/api/events/3/scan-bundle", "", "operator:u9").status, 200);
+  for (const std::string& target : event_reads) {
+    EXPECT_EQ(Send("GET", target, "", "operator:u9").status, 200) << target;
+  }
+  EXPECT_EQ(listed("operator:u9"), std::vector<int64_t>{3});
+  const json::value staff =
+      Data(Send("GET", "/api/events/3/scan-bundle")).at("rules").at("door_staff");
+  ASSERT_EQ(staff.as_array().size(), 1u);
+  EXPECT_EQ(Str(staff.as_array()[0], "user_id"), "u9");
+  EXPECT_GE(listed("events:read").size(), 1u);  // others see every event
 
   std::string now = Rfc3339(stack_->clock.Now() - absl::Minutes(3));
   std::string code = Str(t[0], "qr_code_data");
@@ -362,6 +385,8 @@ TEST_F(TicketHttpTest, ClientMistakesAre4xxWithTheErrorShape) {
       {"POST", "/api/scans/validate", R"({"ticket_code":"x","direction":"sideways"})", 400},
       {"POST", "/api/scans/offline", R"({"scans":[]})", 400},
       {"POST", "/api/scans/offline", R"({"scans":[{"ticket_code":"x"}]})", 400},  // no time
+      {"POST", "/api/scans/offline",
+       R"({"scans":[{"ticket_code":"x","timestamp":"2026-01-01T00:00:00Z"}]})", 400},  // no nonce
       {"POST", "/api/internal/scan-confirmation", R"({"ticketId":1})", 400},
       {"POST", "/api/internal/scan-confirmation", R"({"ticketId":1,"scanId":"s","status":"maybe"})",
        400},
@@ -467,6 +492,11 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
                                type.at("id").as_int64(), R"(,"status":"pending"}]})");
   json::value two = Data(Send("POST", "/api/events/456/tickets", pending));
   ASSERT_EQ(two.as_array()[0].at("id").as_int64(), 789);
+  // Their codes are signed: the offline bundle tells scanners to refuse them until paid.
+  auto unpaid = [&] {
+    return json::serialize(Data(Send("GET", "/api/events/456/scan-bundle")).at("unpaid"));
+  };
+  EXPECT_EQ(unpaid(), "[789,790]");
   const std::string body = R"({
   "amount": 99.99,
   "currency": "EUR",
@@ -518,6 +548,7 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
       Data(Send("GET", StrCat("/api/purchases/", p.at("purchaseId").as_int64())));
   EXPECT_EQ(Str(purchase, "status"), "paid");
   EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/790")), "status"), "issued");
+  EXPECT_EQ(unpaid(), "[]");
   json::value scan = Send("POST", "/api/scans/validate",
                           StrCat(R"({"ticket_code":")", Str(two.as_array()[1], "qr_code_data"),
                                  R"(","event_id":456})"))

@@ -744,7 +744,9 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
   router.Add({"GET", "/api/events", "events:read", "Events by id; cursor, limit",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
-                HERALD_ASSIGN_OR_RETURN(auto list, t.ListEvents(f));
+                // Door staff see the events they work at, no other.
+                HERALD_ASSIGN_OR_RETURN(auto list,
+                                        t.ListEvents(f, IsOperator(req) ? req.principal->id : ""));
                 return Response::Json(200, Page(list, f.limit, EventJson));
               },
               200, tag});
@@ -760,6 +762,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
   router.Add({"GET", "/api/events/{id}", "events:read", "An event",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
                 HERALD_ASSIGN_OR_RETURN(tk::Event e, t.GetEvent(id));
                 return Response::Json(200, Ok(EventJson(e)));
               },
@@ -790,6 +793,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
   router.Add({"GET", "/api/events/{id}/ticket-types", "events:read", "An event's ticket types",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListTicketTypes(id));
                 json::array data;
                 for (const tk::TicketType& x : list) data.push_back(TypeJson(x));
@@ -936,6 +940,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
   router.Add({"GET", "/api/events/{id}/gates", "events:read", "An event's gates",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListGates(id));
                 json::array data;
                 for (const tk::Gate& g : list) data.push_back(GateJson(g));
@@ -965,6 +970,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
   router.Add({"GET", "/api/events/{id}/operators", "events:read", "An event's door staff",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListOperators(id));
                 json::array data;
                 for (const tk::Operator& op : list) data.push_back(OperatorJson(op));
@@ -998,6 +1004,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               "An event's signing keys (public halves)",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListKeys(id));
                 json::array data;
                 for (const tk::EventKey& k : list) data.push_back(KeyJson(k));
@@ -1301,7 +1308,11 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
          constexpr int kPage = 10000;
          HERALD_ASSIGN_OR_RETURN(auto revs, t.ListRevocations(id, since, kPage));
          HERALD_ASSIGN_OR_RETURN(auto gates, t.ListGates(id));
-         json::array key_list, rev_list, gate_list;
+         HERALD_ASSIGN_OR_RETURN(auto staff, t.ListOperators(id));
+         HERALD_ASSIGN_OR_RETURN(auto unpaid, t.ListUnpaid(id));
+         json::array key_list, rev_list, gate_list, staff_list, unpaid_list;
+         for (const tk::Operator& op : staff) staff_list.push_back(OperatorJson(op));
+         for (int64_t ticket : unpaid) unpaid_list.push_back(ticket);
          for (const tk::EventKey& k : keys) key_list.push_back(KeyJson(k));
          for (const tk::Revocation& r : revs) {
            rev_list.push_back(json::object{{"seq", r.seq},
@@ -1324,12 +1335,18 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                       {"revoked", std::move(rev_list)},
                       {"revoked_cursor", cursor},
                       {"revoked_complete", static_cast<int>(revs.size()) < kPage},
+                      // Signed codes of tickets not paid yet: refused ("unpaid") until a
+                      // later bundle leaves them out.
+                      {"unpaid", std::move(unpaid_list)},
                       {"rules", json::object{{"valid_from", Rfc3339(e.ValidFrom())},
                                              {"valid_until", Rfc3339(e.ValidUntil())},
                                              {"reentry", e.reentry},
                                              {"max_attendees", OptInt(e.max_attendees)},
                                              {"status", tk::EventStatusName(e.status)},
-                                             {"gates", std::move(gate_list)}}},
+                                             {"gates", std::move(gate_list)},
+                                             // When not empty, only these people scan, at
+                                             // their gates (all gates if none listed).
+                                             {"door_staff", std::move(staff_list)}}},
                       {"generated_at", Rfc3339(t.clock().Now())}}));
        },
        200, scans});

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "boost/beast/http/status.hpp"
 #include "boost/url/parse.hpp"
 #include "core/strings.h"
@@ -81,6 +83,21 @@ void RequestDecoder::Reset() {
   parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(max_header_bytes_, UINT32_MAX)));
   parser_->body_limit(max_body_bytes_);
   parser_->eager(true);
+  continued_ = false;
+}
+
+bool RequestDecoder::TakeContinue() {
+  if (continued_ || !parser_->is_header_done() || parser_->is_done() || parser_->version() < 11) {
+    return false;
+  }
+  for (const auto& [name, value] : pending_.headers) {
+    if (name == "expect" &&
+        absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(ToAbsl(value)), "100-continue")) {
+      continued_ = true;
+      return true;
+    }
+  }
+  return false;
 }
 
 boost::asio::mutable_buffer RequestDecoder::Prepare() { return buffer_.prepare(kReadChunk); }
@@ -107,12 +124,17 @@ RequestDecoder::Outcome RequestDecoder::Next(Request& out, bool& keep_alive, Res
   if (ec) {
     if (ec == bhttp::error::body_limit) {
       error = ErrorResponse(
-          absl::InvalidArgumentError(StrCat("body: larger than ", max_body_bytes_, " bytes")));
-      error.status = 413;
+          absl::InvalidArgumentError(StrCat("body: larger than ", max_body_bytes_, " bytes")), 413,
+          "payload_too_large");
+    } else if (ec == bhttp::error::header_limit) {
+      error = ErrorResponse(
+          absl::InvalidArgumentError(StrCat("request header fields (or a chunk's size line or "
+                                            "trailer) larger than ",
+                                            max_header_bytes_, " bytes")),
+          431, "header_too_large");
     } else {
       error =
           ErrorResponse(absl::InvalidArgumentError(StrCat("malformed request: ", ec.message())));
-      if (ec == bhttp::error::header_limit) error.status = 431;
     }
     return Outcome::kError;
   }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "boost/asio/buffer.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
@@ -73,6 +74,13 @@ class RequestDecoder {
   // Whether any byte of the next request has arrived (false: the connection is idle).
   bool Started() const;
 
+  // True once per request, when the client waits for kContinue before it sends the body:
+  // an HTTP/1.1 request whose header is in, with "Expect: 100-continue", and whose body is
+  // not (RFC 9110 10.1.1; curl sends it for bodies over 1 KiB and waits a second otherwise).
+  // The caller writes kContinue, then reads on. A body over the limit is refused (413) when
+  // its length is known from the header, before any kContinue.
+  bool TakeContinue();
+
   // Whether the last request Next returned was HTTP/1.0.
   bool http10() const { return http10_; }
 
@@ -85,7 +93,11 @@ class RequestDecoder {
   Request pending_;  // the request being parsed; swapped into Next's `out` once complete
   std::optional<wire_internal::RequestParser> parser_;  // writes into pending_
   bool http10_ = false;
+  bool continued_ = false;  // TakeContinue answered true for the request being read
 };
+
+// The interim response that tells a client waiting on "Expect: 100-continue" to send the body.
+inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // Whether a response with this status carries a body: not 1xx, 204 or 304 (RFC 9110 6.4.1).
 inline bool StatusHasBody(int status) { return status >= 200 && status != 204 && status != 304; }

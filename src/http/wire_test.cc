@@ -135,6 +135,47 @@ TEST(RequestDecoderTest, TrailersAreDroppedAndBoundedByTheHeaderLimit) {
   }
 }
 
+TEST(RequestDecoderTest, ExpectContinueIsAnsweredOncePerRequestBeforeItsBody) {
+  RequestDecoder d(16 << 10, 100);
+  Request req;
+  bool keep_alive = false;
+  Response error;
+  auto next = [&] { return d.Next(req, keep_alive, error); };
+  using Outcome = RequestDecoder::Outcome;
+  EXPECT_FALSE(d.TakeContinue());  // nothing read yet
+  Feed(d, "POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_EQ(next(), Outcome::kNeedMore);
+  EXPECT_TRUE(d.TakeContinue());
+  EXPECT_FALSE(d.TakeContinue());  // once
+  Feed(d, "ab");
+  EXPECT_EQ(next(), Outcome::kNeedMore);
+  EXPECT_FALSE(d.TakeContinue());
+  Feed(d, "c");
+  ASSERT_EQ(next(), Outcome::kRequest);
+  EXPECT_EQ(req.body, "abc");
+  EXPECT_FALSE(d.TakeContinue());
+
+  // No Expect field, a body that came with its header, HTTP/1.0: nothing to answer.
+  Feed(d, "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_EQ(next(), Outcome::kNeedMore);
+  EXPECT_FALSE(d.TakeContinue());
+  Feed(d, "abc");
+  ASSERT_EQ(next(), Outcome::kRequest);
+  Feed(d, "POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc");
+  ASSERT_EQ(next(), Outcome::kRequest);
+  EXPECT_FALSE(d.TakeContinue());
+  Feed(d, "POST /a HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_EQ(next(), Outcome::kNeedMore);
+  EXPECT_FALSE(d.TakeContinue());
+  Feed(d, "abc");
+  ASSERT_EQ(next(), Outcome::kRequest);
+
+  // A body over the limit is refused from its header: the client never sends it.
+  Feed(d, "POST /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n");
+  EXPECT_EQ(next(), Outcome::kError);
+  EXPECT_EQ(error.status, 413);
+}
+
 TEST(RequestDecoderTest, ConnectionFieldsDecideKeepAlive) {
   const struct {
     std::string_view head;

@@ -148,6 +148,12 @@ class Store {
   // applied. Fails if an applied version's name differs (the history was rewritten).
   virtual Status Migrate(std::string_view module, std::span<const Migration> migrations) = 0;
 
+  // OK if the store holds, for every module migrated through this object, the last version
+  // it was given (readiness: the schema this process needs is there, even if the file was
+  // replaced since). FailedPrecondition names the first module behind; a failed read is
+  // returned as is.
+  virtual Status MigrationsCurrent() = 0;
+
   // Calls `fn` on the writer thread, between transactions, whenever another process (or
   // connection) has committed to the store since the last call; checked before every batch
   // of writes (so a Write returns only after the listeners heard of what was committed

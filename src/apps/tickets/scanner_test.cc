@@ -148,6 +148,32 @@ TEST_F(ScannerTest, SameScannerRereadingGetsTheSameAnswer) {
   EXPECT_EQ(Scan(t.qr_code_data, e.id).reason, "already_used");
 }
 
+// Seed 003's body names the operator, not the scanner: the operator's re-read is a repeat,
+// another operator's scan of the same ticket is not.
+TEST_F(ScannerTest, WithoutAScannerIdTheOperatorsRereadIsARepeat) {
+  Event e = NewEvent();
+  Ticket t = Issue(e, 1)[0];
+  auto scan = [&](std::string operator_id) {
+    ScanRequest r;
+    r.code = t.qr_code_data;
+    r.event_id = e.id;
+    r.operator_id = std::move(operator_id);
+    return scanner_->Validate(r).value();
+  };
+  ScanResult first = scan("op-1");
+  ASSERT_TRUE(first.valid);
+  clock_.Advance(absl::Seconds(2));
+  ScanResult again = scan("op-1");
+  EXPECT_TRUE(again.valid);
+  EXPECT_TRUE(again.repeat);
+  EXPECT_EQ(again.scan_count, 1);
+  ScanResult other = scan("op-2");
+  EXPECT_FALSE(other.valid);
+  EXPECT_EQ(other.reason, "already_used");
+  // With neither id there is no telling who re-reads: the truth.
+  EXPECT_EQ(scan("").reason, "already_used");
+}
+
 TEST_F(ScannerTest, NonceReplayReturnsTheRecordedScan) {
   Event e = NewEvent();
   std::vector<Ticket> t = Issue(e, 2);

@@ -902,12 +902,16 @@ Result<Event> Ticketing::GetEvent(int64_t id) {
   return *std::move(e);
 }
 
-Result<std::vector<Event>> Ticketing::ListEvents(const PageFilter& f) {
+Result<std::vector<Event>> Ticketing::ListEvents(const PageFilter& f,
+                                                 std::string_view door_staff_user) {
   static const std::string kSql =
-      StrCat("SELECT ", kEventColumns, " FROM ticket_events WHERE id > ? ORDER BY id LIMIT ?");
+      StrCat("SELECT ", kEventColumns,
+             " FROM ticket_events WHERE id > ?1 AND (?3 IS NULL OR id IN"
+             " (SELECT event_id FROM ticket_operators WHERE user_id = ?3)) ORDER BY id LIMIT ?2");
   std::vector<Event> out;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    const Value p[] = {f.after_id, int64_t{std::clamp(f.limit, 1, 1000)}};
+    const Value p[] = {f.after_id, int64_t{std::clamp(f.limit, 1, 1000)},
+                       door_staff_user.empty() ? Value() : Value(door_staff_user)};
     HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<Event>(txn, kSql, p, EventFromRow));
     return absl::OkStatus();
   }));
@@ -1614,6 +1618,19 @@ Result<std::vector<EventKey>> Ticketing::ListKeys(int64_t event_id) {
     const Value p[] = {event_id};
     HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<EventKey>(txn, kSql, p, KeyFromRow));
     return absl::OkStatus();
+  }));
+  return out;
+}
+
+Result<std::vector<int64_t>> Ticketing::ListUnpaid(int64_t event_id) {
+  std::vector<int64_t> out;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    HERALD_RETURN_IF_ERROR(MustEvent(txn, event_id).status());
+    return txn.Query("SELECT id FROM tickets WHERE event_id = ? AND status = 'pending' ORDER BY id",
+                     {event_id}, [&](const Row& r) {
+                       out.push_back(r.Int(0));
+                       return true;
+                     });
   }));
   return out;
 }

@@ -224,7 +224,9 @@ class Ticketing {
   // FailedPrecondition while it has tickets (cancel the event instead).
   Status DeleteEvent(int64_t id);
   Result<Event> GetEvent(int64_t id);
-  Result<std::vector<Event>> ListEvents(const PageFilter& filter);
+  // With `door_staff_user`, only the events where that user is door staff.
+  Result<std::vector<Event>> ListEvents(const PageFilter& filter,
+                                        std::string_view door_staff_user = "");
 
   // Ticket types of an event; AlreadyExists for a name the event has.
   Result<TicketType> CreateTicketType(TicketType type);
@@ -305,6 +307,9 @@ class Ticketing {
   Result<std::vector<EventKey>> ListKeys(int64_t event_id);
   // Revocations with seq > since, oldest first (at most `limit`, clamped to 1..10000).
   Result<std::vector<Revocation>> ListRevocations(int64_t event_id, int64_t since, int limit);
+  // The ids of the event's tickets that are not paid yet (pending), in id order: their codes
+  // are signed, so an offline scanner must be told to refuse them.
+  Result<std::vector<int64_t>> ListUnpaid(int64_t event_id);
 
   const core::Clock& clock() const { return clock_; }
   store::Store& store() { return store_; }

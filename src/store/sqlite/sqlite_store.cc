@@ -643,6 +643,36 @@ Status SqliteStore::Migrate(std::string_view module, std::span<const Migration> 
           .status();
     }));
   }
+  if (!migrations.empty()) {
+    absl::MutexLock l(&migrated_mu_);
+    int& last = migrated_[std::string(module)];
+    last = std::max(last, migrations.back().version);
+  }
+  return absl::OkStatus();
+}
+
+Status SqliteStore::MigrationsCurrent() {
+  std::map<std::string, int, std::less<>> wanted;
+  {
+    absl::MutexLock l(&migrated_mu_);
+    wanted = migrated_;
+  }
+  std::map<std::string, int64_t, std::less<>> applied;
+  HERALD_RETURN_IF_ERROR(Read([&](Txn& txn) {
+    return txn.Query("SELECT module, max(version) FROM schema_migrations GROUP BY module", {},
+                     [&](const Row& r) {
+                       applied[std::string(r.Text(0))] = r.Int(1);
+                       return true;
+                     });
+  }));
+  for (const auto& [module, last] : wanted) {
+    auto it = applied.find(module);
+    const int64_t have = it == applied.end() ? 0 : it->second;
+    if (have < last) {
+      return absl::FailedPreconditionError(
+          StrCat("module ", module, ": migrations applied up to version ", have, " of ", last));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -7,9 +7,13 @@
 // for a checkpoint's page writes and fsync (the writer checkpoints itself only if the WAL outgrows
 // 16 times `checkpoint_pages`, which bounds the file if the checkpointer cannot keep up).
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "store/store.h"
 
@@ -42,6 +46,7 @@ class SqliteStore final : public Store {
   void WriteAsync(TxnFn fn, std::function<void(Status)> done, Rerun rerun) override;
   Status Read(TxnFn fn) override;
   Status Migrate(std::string_view module, std::span<const Migration> migrations) override;
+  Status MigrationsCurrent() override;
   int AddExternalChangeListener(std::function<void()> fn) override;
   void RemoveExternalChangeListener(int handle) override;
   Result<std::string> IntegrityCheck() override;
@@ -51,6 +56,10 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+
+  absl::Mutex migrated_mu_;
+  // Module -> the last migration version Migrate was given for it.
+  std::map<std::string, int, std::less<>> migrated_ ABSL_GUARDED_BY(migrated_mu_);
 };
 
 }  // namespace herald::store
