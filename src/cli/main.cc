@@ -187,7 +187,9 @@ http::ServerOptions HttpOptions(const core::Config& c) {
   o.port = c.http.port;
   o.threads = c.http.threads;
   o.max_body_bytes = static_cast<size_t>(c.http.max_body_bytes);
+  o.header_timeout = c.http.header_timeout;
   o.read_timeout = c.http.read_timeout;
+  o.write_timeout = c.http.write_timeout;
   o.idle_timeout = c.http.idle_timeout;
   for (absl::string_view origin : absl::StrSplit(ToAbsl(c.http.cors_origins), ',')) {
     std::string_view trimmed = ToStd(absl::StripAsciiWhitespace(origin));

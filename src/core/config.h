@@ -58,12 +58,14 @@ struct Config {
 
   struct Http {
     std::string address = "127.0.0.1";
-    int port = 8080;                                  // 0: any free port
-    int threads = 4;                                  // connection threads
-    int64_t max_body_bytes = 1 << 20;                 // larger bodies get 413
-    absl::Duration read_timeout = absl::Seconds(10);  // one request, once started
-    absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive between requests
-    std::string cors_origins;                         // comma-separated; "*" for any; "" none
+    int port = 8080;                                   // 0: any free port
+    int threads = 4;                                   // connection threads
+    int64_t max_body_bytes = 1 << 20;                  // larger bodies get 413
+    absl::Duration header_timeout = absl::Seconds(5);  // a request's header, from its first byte
+    absl::Duration read_timeout = absl::Seconds(10);   // a whole request, from its first byte
+    absl::Duration write_timeout = absl::Seconds(10);  // a response, from its first byte
+    absl::Duration idle_timeout = absl::Seconds(60);   // keep-alive between requests
+    std::string cors_origins;                          // comma-separated; "*" for any; "" none
     // Requests per second per caller (user, service or client IP); 0 = unlimited.
     int rate_limit_auth = 10;     // /api/auth/*: the brute-force surface
     int rate_limit_read = 10000;  // GET

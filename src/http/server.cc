@@ -31,10 +31,11 @@ bool SaneRequestId(std::string_view id) {
   });
 }
 
-// How often connections are checked against their deadlines: a quarter of the shorter
+// How often connections are checked against their deadlines: a quarter of the shortest
 // timeout, within 10 ms .. 1 s.
 std::chrono::milliseconds SweepPeriod(const ServerOptions& o) {
-  int64_t ms = absl::ToInt64Milliseconds(std::min(o.read_timeout, o.idle_timeout) / 4);
+  int64_t ms = absl::ToInt64Milliseconds(
+      std::min({o.header_timeout, o.read_timeout, o.write_timeout, o.idle_timeout}) / 4);
   return std::chrono::milliseconds(std::clamp<int64_t>(ms, 10, 1000));
 }
 
@@ -389,15 +390,16 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (phase_ == Phase::kIdle) CloseLocked();
   }
 
-  // Closes the connection if its deadline passed: idle too long between requests, or a
-  // request or response slower than the read timeout.
+  // Closes the connection if its deadline passed: idle too long between requests, a request
+  // whose header (or all of it) is slower than the header (or read) timeout, a response
+  // slower than the write timeout.
   void CloseIfLate(absl::Duration now) {
     absl::MutexLock l(&mu_);
     if (now >= deadline_) CloseLocked();
   }
 
  private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting };
+  enum class Phase { kIdle, kReadingHeader, kReadingBody, kHandling, kWriting };
 
   // Answers the next request if it is buffered, reads more otherwise.
   void ReadRequest() {
@@ -418,13 +420,23 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
         break;
     }
     absl::MutexLock l(&mu_);
+    const ServerOptions& o = server_.options();
     if (!decoder_.Started()) {
-      SetPhaseLocked(Phase::kIdle, server_.options().idle_timeout);
+      SetPhaseLocked(Phase::kIdle, o.idle_timeout);
       // Stop sets the flag, then closes idle connections under `mu_`: one of the two sees
       // the other.
       if (server_.stopping()) CloseLocked();
-    } else if (phase_ != Phase::kReading) {
-      SetPhaseLocked(Phase::kReading, server_.options().read_timeout);  // the whole request
+    } else if (phase_ != Phase::kReadingHeader && phase_ != Phase::kReadingBody) {
+      // The request's first bytes: both deadlines count from now. The read timeout bounds
+      // the whole request, its header included.
+      request_started_ = server_.clock_.Monotonic();
+      phase_ = decoder_.HeaderDone() ? Phase::kReadingBody : Phase::kReadingHeader;
+      deadline_ = request_started_ + (phase_ == Phase::kReadingHeader
+                                          ? std::min(o.header_timeout, o.read_timeout)
+                                          : o.read_timeout);
+    } else if (phase_ == Phase::kReadingHeader && decoder_.HeaderDone()) {
+      phase_ = Phase::kReadingBody;
+      deadline_ = request_started_ + o.read_timeout;
     }
     if (closed_) return;
     if (decoder_.TakeContinue()) {
@@ -466,7 +478,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     written_ = 0;
     {
       absl::MutexLock l(&mu_);
-      SetPhaseLocked(Phase::kWriting, server_.options().read_timeout);
+      SetPhaseLocked(Phase::kWriting, server_.options().write_timeout);
     }
     Write();
   }
@@ -521,6 +533,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kIdle;
   absl::Duration deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteDuration();  // on Monotonic()
+  absl::Duration request_started_ ABSL_GUARDED_BY(mu_);  // the current request's first read
 
   // Used by the connection's own sequence of operations only.
   RequestDecoder decoder_;

@@ -33,9 +33,13 @@ struct ServerOptions {
   int threads = 4;
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
-  absl::Duration read_timeout = absl::Seconds(10);  // a whole request, once it has started
-  absl::Duration idle_timeout = absl::Seconds(60);  // between keep-alive requests
-  std::vector<std::string> cors_origins;            // "*" allows any origin
+  // Deadlines, each from the first byte of a request (its header, then all of it), or from
+  // the start of its response (writing it), or from the last response (idle keep-alive).
+  absl::Duration header_timeout = absl::Seconds(5);
+  absl::Duration read_timeout = absl::Seconds(10);
+  absl::Duration write_timeout = absl::Seconds(10);
+  absl::Duration idle_timeout = absl::Seconds(60);
+  std::vector<std::string> cors_origins;  // "*" allows any origin
   bool access_log = true;
 };
 

@@ -1251,19 +1251,34 @@ class ServerLifecycleTest : public ::testing::Test {
       reached_.Notify();
     };
     router_.Add(std::move(hold));
+    Restart(Options());
+  }
+
+  static ServerOptions Options() {
     ServerOptions options;
     options.port = 0;
     options.threads = 2;
+    options.header_timeout = absl::Seconds(2);
     options.read_timeout = absl::Seconds(2);
+    options.write_timeout = absl::Seconds(2);
     options.idle_timeout = absl::Seconds(10);
     options.access_log = false;
+    return options;
+  }
+
+  void Restart(const ServerOptions& options) {
+    if (server_) server_->Stop(absl::ZeroDuration());
     server_ = std::move(Server::Create(options, router_, nullptr, clock_)).value();
     ASSERT_TRUE(server_->Start().ok());
   }
 
-  // A raw loopback connection to the server.
-  int Connect() {
+  // A raw loopback connection to the server; with `receive_buffer`, a receive buffer of at
+  // most that size (set before connecting, so the window stays that small).
+  int Connect(int receive_buffer = 0) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      EXPECT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer), 0);
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
@@ -1344,6 +1359,49 @@ TEST_F(ServerLifecycleTest, ARequestSlowerThanTheReadTimeoutIsCutOff) {
   clock_.Advance(absl::Seconds(1));  // T0 + 2.5 s: past the slow request's deadline
   EXPECT_TRUE(ClosedWithin(slow, absl::Seconds(10)));
   EXPECT_FALSE(ClosedWithin(patient, absl::Seconds(1)));  // idle now: 10 s allowed
+}
+
+TEST_F(ServerLifecycleTest, AHeaderHasTheHeaderTimeoutAndTheWholeRequestTheReadTimeout) {
+  ServerOptions options = Options();
+  options.header_timeout = absl::Seconds(1);
+  options.read_timeout = absl::Seconds(3);
+  Restart(options);
+  int trickle = Connect(), body = Connect();
+  Send(trickle, "GET /ping HTTP/1.1\r\n");  // headers never finished
+  Send(body, "POST /ping HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345");
+  EXPECT_FALSE(ClosedWithin(trickle, absl::Milliseconds(300)));  // both read at T0
+  clock_.Advance(absl::Seconds(1.5));
+  EXPECT_TRUE(ClosedWithin(trickle, absl::Seconds(10)));  // its header is late
+  EXPECT_FALSE(ClosedWithin(body, absl::Seconds(1)));     // its header came in time
+  clock_.Advance(absl::Seconds(2));                       // T0 + 3.5 s
+  EXPECT_TRUE(ClosedWithin(body, absl::Seconds(10)));     // but not all of it
+}
+
+TEST_F(ServerLifecycleTest, AClientThatStopsReadingIsCutOffAfterTheWriteTimeout) {
+  ServerOptions options = Options();
+  options.write_timeout = absl::Milliseconds(40);  // deadlines checked every 10 ms
+  Restart(options);
+  int fd = Connect(/*receive_buffer=*/4096);
+  Send(fd, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+  // Read until the response has begun (the server is writing), then stop reading: 8 MiB
+  // do not fit in the sockets' buffers.
+  std::string got;
+  for (int i = 0; i < 100 && got.find("\r\n\r\n") == std::string::npos; ++i) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+  }
+  ASSERT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK");
+  clock_.Advance(absl::Milliseconds(50));  // past the write timeout
+  // Real time for the server's deadline checks to run before this client reads on (reading
+  // would let the server finish first).
+  absl::SleepFor(absl::Milliseconds(300));
+  bool closed = false;
+  got += Receive(fd, absl::Seconds(20), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(got.size(), size_t{8} << 20);  // cut off before the end of the body
 }
 
 TEST_F(ServerLifecycleTest, ALargeBodyIsWrittenWholeAndTheConnectionGoesOn) {

@@ -106,6 +106,8 @@ void RequestDecoder::Commit(size_t n) { buffer_.commit(n); }
 
 bool RequestDecoder::Started() const { return buffer_.size() > 0 || parser_->got_some(); }
 
+bool RequestDecoder::HeaderDone() const { return parser_->is_header_done(); }
+
 RequestDecoder::Outcome RequestDecoder::Next(Request& out, bool& keep_alive, Response& error) {
   boost::beast::error_code ec;
   while (buffer_.size() > 0 && !parser_->is_done()) {

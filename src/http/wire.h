@@ -73,6 +73,8 @@ class RequestDecoder {
 
   // Whether any byte of the next request has arrived (false: the connection is idle).
   bool Started() const;
+  // Whether the next request's header block is complete (its body may still be coming).
+  bool HeaderDone() const;
 
   // True once per request, when the client waits for kContinue before it sends the body:
   // an HTTP/1.1 request whose header is in, with "Expect: 100-continue", and whose body is
