@@ -145,23 +145,13 @@ constexpr ReasonText kReasons[] = {
     {"ok", "Billet valide : entrée autorisée", "Valid ticket: entry allowed"},
 };
 
-constexpr std::string_view kReasonCodes[] = {"invalid_code",
-                                             "invalid_signature",
-                                             "key_revoked",
-                                             "revoked",
-                                             "wrong_event",
-                                             "cancelled",
-                                             "unpaid",
-                                             "event_not_active",
-                                             "not_yet_valid",
-                                             "expired",
-                                             "operator_not_allowed",
-                                             "gate_not_allowed",
-                                             "exit_not_allowed",
-                                             "not_inside",
-                                             "already_used",
-                                             "capacity_reached",
-                                             "ok"};
+constexpr std::string_view kReasonCodes[] = {
+    "invalid_code",     "invalid_signature",    "key_revoked",
+    "revoked",          "wrong_event",          "cancelled",
+    "unpaid",           "event_not_active",     "not_yet_valid",
+    "expired",          "operator_not_allowed", "gate_not_allowed",
+    "exit_not_allowed", "not_inside",           "already_used",
+    "capacity_reached", "nonce_reused",         "ok"};
 
 constexpr std::string_view kSourceNames[] = {"online", "offline", "internal"};
 
@@ -789,7 +779,10 @@ class ScanTxn {
 
 std::string_view ScanSourceName(ScanSource s) { return kSourceNames[static_cast<int>(s)]; }
 
-std::string_view Message(std::string_view reason, std::string_view lang) {
+std::string_view Message(std::string_view reason, std::string_view lang, bool exit) {
+  if (exit && reason == "ok") {
+    return lang == "fr" ? "Sortie enregistrée" : "Exit recorded";
+  }
   for (const ReasonText& r : kReasons) {
     if (r.code == reason) return lang == "fr" ? r.fr : r.en;
   }

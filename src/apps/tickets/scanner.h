@@ -121,8 +121,9 @@ struct ScanResult {
   absl::Time server_time;
 };
 
-// The reason's message in "fr" or "en" (anything else: English).
-std::string_view Message(std::string_view reason, std::string_view lang);
+// The reason's message in "fr" or "en" (anything else: English); `exit`: the scan was an
+// exit (its "ok" lets someone out, not in).
+std::string_view Message(std::string_view reason, std::string_view lang, bool exit = false);
 // Every reason code, in the order of the checks (ok last).
 std::span<const std::string_view> ScanReasons();
 

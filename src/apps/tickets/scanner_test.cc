@@ -600,6 +600,12 @@ TEST_F(ScannerTest, MessagesInBothLanguages) {
     EXPECT_NE(Message(reason, "en"), "Validation error") << reason;
   }
   EXPECT_EQ(Message("already_used", "fr"), "Billet déjà utilisé");
+  // An exit's "ok" lets someone out: it does not say "entry allowed".
+  EXPECT_EQ(Message("ok", "en", /*exit=*/true), "Exit recorded");
+  EXPECT_EQ(Message("ok", "fr", /*exit=*/true), "Sortie enregistrée");
+  EXPECT_EQ(Message("already_used", "en", /*exit=*/true), Message("already_used", "en"));
+  EXPECT_NE(std::find(ScanReasons().begin(), ScanReasons().end(), "nonce_reused"),
+            ScanReasons().end());
 }
 
 }  // namespace
