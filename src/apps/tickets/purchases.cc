@@ -258,6 +258,9 @@ Result<std::unique_ptr<Purchases>> Purchases::Create(store::Store& store, Ticket
   if (self->follow_.engine != nullptr) {
     self->follow_.engine->RegisterHandler(
         std::string(kExpireJobType), [self](engine::JobContext& job) { return self->Expire(job); });
+    self->follow_.engine->RegisterHandler(
+        std::string(kRetireIntentJobType),
+        [self](engine::JobContext& job) { return self->RetireIntent(job); });
   }
   if (self->confirms()) {
     self->follow_.engine->RegisterHandler(
@@ -479,14 +482,27 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
   if (ec || !data.is_object()) return absl::OkStatus();  // not ours to judge
   const json::object& d = data.as_object();
   HERALD_ASSIGN_OR_RETURN(std::optional<Purchase> p, LoadPurchase(txn, "intent", e.entity_id));
+  // The purchase's own intent, when another payment pays it: a Checkout Session created for
+  // it (metadata.purchase_id) pays through an intent of its own.
+  std::string replaced_intent;
   if (!p) {
     const json::value* md = d.if_contains("metadata");
     const int64_t id =
         md != nullptr && md->is_object() ? JsonInt(md->as_object(), "purchase_id") : 0;
     if (id != 0) {
       HERALD_ASSIGN_OR_RETURN(p, LoadPurchase(txn, "id", id));
-      // A purchase already tied to another payment is not this payment's.
-      if (p && !p->payment_intent_id.empty() && p->payment_intent_id != e.entity_id) p.reset();
+      // A purchase tied to another payment is this payment's only while it is unpaid and
+      // this payment succeeded; otherwise the other payment is its own.
+      if (p && !p->payment_intent_id.empty() && p->payment_intent_id != e.entity_id) {
+        const bool unpaid = p->status == PurchaseStatus::kPending ||
+                            p->status == PurchaseStatus::kFailed ||
+                            p->status == PurchaseStatus::kExpired;  // noted, not issued
+        if (e.type == "payment.succeeded" && unpaid) {
+          replaced_intent = p->payment_intent_id;
+        } else {
+          p.reset();
+        }
+      }
     }
   }
   if (!p) return OnOtherPayment(txn, e, d);
@@ -520,6 +536,23 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
     HERALD_RETURN_IF_ERROR(set(PurchaseStatus::kPaid, ""));
     HERALD_RETURN_IF_ERROR(
         txn.Exec("UPDATE ticket_purchases SET paid_at = ? WHERE id = ?", {now, p->id}).status());
+    if (!replaced_intent.empty()) {
+      // This payment is the purchase's now (its refunds name it); its first intent must not
+      // be paid as well.
+      HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_purchases SET payment_intent_id = ? WHERE"
+                                      " id = ?",
+                                      {e.entity_id, p->id})
+                                 .status());
+      if (follow_.engine != nullptr) {
+        engine::JobSpec spec;
+        spec.queue = std::string(kTicketsQueue);
+        spec.type = std::string(kRetireIntentJobType);
+        spec.max_attempts = 20;  // the gateway may be down for a while
+        spec.payload =
+            json::serialize(json::object{{"purchase", p->id}, {"intent", replaced_intent}});
+        HERALD_RETURN_IF_ERROR(follow_.engine->Enqueue(txn, spec).status());
+      }
+    }
     for (int64_t ticket : p->ticket_ids) {
       HERALD_RETURN_IF_ERROR(ticketing_.MarkIssued(txn, ticket));
     }
@@ -982,6 +1015,28 @@ Status Purchases::Expire(engine::JobContext& job) {
     return absl::OkStatus();
   }));
   return done(outcome);
+}
+
+Status Purchases::RetireIntent(engine::JobContext& job) {
+  HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
+  const int64_t id = JsonInt(payload, "purchase");
+  const std::string intent = JsonString(payload, "intent");
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> paying, StopPayment(intent));
+  std::string outcome = "canceled";
+  if (paying) {
+    // Paid (or being paid) as well as the payment that paid the purchase: a refund is due.
+    outcome = StrCat("the purchase's first payment intent ", intent, " is ", *paying,
+                     " although another payment paid it: refund one of them");
+    HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) {
+      return txn
+          .Exec("UPDATE ticket_purchases SET last_error = ?, updated_at = ? WHERE id = ?",
+                {outcome, ToMicros(clock_.Now()), id})
+          .status();
+    }));
+  }
+  job.SetResult(
+      json::serialize(json::object{{"purchase", id}, {"intent", intent}, {"outcome", outcome}}));
+  return absl::OkStatus();
 }
 
 Result<std::optional<std::string>> Purchases::StopPayment(std::string_view intent_id) {

@@ -53,6 +53,7 @@ namespace herald::apps::tickets {
 
 inline constexpr std::string_view kConfirmJobType = "tickets.purchase_confirmation";
 inline constexpr std::string_view kExpireJobType = "tickets.purchase_expire";
+inline constexpr std::string_view kRetireIntentJobType = "tickets.purchase_retire_intent";
 
 // Who sells: printed on invoices.
 struct Seller {
@@ -195,6 +196,9 @@ class Purchases {
   Result<Invoice> PurchaseInvoice(int64_t id);
   Result<Invoice> TemplateInvoice(int64_t id);
   Status Expire(engine::JobContext& job);
+  // Cancels the intent a purchase had before another payment paid it (a Checkout Session),
+  // so that the buyer cannot pay twice; one paid meanwhile is recorded for a refund.
+  Status RetireIntent(engine::JobContext& job);
   // Makes sure the intent can no longer be paid: nullopt once it cannot (canceled, or unknown
   // to the gateway), or the status of a payment under way, which keeps the hold. Gateway
   // errors are Unavailable (retried).

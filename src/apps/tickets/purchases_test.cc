@@ -77,6 +77,25 @@ class PurchasesTest : public ::testing::Test {
     engine_->RunDue();
   }
 
+  // Stripe's checkout.session.completed for a session the integrator created for purchase
+  // `purchase` (metadata.purchase_id), paid through the session's own intent.
+  void CheckoutCompleted(std::string_view id, int64_t purchase, std::string_view intent,
+                         int64_t amount) {
+    webhooks::InboundEvent in;
+    in.provider = std::string(webhooks::kStripe);
+    in.event_id = std::string(id);
+    in.type = "checkout.session.completed";
+    in.created = clock_.Now();
+    in.payload =
+        StrCat(R"({"id":")", id,
+               R"(","object":"event","type":"checkout.session.completed","data":{"object":)",
+               R"({"id":"cs_test_)", id, R"(","object":"checkout.session","amount_total":)", amount,
+               R"(,"currency":"eur","payment_intent":")", intent,
+               R"(","payment_status":"paid","metadata":{"purchase_id":")", purchase, R"("}}}})");
+    ASSERT_TRUE(inbox_->Accept(in).ok());
+    engine_->RunDue();
+  }
+
   // An organiser's pending VIP ticket (in `t`), and Jane's request to buy it.
   PurchaseRequest BuyExistingPendingTicket(std::vector<Ticket>& t) {
     IssueRequest pending;
@@ -145,6 +164,42 @@ TEST_F(PurchasesTest, AmountComesFromTheStoreAndTicketsWaitForThePayment) {
   // The same webhook delivered again changes nothing.
   PaymentEvent("evt_1", "payment.completed", r.purchase.payment_intent_id, "99.98");
   EXPECT_EQ(purchases_->Get(r.purchase.id).value().status, PurchaseStatus::kPaid);
+}
+
+// Stripe Checkout instead of the purchase's own intent: the session's completion pays the
+// purchase, its intent becomes the purchase's, and the first intent is cancelled so that the
+// buyer cannot pay twice.
+TEST_F(PurchasesTest, ACheckoutSessionCreatedForThePurchasePaysIt) {
+  ProcessResult r = purchases_->Process(Request(2)).value();
+  const std::string first = r.purchase.payment_intent_id;
+  CheckoutCompleted("evt_cs_1", r.purchase.id, "pi_checkout_1", 2 * 4999);
+  Purchase paid = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(paid.status, PurchaseStatus::kPaid);
+  EXPECT_EQ(paid.payment_intent_id, "pi_checkout_1");
+  for (int64_t id : r.purchase.ticket_ids) EXPECT_EQ(Scan(id), "ok");
+  EXPECT_EQ(gateway_->GetIntent(first).value().status, "canceled");  // the job ran
+  EXPECT_TRUE(purchases_->Get(r.purchase.id).value().last_error.empty());
+
+  // Another session completing for the paid purchase is not its payment.
+  CheckoutCompleted("evt_cs_2", r.purchase.id, "pi_checkout_2", 2 * 4999);
+  EXPECT_EQ(purchases_->Get(r.purchase.id).value().payment_intent_id, "pi_checkout_1");
+
+  // A session that pays less issues nothing.
+  ProcessResult short_paid = purchases_->Process(Request(1)).value();
+  CheckoutCompleted("evt_cs_3", short_paid.purchase.id, "pi_checkout_3", 100);
+  Purchase unpaid = purchases_->Get(short_paid.purchase.id).value();
+  EXPECT_EQ(unpaid.status, PurchaseStatus::kPending);
+  EXPECT_EQ(unpaid.payment_intent_id, short_paid.purchase.payment_intent_id);
+  EXPECT_EQ(Scan(short_paid.purchase.ticket_ids[0]), "unpaid");
+}
+
+TEST_F(PurchasesTest, AFirstIntentPaidAsWellAsTheCheckoutIsRecordedForARefund) {
+  ProcessResult r = purchases_->Process(Request(1)).value();
+  ASSERT_TRUE(gateway_->SetIntentStatus(r.purchase.payment_intent_id, "succeeded").ok());
+  CheckoutCompleted("evt_cs_1", r.purchase.id, "pi_checkout_1", 4999);
+  Purchase p = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(p.status, PurchaseStatus::kPaid);
+  EXPECT_NE(p.last_error.find("refund"), std::string::npos) << p.last_error;
 }
 
 TEST_F(PurchasesTest, IdempotencyKeyReturnsTheSamePurchase) {
