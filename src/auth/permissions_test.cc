@@ -1,6 +1,10 @@
 #include "auth/permissions.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +38,38 @@ TEST(Permissions, CatalogIsSortedUniqueAndValid) {
   }
   for (Role r : AllRoles()) {
     for (std::string_view p : DefaultPermissions(r)) EXPECT_TRUE(IsValidPermission(p)) << p;
+  }
+}
+
+// The repository root (this file is src/auth/permissions_test.cc, compiled by absolute path).
+std::filesystem::path SourceDir() {
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+// docs/AUTH.md's table of default grants says what the code grants, role by role.
+TEST(Permissions, TheDocumentedDefaultGrantsAreTheCodes) {
+  std::ifstream in(SourceDir() / "docs" / "AUTH.md");
+  ASSERT_TRUE(in) << "docs/AUTH.md";
+  std::string line;
+  std::map<std::string, std::set<std::string>> documented;
+  while (std::getline(in, line)) {
+    // "| `role` | who | `grant`, `grant` (note), ... |"
+    if (!line.starts_with("| `")) continue;
+    const size_t name_end = line.find('`', 3);
+    const std::string role = line.substr(3, name_end - 3);
+    if (!ParseRole(role).ok()) continue;
+    const std::string grants = line.substr(line.rfind(" | ", line.size() - 3));
+    std::set<std::string>& set = documented[role];
+    for (size_t at = grants.find('`'); at != std::string::npos; at = grants.find('`', at)) {
+      const size_t end = grants.find('`', at + 1);
+      set.insert(grants.substr(at + 1, end - at - 1));
+      at = end + 1;
+    }
+  }
+  for (Role r : AllRoles()) {
+    std::set<std::string> code;
+    for (std::string_view p : DefaultPermissions(r)) code.emplace(p);
+    EXPECT_EQ(documented[std::string(RoleName(r))], code) << RoleName(r);
   }
 }
 
