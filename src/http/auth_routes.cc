@@ -96,8 +96,7 @@ Authenticator MakeRequestAuthenticator(auth::Authenticator& a, auth::RateLimiter
     Status credentials = Identify(a, req, route);
     if (!credentials.ok()) {
       // A refused credential costs the caller's address a token of the "auth" class, as a
-      // login does: guessing tokens, keys or signatures is limited like guessing passwords,
-      // and a flood of them cannot keep the server busy checking them.
+      // login does: guessing tokens, keys or signatures is limited like guessing passwords.
       auth::RateDecision d = limiter.Allow(StrCat("ip:", req.client_ip), "auth", clock.Now());
       if (!d.allowed) {
         return auth::WithRetryAfter(
