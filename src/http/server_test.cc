@@ -155,6 +155,46 @@ TEST(ServerLogTest, EveryLineOfARequestCarriesItsId) {
       << text;
 }
 
+// CORS: listed origins get the headers, a preflight is answered without credentials, other
+// origins get nothing (the browser then refuses the answer).
+TEST(ServerCorsTest, ListedOriginsOnly) {
+  Router router;
+  router.Add({"GET", "/hello", "", "", [](Request&) -> Result<Response> {
+                return Response::Json(200, boost::json::object{{"ok", true}});
+              }});
+  router.Add({"POST", "/private", "jobs:create", "", [](Request&) -> Result<Response> {
+                return Response::Json(200, boost::json::object{{"ok", true}});
+              }});
+  ServerOptions options;
+  options.port = 0;
+  options.access_log = false;
+  options.cors_origins = {"https://app.example"};
+  auto server = std::move(Server::Create(options, router, nullptr, core::Clock::Real())).value();
+  ASSERT_TRUE(server->Start().ok());
+  Client c(server->port());
+  auto listed = c.Send("GET", "/hello", "", {{"Origin", "https://app.example"}});
+  EXPECT_EQ(listed.headers["access-control-allow-origin"], "https://app.example");
+  EXPECT_EQ(listed.headers["vary"], "Origin");
+  EXPECT_NE(listed.headers["access-control-expose-headers"].find("X-Request-ID"),
+            std::string::npos);
+  auto other = c.Send("GET", "/hello", "", {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.headers.count("access-control-allow-origin"), 0u);
+  // A preflight of a route that needs credentials: answered, no credentials asked.
+  auto preflight = c.Send("OPTIONS", "/private", "",
+                          {{"Origin", "https://app.example"},
+                           {"Access-Control-Request-Method", "POST"},
+                           {"Access-Control-Request-Headers", "Authorization, Content-Type"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.headers["access-control-allow-origin"], "https://app.example");
+  EXPECT_NE(preflight.headers["access-control-allow-headers"].find("Authorization"),
+            std::string::npos);
+  EXPECT_NE(preflight.headers["access-control-allow-methods"].find("POST"), std::string::npos);
+  // The request itself still needs them.
+  EXPECT_EQ(c.Send("POST", "/private", "{}", {{"Origin", "https://app.example"}}).status, 401);
+  server->Stop(absl::Seconds(1));
+}
+
 // The stack's engine and scheduler are driven by the tests (no threads): not ready. An engine
 // and a scheduler with their threads on the same store are; then the checks fail one by one.
 TEST(ReadyTest, ChecksTheStoreItsMigrationsTheWorkersAndTheScheduler) {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_split.h"
+#include "apps/tickets/ticket_code.h"
 #include "auth/crypto.h"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
@@ -792,6 +793,26 @@ TEST_F(TicketHttpTest, Seed002GenerationJobVerbatim) {
   docs::DocumentRecord doc = stack_->documents->Get(Str(tickets[2], "documentId")).value();
   const std::string qr = pdf_.DecodeQr(stack_->documents->ReadContent(doc).value());
   EXPECT_EQ(qr, Str(issued[2], "qr_code_data"));
+  // It verifies offline, as a scanner with the event's public key checks it (the door below
+  // admits a stored code by its row, so admission alone would not prove the signature).
+  auto code = apps::tickets::ParseSignedCode(qr);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(code->claims.event_id, 1);
+  EXPECT_EQ(code->claims.ticket_id, 3);
+  bool verified = false;
+  const json::value keys = Data(Send("GET", "/api/events/1/keys"));
+  for (const json::value& k : keys.as_array()) {
+    if (k.at("key_id").as_int64() != code->claims.key_id) continue;
+    const std::string raw = auth::Base64Decode(Str(k, "public_key")).value();
+    apps::tickets::PublicKey key{};
+    ASSERT_EQ(raw.size(), key.size());
+    std::copy(raw.begin(), raw.end(), key.begin());
+    verified = apps::tickets::VerifySignedCode(*code, key);
+    apps::tickets::SignedCode forged = *code;
+    forged.signature[0] ^= 1;
+    EXPECT_FALSE(apps::tickets::VerifySignedCode(forged, key));
+  }
+  EXPECT_TRUE(verified);
   json::value scan =
       Send("POST", "/api/scans/validate", StrCat(R"({"ticket_code":")", qr, R"(","event_id":1})"))
           .Json();
