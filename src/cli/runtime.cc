@@ -263,6 +263,7 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const core::Config& config, bool se
       rt->generator, apps::tickets::TicketGenerator::Create(*rt->store, *rt->engine, *rt->ticketing,
                                                             *rt->documents, *rt->webhooks,
                                                             *rt->notifier, core::Clock::Real()));
+  rt->generator->ListenToOutsideGenerators(*rt->inbox);
   apps::tickets::PurchaseFollowUp follow_up{.hold_for = config.tickets.hold_for,
                                             .generator = rt->generator.get(),
                                             .engine = rt->engine.get(),

@@ -750,6 +750,96 @@ TEST_F(TicketHttpTest, GenerationJobsTakeAnIdempotencyKeyAndCanBeCancelled) {
             409);
 }
 
+// An outside ticket generator's webhooks (seed 002 flow 4, seed 003 flow 3) record the files
+// it made on the tickets; bodies naming no ticket of the store change nothing.
+TEST_F(TicketHttpTest, OutsideGeneratorWebhooksRecordTheFiles) {
+  std::vector<json::value> t = EventWithTickets(9, 3);
+  const std::string code0 = Str(t[0], "ticket_code"), code1 = Str(t[1], "ticket_code");
+  const int64_t id1 = t[1].at("id").as_int64(), id2 = t[2].at("id").as_int64();
+  // Seed 002, verbatim: its ticket "ticket-123456" is not one of ours.
+  const std::string seed002 = R"({
+  "event_type": "ticket.generated",
+  "ticket_id": "ticket-123456",
+  "template_id": 1,
+  "guest_id": 1,
+  "event_id": 1,
+  "generation_data": {
+    "format": "pdf",
+    "qr_code": true,
+    "file_url": "https://tickets.example.com/files/ticket-123456.pdf",
+    "qr_url": "https://tickets.example.com/qr/ticket-123456",
+    "file_size": 245760,
+    "qr_size": "medium"
+  },
+  "notification_sent": true,
+  "generated_at": "2025-06-15T10:25:00Z",
+  "processing_time_ms": 1250,
+  "metadata": {
+    "seat_number": "A15",
+    "access_type": "VIP",
+    "generation_time_ms": 1250,
+    "queue_processing_time_ms": 200
+  }
+})";
+  ASSERT_EQ(Send("POST", "/api/ticket-webhook-routes/", seed002, "tickets:update").status, 200);
+  // The same shape naming our first ticket by its code.
+  std::string ours = seed002;
+  ours.replace(ours.find("\"ticket-123456\""), 15, StrCat("\"", code0, "\""));
+  ASSERT_EQ(Send("POST", "/api/ticket-webhook-routes/", ours, "tickets:update").status, 200);
+  // Seed 003, verbatim (ticket 789, code TKT-001: not ours), then with our tickets: the
+  // second's code is right, the third's is not, and a failed entry records nothing.
+  const std::string seed003 = R"({
+  "eventType": "ticket.completed",
+  "jobId": 123,
+  "status": "completed",
+  "timestamp": "2026-01-30T03:00:00Z",
+  "data": {
+    "tickets": [
+      {
+        "ticketId": 789,
+        "ticketCode": "TKT-001",
+        "qrCodeData": "base64_qr_data",
+        "fileUrl": "https://cdn.eventplanner.com/tickets/789.pdf",
+        "filePath": "/tickets/2026/01/30/789.pdf",
+        "generatedAt": "2026-01-30T03:00:00Z",
+        "success": true
+      }
+    ],
+    "summary": {
+      "total": 10,
+      "successful": 8,
+      "failed": 2,
+      "processingTime": 1500
+    }
+  }
+})";
+  ASSERT_EQ(
+      Send("POST", "/api/internal/ticket-generation-webhook", seed003, "tickets:update").status,
+      200);
+  const std::string mine =
+      StrCat(R"({"eventType":"ticket.completed","jobId":124,"status":"completed",)",
+             R"("timestamp":"2026-01-30T03:00:00Z","data":{"tickets":[)", R"({"ticketId":)", id1,
+             R"(,"ticketCode":")", code1, R"(","fileUrl":"https://cdn.example/1.pdf",)",
+             R"("filePath":"/t/1.pdf","success":true},)", R"({"ticketId":)", id2,
+             R"(,"ticketCode":"TKT-WRONG","fileUrl":"https://cdn.example/2.pdf","success":true},)",
+             R"({"ticketId":)", id2, R"(,"ticketCode":")", Str(t[2], "ticket_code"),
+             R"(","fileUrl":"https://cdn.example/2b.pdf","success":false}]}})");
+  ASSERT_EQ(Send("POST", "/api/internal/ticket-generation-webhook", mine, "tickets:update").status,
+            200);
+  stack_->engine->RunDue();  // the inbox's jobs
+  json::value first = Data(Send("GET", StrCat("/api/tickets/", t[0].at("id").as_int64())));
+  EXPECT_EQ(Str(first, "ticket_file_url"), "https://tickets.example.com/files/ticket-123456.pdf");
+  json::value second = Data(Send("GET", StrCat("/api/tickets/", id1)));
+  EXPECT_EQ(Str(second, "ticket_file_url"), "https://cdn.example/1.pdf");
+  EXPECT_EQ(Str(second, "ticket_file_path"), "/t/1.pdf");
+  EXPECT_EQ(Str(second, "generation_job_id"), "outside:124");
+  EXPECT_EQ(Str(Data(Send("GET", StrCat("/api/tickets/", id2))), "ticket_file_url"), "");
+  // The seed 003 event keeps its own type in the inbox.
+  json::value events = Data(Send("GET", "/api/webhooks/inbox"));
+  std::string seen = json::serialize(events);
+  EXPECT_NE(seen.find("emitted ticket.completed"), std::string::npos) << seen;
+}
+
 TEST_F(TicketHttpTest, Seed002GenerationJobVerbatim) {
   std::vector<json::value> issued = EventWithTickets(1, 5);
   ASSERT_EQ(issued[4].at("id").as_int64(), 5);

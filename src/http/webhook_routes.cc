@@ -463,16 +463,16 @@ void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& 
               "Payment service webhook (seed 002 flow 2)", payment, 200, tag});
   router.Add({"POST", "/api/internal/payment-webhook", "payments:update",
               "Payment service webhook (seed 003 flow 2)", payment, 200, tag});
+  auto ticket = [&inbox, accepted](Request& req) -> Result<Response> {
+    HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+    HERALD_ASSIGN_OR_RETURN(webhooks::InboundEvent e, ParseTicketServiceEvent(body, req.body));
+    HERALD_ASSIGN_OR_RETURN(webhooks::AcceptResult r, inbox.Accept(e));
+    return accepted(r);
+  };
   router.Add({"POST", "/api/ticket-webhook-routes/", "tickets:update",
-              "Ticket generator webhook (seed 002 flow 4)",
-              [&inbox, accepted](Request& req) -> Result<Response> {
-                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
-                HERALD_ASSIGN_OR_RETURN(webhooks::InboundEvent e,
-                                        ParseTicketServiceEvent(body, req.body));
-                HERALD_ASSIGN_OR_RETURN(webhooks::AcceptResult r, inbox.Accept(e));
-                return accepted(r);
-              },
-              200, tag});
+              "Ticket generator webhook (seed 002 flow 4)", ticket, 200, tag});
+  router.Add({"POST", "/api/internal/ticket-generation-webhook", "tickets:update",
+              "Ticket generator webhook (seed 003 flow 3)", ticket, 200, tag});
 }
 
 }  // namespace herald::http

@@ -408,14 +408,18 @@ class Inbox::Impl {
     }
     const json::object& body = v.as_object();
     if (provider == kTicketService) {
-      DomainEvent d{"ticket.generated",        provider, event_id, created,
-                    String(body, "ticket_id"), payload};
       if (type != "ticket.generated" && type != "ticket.completed") {
         outcome = "event type not handled";
         return false;
       }
+      // Seed 002's event names its ticket; seed 003's its job.
+      std::string entity = String(body, "ticket_id");
+      if (const json::value* job = body.if_contains("jobId"); entity.empty() && job != nullptr) {
+        entity = job->is_int64() ? StrCat(job->as_int64()) : String(body, "jobId");
+      }
+      DomainEvent d{std::string(type), provider, event_id, created, std::move(entity), payload};
       HERALD_RETURN_IF_ERROR(Emit(txn, d));
-      outcome = "emitted ticket.generated";
+      outcome = StrCat("emitted ", type);
       return true;
     }
     if (provider != kStripe && provider != kPaymentService) {

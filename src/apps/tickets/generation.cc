@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "auth/crypto.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -448,6 +449,76 @@ Result<std::unique_ptr<TicketGenerator>> TicketGenerator::Create(
   engine.RegisterHandler(std::string(kNotifyJobType),
                          [self](engine::JobContext& job) { return self->HandleNotify(job); });
   return g;
+}
+
+void TicketGenerator::ListenToOutsideGenerators(webhooks::Inbox& inbox) {
+  for (const char* type : {"ticket.generated", "ticket.completed"}) {
+    inbox.Subscribe(type, [this](Txn& txn, const webhooks::DomainEvent& e) {
+      return OnOutsideGeneration(txn, e);
+    });
+  }
+}
+
+Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEvent& e) {
+  if (e.provider != webhooks::kTicketService) return absl::OkStatus();
+  boost::system::error_code ec;
+  const json::value v = json::parse(e.data_json, ec);
+  if (ec || !v.is_object()) return absl::OkStatus();
+  const json::object& body = v.as_object();
+  auto text = [](const json::object& o, std::string_view key) -> std::string {
+    const json::value* x = o.if_contains(key);
+    if (x == nullptr) return "";
+    if (x->is_string()) return std::string(x->as_string());
+    if (x->is_int64()) return StrCat(x->as_int64());
+    return "";
+  };
+  // One made ticket: its id (or code), the code it should have, its file.
+  struct Made {
+    std::string ticket, code, url, path;
+  };
+  std::vector<Made> made;
+  std::string job = text(body, "jobId");
+  if (const json::value* data = body.if_contains("data"); data != nullptr && data->is_object()) {
+    // Seed 003: data.tickets[{ticketId, ticketCode, fileUrl, filePath, success}].
+    const json::value* list = data->as_object().if_contains("tickets");
+    if (list != nullptr && list->is_array()) {
+      for (const json::value& t : list->as_array()) {
+        if (!t.is_object()) continue;
+        const json::object& o = t.as_object();
+        const json::value* ok = o.if_contains("success");
+        if (ok != nullptr && !(ok->is_bool() && ok->as_bool())) continue;
+        made.push_back(
+            {text(o, "ticketId"), text(o, "ticketCode"), text(o, "fileUrl"), text(o, "filePath")});
+      }
+    }
+  } else {
+    // Seed 002: ticket_id (an id or a ticket code) and generation_data.file_url.
+    const json::value* g = body.if_contains("generation_data");
+    if (g != nullptr && g->is_object()) {
+      made.push_back({text(body, "ticket_id"), "", text(g->as_object(), "file_url"), ""});
+    }
+  }
+  for (const Made& m : made) {
+    const bool web = absl::StartsWith(m.url, "https://") || absl::StartsWith(m.url, "http://");
+    if (!web || m.url.size() > 2048 || m.path.size() > 1024 || m.ticket.empty()) continue;
+    int64_t id = 0;
+    std::string code;
+    const bool numeric =
+        std::all_of(m.ticket.begin(), m.ticket.end(), absl::ascii_isdigit) && m.ticket.size() < 19;
+    HERALD_RETURN_IF_ERROR(
+        txn.Query(numeric ? "SELECT id, ticket_code FROM tickets WHERE id = ?"
+                          : "SELECT id, ticket_code FROM tickets WHERE ticket_code = ?",
+                  {numeric ? store::Value(std::stoll(m.ticket)) : store::Value(m.ticket)},
+                  [&](const store::Row& r) {
+                    id = r.Int(0);
+                    code = std::string(r.Text(1));
+                    return false;
+                  }));
+    if (id == 0 || (!m.code.empty() && m.code != code)) continue;
+    HERALD_RETURN_IF_ERROR(ticketing_.SetTicketFile(txn, id, "", m.url, m.path,
+                                                    job.empty() ? "" : StrCat("outside:", job)));
+  }
+  return absl::OkStatus();
 }
 
 Result<Generation> TicketGenerator::Start(const GenerationRequest& request) {

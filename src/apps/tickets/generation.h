@@ -40,6 +40,7 @@
 #include "notify/notifier.h"
 #include "store/store.h"
 #include "webhooks/dispatcher.h"
+#include "webhooks/inbox.h"
 
 namespace herald::apps::tickets {
 
@@ -145,7 +146,17 @@ class TicketGenerator {
   // FailedPrecondition for one that already completed or failed.
   Result<Generation> Cancel(int64_t id);
 
+  // Records what an outside ticket generator made, from its webhooks through `inbox` (seed
+  // 002 flow 4's `ticket.generated`, seed 003 flow 3's `ticket.completed`): the file URL and
+  // path of each ticket it made, on the ticket, in the transaction that accepts the event.
+  // Herald makes its own files; this serves a deployment whose PDFs come from elsewhere. A
+  // ticket that does not exist, or whose code differs from the one the event names, or an
+  // entry without an http(s) URL, is left as it is (the inbox keeps the event).
+  void ListenToOutsideGenerators(webhooks::Inbox& inbox);
+
  private:
+  Status OnOutsideGeneration(store::Txn& txn, const webhooks::DomainEvent& event);
+
   TicketGenerator(store::Store& store, engine::Engine& engine, Ticketing& ticketing,
                   docs::Documents& documents, webhooks::Dispatcher& dispatcher,
                   notify::Notifier& notifier, const core::Clock& clock);

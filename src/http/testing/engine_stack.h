@@ -88,6 +88,7 @@ struct EngineStack {
         std::move(apps::tickets::TicketGenerator::Create(*store, *engine, *ticketing, *documents,
                                                          *dispatcher, *notifier, clock))
             .value();
+    generator->ListenToOutsideGenerators(*inbox);
     apps::tickets::PurchaseFollowUp follow_up{.generator = generator.get(),
                                               .engine = engine.get(),
                                               .documents = documents.get(),
