@@ -95,6 +95,8 @@ Result<std::vector<docs::DocumentRequest>> ParseGenerate(const json::object& bod
 
 }  // namespace
 
+Status ParseDocumentBody(const json::object& body) { return ParseGenerate(body).status(); }
+
 void AddDocumentRoutes(Router& router, docs::Documents& documents) {
   const std::string tag = "documents";
   docs::Documents* d = &documents;

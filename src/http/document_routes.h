@@ -17,11 +17,18 @@
 // "wait": true, up to 20 documents are made at once instead. Any invalid document refuses
 // the whole request (400 naming it) and nothing is made.
 
+#include <vector>
+
+#include "core/status.h"
 #include "docs/documents.h"
 #include "http/router.h"
 
 namespace herald::http {
 
 void AddDocumentRoutes(Router& router, docs::Documents& documents);
+
+// For the fuzz target: POST /api/documents/generate's body parser on `body`; OK or
+// InvalidArgument (a 400).
+Status ParseDocumentBody(const boost::json::object& body);
 
 }  // namespace herald::http

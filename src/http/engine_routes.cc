@@ -296,6 +296,14 @@ Result<Response> ScheduleWithRuns(engine::Scheduler& s, std::string_view name) {
 
 }  // namespace
 
+std::vector<Status> ParseScheduleBodies(const boost::json::object& body) {
+  engine::ScheduleSpec base;
+  base.name = "base";
+  base.cron = "* * * * *";
+  base.job.type = "noop";
+  return {ScheduleSpecFromJson(body).status(), ScheduleSpecFromJson(body, &base).status()};
+}
+
 void AddEngineRoutes(Router& router, engine::Engine& e, engine::Scheduler& s) {
   const std::string jobs = "jobs";
   Route enqueue{"POST", "/api/jobs", "jobs:create", "Enqueue a job", nullptr, 201, jobs};

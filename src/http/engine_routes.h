@@ -23,7 +23,10 @@
 //   POST   /api/schedules/{name}/trigger  schedules:update (enqueue its job now)
 //   DELETE /api/schedules/{name}          schedules:delete
 
+#include <vector>
+
 #include "boost/json/value.hpp"
+#include "core/status.h"
 #include "engine/engine.h"
 #include "engine/scheduler.h"
 #include "http/router.h"
@@ -39,5 +42,9 @@ boost::json::value QueueToJson(const engine::table::QueueCounts& counts);
 // Reads a job from a request body (names the bad field on error). `prefix` is prepended to
 // field names in errors ("jobs[3].").
 Result<engine::JobSpec> JobSpecFromJson(const boost::json::object& body, std::string prefix = "");
+
+// For the fuzz target: the schedule routes' body parsers (a creation, and an update of a
+// schedule) run on `body`. Each result is OK or InvalidArgument (a 400).
+std::vector<Status> ParseScheduleBodies(const boost::json::object& body);
 
 }  // namespace herald::http

@@ -1,8 +1,9 @@
 // Fuzz target for what a client controls in a request: the raw HTTP/1.1 bytes (the server's
 // RequestDecoder, and the response head built from what it decoded), the path matched
 // against the router's patterns, and the JSON bodies of the job, schedule, notification,
-// contact, webhook, maintenance, ticketing (events, scans, purchases) routes. Must never
-// crash; errors must be 4xx.
+// contact, webhook, maintenance, auth (login, validate), document and ticketing (events, ticket
+// types, templates, guests, tickets, door staff, gates, scans, purchases, generation) routes.
+// Must never crash; errors must be 4xx.
 
 #include <algorithm>
 #include <cstdint>
@@ -11,8 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "boost/json/parse.hpp"
 #include "http/contact_routes.h"
+#include "http/document_routes.h"
 #include "http/engine_routes.h"
 #include "http/maintenance_routes.h"
 #include "http/message.h"
@@ -102,8 +105,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         !is_400(herald::http::ParseInternalScan(o)) ||
         !is_400(herald::http::ParseScanConfirmation(o)) ||
         !is_400(herald::http::ParsePurchase(o)) ||
-        !is_400(herald::http::ParseGenerationRequest(o))) {
+        !is_400(herald::http::ParseGenerationRequest(o)) ||
+        !is_400(herald::auth::ParseLoginRequest(v)) ||
+        !is_400(herald::auth::ParseValidateRequest(v))) {
       std::abort();
+    }
+    // Schedules, ticketing's other bodies, documents.
+    std::vector<herald::Status> more = herald::http::ParseScheduleBodies(o);
+    for (const herald::Status& st : herald::http::ParseTicketingBodies(o)) more.push_back(st);
+    more.push_back(herald::http::ParseDocumentBody(o));
+    for (const herald::Status& st : more) {
+      if (!st.ok() && herald::http::HttpStatus(st) != 400) std::abort();
     }
   }
   herald::http::Response r =

@@ -491,6 +491,11 @@ json::object StatsJson(const tk::ScanStats& st) {
 
 }  // namespace
 
+std::vector<Status> ParseTicketingBodies(const json::object& body) {
+  return {ParseTicketType(body).status(), ParseTemplate(body).status(), ParseGuest(body).status(),
+          ParseIssue(body, "").status(),  ParseOperator(body).status(), ParseGate(body).status()};
+}
+
 // ---- public parsers
 
 Result<tk::Event> ParseEvent(const json::object& body) {

@@ -39,11 +39,14 @@
 //    "ticketCode", "ticketType", "seat", "guestName", "scanCount", "lastScanAt",
 //    "firstScan": {"scanId", "at", "gate", "operatorId", "scannerId"} or null, "serverTime"}
 
+#include <vector>
+
 #include "apps/tickets/generation.h"
 #include "apps/tickets/purchases.h"
 #include "apps/tickets/scanner.h"
 #include "apps/tickets/ticketing.h"
 #include "boost/json/object.hpp"
+#include "core/status.h"
 #include "http/router.h"
 
 namespace herald::http {
@@ -79,6 +82,9 @@ Result<apps::tickets::GenerationRequest> ParseGenerationRequest(const boost::jso
 // Exposed for tests and the fuzz target: each reads one body (InvalidArgument naming the
 // field; unknown fields refused).
 Result<apps::tickets::Event> ParseEvent(const boost::json::object& body);
+// For the fuzz target: the bodies of ticket types, templates, guests, tickets issued, door
+// staff and gates, each parsed from `body`. Each result is OK or InvalidArgument (a 400).
+std::vector<Status> ParseTicketingBodies(const boost::json::object& body);
 Result<apps::tickets::ScanRequest> ParseScan(const boost::json::object& body);
 Result<apps::tickets::ScanRequest> ParseInternalScan(const boost::json::object& body);
 Result<apps::tickets::ScanRequest> ParseScanConfirmation(const boost::json::object& body);
