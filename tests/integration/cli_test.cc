@@ -61,6 +61,32 @@ TEST_F(CliTest, BadInputExitsWithTwoAndSaysWhy) {
   EXPECT_NE(bad_config.out.find("engine.workers"), std::string::npos) << bad_config.out;
 }
 
+TEST_F(CliTest, UsersAddListPasswdAndRole) {
+  const std::string secret = "a long enough passphrase";
+  auto add = Run({"users", "add", "--email", "Ann@Example.com", "--name", "Ann", "--role",
+                  "organizer", "--password", secret});
+  ASSERT_EQ(add.exit_code, 0) << add.out;
+  auto list = Run({"users", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_NE(list.out.find("ann@example.com"), std::string::npos) << list.out;  // normalized
+  EXPECT_NE(list.out.find("organizer"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(secret), std::string::npos);
+  EXPECT_EQ(add.out.find(secret), std::string::npos);
+  EXPECT_EQ(Run({"users", "add", "--email", "ann@example.com", "--password", secret}).exit_code,
+            4);  // exists
+  EXPECT_EQ(Run({"users", "role", "ann@example.com", "operator"}).exit_code, 0);
+  EXPECT_NE(Run({"users", "list"}).out.find("operator"), std::string::npos);
+  EXPECT_EQ(Run({"users", "role", "ann@example.com", "superuser"}).exit_code, 2);
+  EXPECT_EQ(Run({"users", "passwd", "ann@example.com", "--password", "short"}).exit_code, 2);
+  EXPECT_EQ(
+      Run({"users", "passwd", "ann@example.com", "--password", "a brand new passphrase"}).exit_code,
+      0);
+  EXPECT_EQ(Run({"users", "passwd", "nobody@example.com", "--password", "a brand new passphrase"})
+                .exit_code,
+            3);
+  EXPECT_EQ(Run({"users", "passwd", "ann@example.com"}).exit_code, 2);  // no password given
+}
+
 TEST_F(CliTest, EnqueueShowCancelRetryRoundTrip) {
   auto enq = Run({"enqueue", "--type", "noop", "--delay", "1h", "--queue", "reports"});
   ASSERT_EQ(enq.exit_code, 0) << enq.out;
