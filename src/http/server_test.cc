@@ -121,6 +121,11 @@ TEST_F(ServerTest, HealthAnswersAndEchoesARequestId) {
   EXPECT_EQ(r.headers["x-request-id"], "abc-123");
   r = c.Send("GET", "/health", "", {{"X-Request-ID", "has spaces and \"quotes\""}});
   EXPECT_EQ(r.headers["x-request-id"].size(), 36u);  // not sane: replaced
+  // Any printable ASCII without spaces, as signed service requests allow (base64 ids...).
+  r = c.Send("GET", "/health", "", {{"X-Request-ID", "req/AB+cd=="}});
+  EXPECT_EQ(r.headers["x-request-id"], "req/AB+cd==");
+  r = c.Send("GET", "/health", "", {{"X-Request-ID", std::string(129, 'a')}});
+  EXPECT_EQ(r.headers["x-request-id"].size(), 36u);  // too long: replaced
 }
 
 // Every log line written while a request is handled carries its id, the access log too.
