@@ -363,8 +363,9 @@ bool LogEnabled(spdlog::level::level_enum level) {
   return Registry::Get().State()->logger->should_log(level);
 }
 
-LogRequestScope::LogRequestScope(const std::string& request_id) : previous_(t_request_id) {
-  t_request_id = &request_id;
+LogRequestScope::LogRequestScope(std::string_view request_id)
+    : id_(request_id), previous_(t_request_id) {
+  t_request_id = &id_;
 }
 
 LogRequestScope::~LogRequestScope() { t_request_id = previous_; }

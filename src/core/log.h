@@ -99,15 +99,17 @@ inline void LogError(std::string_view message, std::initializer_list<LogField> f
 // Tags every record this thread writes while the scope lives with `request_id`, unless the
 // record has a "request_id" field of its own: the HTTP server opens one around each piece of
 // a request's work, so every log line of a request carries its id, whichever module writes
-// it. `request_id` must outlive the scope. Scopes nest; the innermost wins.
+// it. The scope keeps its own copy of the id (the request's may change under another thread
+// once its work is handed on). Scopes nest; the innermost wins.
 class LogRequestScope {
  public:
-  explicit LogRequestScope(const std::string& request_id);
+  explicit LogRequestScope(std::string_view request_id);
   ~LogRequestScope();
   LogRequestScope(const LogRequestScope&) = delete;
   LogRequestScope& operator=(const LogRequestScope&) = delete;
 
  private:
+  const std::string id_;
   const std::string* previous_;
 };
 

@@ -94,7 +94,8 @@ Authenticator MakeRequestAuthenticator(auth::Authenticator& a, auth::RateLimiter
                                        const core::Clock& clock) {
   return [&a, &limiter, &clock](Request& req, const Route& route) -> Status {
     Status credentials = Identify(a, req, route);
-    if (!credentials.ok()) {
+    // Only a refused credential is charged: a store or replay-cache failure is the server's.
+    if (credentials.code() == absl::StatusCode::kUnauthenticated) {
       // A refused credential costs the caller's address a token of the "auth" class, as a
       // login does: guessing tokens, keys or signatures is limited like guessing passwords.
       auth::RateDecision d = limiter.Allow(StrCat("ip:", req.client_ip), "auth", clock.Now());
@@ -105,6 +106,7 @@ Authenticator MakeRequestAuthenticator(auth::Authenticator& a, auth::RateLimiter
       }
       return credentials;
     }
+    if (!credentials.ok()) return credentials;
     if (req.principal && req.principal->must_change_password) {
       // A generated password (the first admin's) must be replaced before anything else.
       bool own_password =

@@ -12,7 +12,6 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
-#include "boost/asio/write.hpp"
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/wire.h"
@@ -442,12 +441,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     if (decoder_.TakeContinue()) {
       // The client waits for this before it sends the body.
-      asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                          if (ec) return self->Close();
-                          self->ReadRequest();
-                        });
-      return;
+      continue_written_ = 0;
+      return WriteContinueLocked();
     }
     socket_.async_read_some(decoder_.Prepare(),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
@@ -455,6 +450,20 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
                               self->decoder_.Commit(n);
                               self->ReadRequest();
                             });
+  }
+
+  // Writes (the rest of) kContinue, then reads on. Each write starts under `mu_`, as every
+  // use of the socket does.
+  void WriteContinueLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    socket_.async_write_some(
+        asio::buffer(kContinue.data() + continue_written_, kContinue.size() - continue_written_),
+        [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->continue_written_ += n;
+          if (self->continue_written_ == kContinue.size()) return self->ReadRequest();
+          absl::MutexLock l(&self->mu_);
+          if (!self->closed_) self->WriteContinueLocked();
+        });
   }
 
   void OnRequest(bool keep_alive) {
@@ -542,6 +551,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string client_ip_;
   std::string head_, body_;
   size_t written_ = 0;
+  size_t continue_written_ = 0;  // of kContinue
   bool keep_alive_ = false;
   bool head_request_ = false;  // the request being answered is a HEAD: no body
   bool registered_ = false;

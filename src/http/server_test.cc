@@ -148,6 +148,7 @@ TEST(ServerLogTest, EveryLineOfARequestCarriesItsId) {
   auto refused =
       Client(server->port()).Send("GET", "/hello", "", {{"X-Big", std::string(20000, 'x')}});
   EXPECT_EQ(refused.status, 431);
+  ASSERT_EQ(refused.headers["x-request-id"].size(), 36u);
   server->Stop(absl::Seconds(1));
   core::SetLogSinkForTesting(nullptr);
   std::string text = out.str();

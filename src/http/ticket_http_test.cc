@@ -829,6 +829,18 @@ TEST_F(TicketHttpTest, OutsideGeneratorWebhooksRecordTheFiles) {
   stack_->engine->RunDue();  // the inbox's jobs
   json::value first = Data(Send("GET", StrCat("/api/tickets/", t[0].at("id").as_int64())));
   EXPECT_EQ(Str(first, "ticket_file_url"), "https://tickets.example.com/files/ticket-123456.pdf");
+  // Generated again later: a new event (its time is part of its id), recorded again; the
+  // same delivery again is a duplicate.
+  ASSERT_EQ(
+      Send("POST", "/api/ticket-webhook-routes/", ours, "tickets:update").Json().at("duplicate"),
+      true);
+  std::string again = ours;
+  again.replace(again.find("2025-06-15T10:25:00Z"), 20, "2025-06-16T08:00:00Z");
+  again.replace(again.find("files/ticket-123456.pdf"), 23, "files/second-edition.pdf");
+  ASSERT_EQ(Send("POST", "/api/ticket-webhook-routes/", again, "tickets:update").status, 200);
+  stack_->engine->RunDue();
+  first = Data(Send("GET", StrCat("/api/tickets/", t[0].at("id").as_int64())));
+  EXPECT_EQ(Str(first, "ticket_file_url"), "https://tickets.example.com/files/second-edition.pdf");
   json::value second = Data(Send("GET", StrCat("/api/tickets/", id1)));
   EXPECT_EQ(Str(second, "ticket_file_url"), "https://cdn.example/1.pdf");
   EXPECT_EQ(Str(second, "ticket_file_path"), "/t/1.pdf");

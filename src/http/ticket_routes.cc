@@ -1065,6 +1065,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
                 HERALD_ASSIGN_OR_RETURN(int64_t event_id, PathId(req, "event"));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, event_id));
                 HERALD_ASSIGN_OR_RETURN(tk::Ticketing::TemplateUse use,
                                         t.TemplateUseOf(id, event_id));
                 json::value remaining = nullptr;  // a free template has no limit

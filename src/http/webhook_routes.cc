@@ -185,8 +185,9 @@ Result<webhooks::InboundEvent> ParseTicketServiceEvent(const json::object& body,
   e.provider = std::string(webhooks::kTicketService);
   HERALD_ASSIGN_OR_RETURN(e.type, RequiredString(f, "event_type", "eventType"));
   HERALD_ASSIGN_OR_RETURN(std::string ticket, RequiredId(f, "ticket_id", "jobId"));
-  e.event_id = StrCat(e.type, ":", ticket);
   HERALD_ASSIGN_OR_RETURN(e.created, EventTime(f, absl::UnixEpoch()));
+  // With its time: a ticket generated again later is a new event, its redelivery is not.
+  e.event_id = StrCat(e.type, ":", ticket, ":", absl::ToUnixMillis(e.created));
   e.payload = std::move(raw);
   return e;
 }

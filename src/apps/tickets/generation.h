@@ -148,7 +148,8 @@ class TicketGenerator {
 
   // Records what an outside ticket generator made, from its webhooks through `inbox` (seed
   // 002 flow 4's `ticket.generated`, seed 003 flow 3's `ticket.completed`): the file URL and
-  // path of each ticket it made, on the ticket, in the transaction that accepts the event.
+  // path of each ticket it made, on the ticket, in the transaction of the inbox's job that
+  // handles the event.
   // Herald makes its own files; this serves a deployment whose PDFs come from elsewhere. A
   // ticket that does not exist, or whose code differs from the one the event names, or an
   // entry without an http(s) URL, is left as it is (the inbox keeps the event).

@@ -499,6 +499,15 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
                             p->status == PurchaseStatus::kExpired;  // noted, not issued
         if (e.type == "payment.succeeded" && unpaid) {
           replaced_intent = p->payment_intent_id;
+        } else if (e.type == "payment.succeeded") {
+          // Paid already, through its own intent: this second payment is to be refunded.
+          // (Refunding it issues and cancels nothing: its intent is not the purchase's.)
+          return txn
+              .Exec("UPDATE ticket_purchases SET last_error = ?, updated_at = ? WHERE id = ?",
+                    {StrCat("paid twice: ", e.entity_id, " after ", p->payment_intent_id,
+                            "; refund ", e.entity_id),
+                     ToMicros(clock_.Now()), p->id})
+              .status();
         } else {
           p.reset();
         }
@@ -1025,8 +1034,8 @@ Status Purchases::RetireIntent(engine::JobContext& job) {
   std::string outcome = "canceled";
   if (paying) {
     // Paid (or being paid) as well as the payment that paid the purchase: a refund is due.
-    outcome = StrCat("the purchase's first payment intent ", intent, " is ", *paying,
-                     " although another payment paid it: refund one of them");
+    outcome = StrCat("paid twice: the purchase's first payment intent ", intent, " is ", *paying,
+                     " although another payment paid it; refund ", intent);
     HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) {
       return txn
           .Exec("UPDATE ticket_purchases SET last_error = ?, updated_at = ? WHERE id = ?",

@@ -180,9 +180,12 @@ TEST_F(PurchasesTest, ACheckoutSessionCreatedForThePurchasePaysIt) {
   EXPECT_EQ(gateway_->GetIntent(first).value().status, "canceled");  // the job ran
   EXPECT_TRUE(purchases_->Get(r.purchase.id).value().last_error.empty());
 
-  // Another session completing for the paid purchase is not its payment.
+  // Another session completing for the paid purchase is not its payment: a refund is due.
   CheckoutCompleted("evt_cs_2", r.purchase.id, "pi_checkout_2", 2 * 4999);
-  EXPECT_EQ(purchases_->Get(r.purchase.id).value().payment_intent_id, "pi_checkout_1");
+  Purchase twice = purchases_->Get(r.purchase.id).value();
+  EXPECT_EQ(twice.payment_intent_id, "pi_checkout_1");
+  EXPECT_EQ(twice.status, PurchaseStatus::kPaid);
+  EXPECT_NE(twice.last_error.find("refund pi_checkout_2"), std::string::npos) << twice.last_error;
 
   // A session that pays less issues nothing.
   ProcessResult short_paid = purchases_->Process(Request(1)).value();
@@ -199,7 +202,8 @@ TEST_F(PurchasesTest, AFirstIntentPaidAsWellAsTheCheckoutIsRecordedForARefund) {
   CheckoutCompleted("evt_cs_1", r.purchase.id, "pi_checkout_1", 4999);
   Purchase p = purchases_->Get(r.purchase.id).value();
   EXPECT_EQ(p.status, PurchaseStatus::kPaid);
-  EXPECT_NE(p.last_error.find("refund"), std::string::npos) << p.last_error;
+  EXPECT_NE(p.last_error.find("refund " + r.purchase.payment_intent_id), std::string::npos)
+      << p.last_error;
 }
 
 TEST_F(PurchasesTest, IdempotencyKeyReturnsTheSamePurchase) {

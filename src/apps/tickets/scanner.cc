@@ -615,24 +615,30 @@ class ScanTxn {
 
   // The same scanner admitted (or let out) this ticket just now: that answer again, recorded
   // as a repeat. Refusals are not repeated: they are checked again. True when `out` holds it.
-  // A scan without a scanner id (seed 003's body names only the operator) is the same
-  // scanner as an earlier one without a scanner id by the same operator.
+  // A scan without a scanner id (seed 003's body names only the operator and the place) is
+  // the same scanner as an earlier one without a scanner id by the same operator (as
+  // resolved: a logged-in operator's door-staff id) at the same gate: another gate is
+  // another device.
   Result<bool> RepeatRecent(const TicketState& s, ScanResult& out) {
-    static const std::string kRecent =
-        StrCat("SELECT ", kScanColumns,
-               " FROM ticket_scans WHERE ticket_id = ?1 AND scanner_id = ?2 AND (?2 <> '' OR"
-               " operator_id = ?5) AND server_time >= ?3 AND result = 'ok' AND direction = ?4"
-               " AND source <> 'offline' AND (admitted = 1 OR repeat_of IS NOT NULL)"
-               " ORDER BY id DESC LIMIT 1");
-    if (!r_.nonce.empty() || (r_.scanner_id.empty() && r_.operator_id.empty()) ||
+    static const std::string kRecent = StrCat(
+        "SELECT ", kScanColumns,
+        " FROM ticket_scans WHERE ticket_id = ?1 AND scanner_id = ?2 AND (?2 <> '' OR"
+        " (operator_id = ?5 AND gate = ?6)) AND server_time >= ?3 AND result = 'ok'"
+        " AND direction = ?4 AND source <> 'offline' AND (admitted = 1 OR repeat_of IS NOT NULL)"
+        " ORDER BY id DESC LIMIT 1");
+    if (!r_.nonce.empty() || (r_.scanner_id.empty() && operator_id_.empty()) ||
         r_.source == ScanSource::kOffline) {
       return false;
     }
     // The ticket must still be where that scan left it (inside after an entry).
     if (r_.exit ? s.inside : !(s.ticket.status == TicketStatus::kUsed && s.inside)) return false;
     std::optional<ScanRecord> earlier;
-    const Value p[] = {s.ticket.id, r_.scanner_id, ToMicros(now_ - options_.repeat_window),
-                       r_.exit ? "exit" : "entry", r_.operator_id};
+    const Value p[] = {s.ticket.id,
+                       r_.scanner_id,
+                       ToMicros(now_ - options_.repeat_window),
+                       r_.exit ? "exit" : "entry",
+                       std::string_view(operator_id_),
+                       r_.gate};
     HERALD_RETURN_IF_ERROR(txn_.Query(kRecent, p, [&](const Row& row) {
       earlier = RecordFromRow(row);
       return false;

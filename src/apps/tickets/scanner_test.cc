@@ -153,11 +153,12 @@ TEST_F(ScannerTest, SameScannerRereadingGetsTheSameAnswer) {
 TEST_F(ScannerTest, WithoutAScannerIdTheOperatorsRereadIsARepeat) {
   Event e = NewEvent();
   Ticket t = Issue(e, 1)[0];
-  auto scan = [&](std::string operator_id) {
+  auto scan = [&](std::string operator_id, std::string gate = "A") {
     ScanRequest r;
     r.code = t.qr_code_data;
     r.event_id = e.id;
     r.operator_id = std::move(operator_id);
+    r.gate = std::move(gate);
     return scanner_->Validate(r).value();
   };
   ScanResult first = scan("op-1");
@@ -167,6 +168,8 @@ TEST_F(ScannerTest, WithoutAScannerIdTheOperatorsRereadIsARepeat) {
   EXPECT_TRUE(again.valid);
   EXPECT_TRUE(again.repeat);
   EXPECT_EQ(again.scan_count, 1);
+  // The same operator name at another gate is another device (a copy of the ticket).
+  EXPECT_EQ(scan("op-1", "B").reason, "already_used");
   ScanResult other = scan("op-2");
   EXPECT_FALSE(other.valid);
   EXPECT_EQ(other.reason, "already_used");
