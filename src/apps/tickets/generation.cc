@@ -465,19 +465,14 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
   const json::value v = json::parse(e.data_json, ec);
   if (ec || !v.is_object()) return absl::OkStatus();
   const json::object& body = v.as_object();
-  auto text = [](const json::object& o, std::string_view key) -> std::string {
-    const json::value* x = o.if_contains(key);
-    if (x == nullptr) return "";
-    if (x->is_string()) return std::string(x->as_string());
-    if (x->is_int64()) return StrCat(x->as_int64());
-    return "";
-  };
-  // One made ticket: its id (or code), the code it should have, its file.
+  // One made ticket: its id, or else its code, the code it should have, its file.
   struct Made {
-    std::string ticket, code, url, path;
+    int64_t id = 0;
+    std::string code, url, path;
   };
   std::vector<Made> made;
-  std::string job = text(body, "jobId");
+  std::string job = JsonString(body, "jobId");
+  if (job.empty() && JsonInt(body, "jobId") != 0) job = StrCat(JsonInt(body, "jobId"));
   if (const json::value* data = body.if_contains("data"); data != nullptr && data->is_object()) {
     // Seed 003: data.tickets[{ticketId, ticketCode, fileUrl, filePath, success}].
     const json::value* list = data->as_object().if_contains("tickets");
@@ -487,29 +482,30 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
         const json::object& o = t.as_object();
         const json::value* ok = o.if_contains("success");
         if (ok != nullptr && !(ok->is_bool() && ok->as_bool())) continue;
-        made.push_back(
-            {text(o, "ticketId"), text(o, "ticketCode"), text(o, "fileUrl"), text(o, "filePath")});
+        Made m{JsonInt(o, "ticketId"), JsonString(o, "ticketCode"), JsonString(o, "fileUrl"),
+               JsonString(o, "filePath")};
+        if (m.id == 0 && m.code.empty()) m.code = JsonString(o, "ticketId");  // a code
+        made.push_back(std::move(m));
       }
     }
-  } else {
+  } else if (const json::value* g = body.if_contains("generation_data");
+             g != nullptr && g->is_object()) {
     // Seed 002: ticket_id (an id or a ticket code) and generation_data.file_url.
-    const json::value* g = body.if_contains("generation_data");
-    if (g != nullptr && g->is_object()) {
-      made.push_back({text(body, "ticket_id"), "", text(g->as_object(), "file_url"), ""});
-    }
+    const int64_t id = JsonInt(body, "ticket_id");
+    made.push_back({id, id != 0 ? "" : JsonString(body, "ticket_id"),
+                    JsonString(g->as_object(), "file_url"), ""});
   }
   for (const Made& m : made) {
     const bool web = absl::StartsWith(m.url, "https://") || absl::StartsWith(m.url, "http://");
-    if (!web || m.url.size() > 2048 || m.path.size() > 1024 || m.ticket.empty()) continue;
+    if (!web || m.url.size() > 2048 || m.path.size() > 1024 || (m.id == 0 && m.code.empty())) {
+      continue;
+    }
     int64_t id = 0;
     std::string code;
-    const bool numeric =
-        std::all_of(m.ticket.begin(), m.ticket.end(), absl::ascii_isdigit) && m.ticket.size() < 19;
     HERALD_RETURN_IF_ERROR(
-        txn.Query(numeric ? "SELECT id, ticket_code FROM tickets WHERE id = ?"
-                          : "SELECT id, ticket_code FROM tickets WHERE ticket_code = ?",
-                  {numeric ? store::Value(std::stoll(m.ticket)) : store::Value(m.ticket)},
-                  [&](const store::Row& r) {
+        txn.Query(m.id != 0 ? "SELECT id, ticket_code FROM tickets WHERE id = ?"
+                            : "SELECT id, ticket_code FROM tickets WHERE ticket_code = ?",
+                  {m.id != 0 ? Value(m.id) : Value(m.code)}, [&](const Row& r) {
                     id = r.Int(0);
                     code = std::string(r.Text(1));
                     return false;

@@ -218,11 +218,6 @@ bool IsFullRefund(const json::object& d) {
   return full != nullptr && full->is_bool() && full->as_bool();
 }
 
-std::string JsonString(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(json::string_view(key.data(), key.size()));
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 }  // namespace
 
 std::string_view PurchaseStatusName(PurchaseStatus s) { return kStatusNames[static_cast<int>(s)]; }

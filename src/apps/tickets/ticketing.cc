@@ -688,6 +688,11 @@ std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
+std::string JsonString(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 int64_t JsonInt(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
   if (v == nullptr) return 0;

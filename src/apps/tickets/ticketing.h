@@ -348,6 +348,8 @@ std::string DecimalAmount(int64_t minor);
 // An integer field of a JSON object (a number, or digits in a string); 0 when absent or not
 // one (job payloads, payment events).
 int64_t JsonInt(const boost::json::object& o, std::string_view key);
+// A string field of a JSON object; empty when absent or not a string.
+std::string JsonString(const boost::json::object& o, std::string_view key);
 // A job's payload as a JSON object; InvalidArgument (not retried) naming the job type if it is
 // not one.
 Result<boost::json::object> PayloadObject(std::string_view payload, std::string_view job_type);
