@@ -99,7 +99,7 @@ class AuthHttpTest : public ::testing::Test {
          {std::pair{"{id}", "01890a5d-ac96-774b-bcce-b302099a8057"},
           std::pair{"{name}", "nothing-here"}, std::pair{"{gate}", "nothing-here"},
           std::pair{"{operator}", "nothing-here"}, std::pair{"{key}", "nothing-here"},
-          std::pair{"{event}", "nothing-here"}}) {
+          std::pair{"{event}", "nothing-here"}, std::pair{"{type}", "nothing-here"}}) {
       for (size_t i = out.find(param); i != std::string::npos; i = out.find(param)) {
         out.replace(i, std::string_view(param).size(), value);
       }

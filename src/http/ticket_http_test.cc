@@ -2,6 +2,7 @@
 // concurrent gates, and the error shapes.
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_split.h"
@@ -23,6 +24,7 @@ namespace {
 
 using testing::Client;
 using testing::ClientResponse;
+namespace tk = apps::tickets;
 namespace json = boost::json;
 
 // "Bearer perm1,perm2" grants those permissions; "Bearer operator:<user id>" is a user with
@@ -84,7 +86,7 @@ class TicketHttpTest : public ::testing::Test {
     return v.at("data");
   }
 
-  // Event `id` starting in 2 hours (doors open), `n` issued tickets for one guest.
+  // Event `id` starting in 2 hours (doors open), one guest, and `n` issued tickets for them.
   std::vector<json::value> EventWithTickets(int64_t id, int n, std::string mode = "signed") {
     std::string start = Rfc3339(stack_->clock.Now() + absl::Hours(2));
     EXPECT_EQ(Send("POST", "/api/events",
@@ -96,6 +98,7 @@ class TicketHttpTest : public ::testing::Test {
     json::value guest = Data(Send("POST", StrCat("/api/events/", id, "/guests"),
                                   R"({"first_name":"Jean","last_name":"Dupont",)"
                                   R"("email":"jean.dupont@example.com","phone":"+33612345678"})"));
+    if (n == 0) return {};
     json::array tickets;
     for (int i = 0; i < n; ++i) {
       tickets.push_back(json::object{{"guest_id", guest.at("id")}, {"seat", StrCat("A", i)}});
@@ -479,6 +482,188 @@ TEST_F(TicketHttpTest, EventsTicketsAndKeysRoundTrip) {
       Send("POST", "/api/ticket-templates", R"({"name":"Premium Template","design":"modern"})"));
   EXPECT_EQ(Str(tmpl, "design"), "modern");
   EXPECT_EQ(Data(Send("GET", "/api/ticket-templates")).as_array().size(), 1u);
+}
+
+TEST_F(TicketHttpTest, TicketTypesAreReadReplacedAndDeleted) {
+  EventWithTickets(21, 0);
+  EventWithTickets(22, 0);
+  json::value vip = Data(
+      Send("POST", "/api/events/21/ticket-types", R"({"name":"VIP","price":9999,"quantity":2})"));
+  json::value std_type =
+      Data(Send("POST", "/api/events/21/ticket-types", R"({"name":"Standard","price":2500})"));
+  const std::string path = StrCat("/api/events/21/ticket-types/", vip.at("id").as_int64());
+  EXPECT_EQ(Str(Data(Send("GET", path)), "name"), "VIP");
+  // Another event's path does not reach it.
+  EXPECT_EQ(Send("GET", StrCat("/api/events/22/ticket-types/", vip.at("id").as_int64())).status,
+            404);
+  EXPECT_EQ(Send("DELETE", StrCat("/api/events/22/ticket-types/", vip.at("id").as_int64())).status,
+            404);
+  ASSERT_EQ(Send("POST", "/api/events/21/tickets",
+                 StrCat(R"({"tickets":[{"ticket_type_id":)", vip.at("id").as_int64(),
+                        R"(},{"ticket_type_id":)", vip.at("id").as_int64(), "}]}"))
+                .status,
+            201);
+  // A replacement: a new price and more seats.
+  json::value changed =
+      Data(Send("PUT", path, R"({"name":"VIP Gold","price":12000,"vat_rate":20,"quantity":3})"));
+  EXPECT_EQ(Str(changed, "name"), "VIP Gold");
+  EXPECT_EQ(changed.at("price").as_int64(), 12000);
+  EXPECT_EQ(changed.at("quantity").as_int64(), 3);
+  EXPECT_EQ(Data(Send("GET", path)).at("price").as_int64(), 12000);
+  // Refused, and nothing changes: fewer seats than tickets, another type's name, bad fields.
+  EXPECT_EQ(Send("PUT", path, R"({"name":"VIP Gold","price":12000,"quantity":1})").status, 409);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"Standard","price":12000})").status, 409);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"","price":12000})").status, 400);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"x","price":-1})").status, 400);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"x","colour":"gold"})").status, 400);
+  json::value still = Data(Send("GET", path));
+  EXPECT_EQ(Str(still, "name"), "VIP Gold");
+  EXPECT_EQ(still.at("quantity").as_int64(), 3);
+  // A type with tickets stays; one without goes.
+  EXPECT_EQ(Send("DELETE", path).status, 409);
+  const std::string std_path = StrCat("/api/events/21/ticket-types/", std_type.at("id").as_int64());
+  EXPECT_EQ(Send("DELETE", std_path).status, 200);
+  EXPECT_EQ(Send("GET", std_path).status, 404);
+  EXPECT_EQ(Data(Send("GET", "/api/events/21/ticket-types")).as_array().size(), 1u);
+  // Door staff of another event cannot read it.
+  EXPECT_EQ(Send("GET", path, "", "operator:u9").status, 403);
+}
+
+TEST_F(TicketHttpTest, ATicketChangesHolderOrSeatAndForgetsItsFile) {
+  std::vector<json::value> t = EventWithTickets(23, 2);
+  EventWithTickets(24, 0);
+  json::value marie =
+      Data(Send("POST", "/api/events/23/guests", R"({"first_name":"Marie","last_name":"Curie"})"));
+  json::value other = Data(Send("GET", "/api/events/24/guests")).as_array()[0];
+  const int64_t id = t[0].at("id").as_int64();
+  const std::string path = StrCat("/api/tickets/", id);
+  // Its file, as a generator records it.
+  ASSERT_TRUE(stack_->store
+                  ->Write([&](store::Txn& txn) {
+                    return stack_->ticketing->SetTicketFile(txn, id, "doc-1", "/api/documents/d",
+                                                            "ab/d.pdf", "7");
+                  })
+                  .ok());
+  json::value changed = Data(Send(
+      "PATCH", path, StrCat(R"({"guest_id":)", marie.at("id").as_int64(), R"(,"seat":"B7"})")));
+  EXPECT_EQ(changed.at("guest_id").as_int64(), marie.at("id").as_int64());
+  EXPECT_EQ(Str(changed, "seat"), "B7");
+  EXPECT_EQ(Str(changed, "ticket_file_url"), "");
+  EXPECT_EQ(Str(changed, "qr_code_data"), Str(t[0], "qr_code_data"));  // the code stays
+  // The door shows the new holder and seat.
+  json::value scan = Send("POST", "/api/scans/validate",
+                          StrCat(R"({"ticket_code":")", Str(t[0], "qr_code_data"),
+                                 R"(","event_id":23,"scanner_id":"s1"})"))
+                         .Json();
+  EXPECT_TRUE(scan.at("valid").as_bool()) << scan;
+  EXPECT_EQ(Str(scan, "guestName"), "Marie Curie");
+  EXPECT_EQ(Str(scan, "seat"), "B7");
+  // Refused, and nothing changes: a scanned ticket, a guest of another event, a cancelled
+  // ticket, an empty or unknown body.
+  EXPECT_EQ(Send("PATCH", path, R"({"seat":"C1"})").status, 409);
+  const std::string path1 = StrCat("/api/tickets/", t[1].at("id").as_int64());
+  EXPECT_EQ(Send("PATCH", path1, StrCat(R"({"guest_id":)", other.at("id").as_int64(), "}")).status,
+            400);
+  EXPECT_EQ(Send("PATCH", path1, "{}").status, 400);
+  EXPECT_EQ(Send("PATCH", path1, R"({"status":"used"})").status, 400);
+  EXPECT_EQ(Send("PATCH", path1, R"({"seat":")" + std::string(33, 'x') + R"("})").status, 400);
+  EXPECT_EQ(Send("PATCH", "/api/tickets/999999", R"({"seat":"C1"})").status, 404);
+  EXPECT_EQ(Str(Data(Send("GET", path1)), "seat"), "A1");
+  // No holder: "guest_id": null.
+  json::value anonymous = Data(Send("PATCH", path1, R"({"guest_id":null})"));
+  EXPECT_TRUE(anonymous.at("guest_id").is_null()) << anonymous;
+  ASSERT_EQ(Send("POST", path1 + "/cancel").status, 200);
+  EXPECT_EQ(Send("PATCH", path1, R"({"seat":"C1"})").status, 409);
+  // Door staff may not change tickets.
+  EXPECT_EQ(Send("PATCH", path1, R"({"seat":"C1"})", "operator:u1").status, 403);
+}
+
+// Every reason a door refuses a ticket, over HTTP: the stable code, a message in both
+// languages, a scan-log row, and no admission.
+TEST_F(TicketHttpTest, EveryRefusalHasItsReasonAndIsLogged) {
+  std::vector<json::value> t = EventWithTickets(25, 8);
+  EventWithTickets(26, 0);
+  const auto code = [&](size_t i) { return Str(t[i], "qr_code_data"); };
+  // A forged code: the same claims signed with a key of no event.
+  tk::SignedCode real = tk::ParseSignedCode(code(0)).value();
+  const std::string forged = tk::EncodeSignedCode(real.claims, tk::GenerateSigningKey()).value();
+  std::string tampered = code(1);
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  ASSERT_EQ(Send("POST", StrCat("/api/tickets/", t[2].at("id").as_int64(), "/cancel")).status, 200);
+  const std::string before_reissue = code(3);
+  ASSERT_EQ(Send("POST", StrCat("/api/tickets/", t[3].at("id").as_int64(), "/reissue")).status,
+            200);
+  ASSERT_EQ(Send("PUT", "/api/events/25/gates/A", R"({"name":"North","kind":"entry"})").status,
+            200);
+  ASSERT_EQ(Send("PUT", "/api/events/25/operators/operator-123", R"({"gates":["A"]})").status, 200);
+  const auto scan = [&](const std::string& c, int64_t event, const std::string& extra = "") {
+    static int n = 0;
+    return Send("POST", "/api/scans/validate",
+                StrCat(R"({"ticket_code":")", c, R"(","event_id":)", event,
+                       R"(,"scanner_id":"refusal-)", ++n, R"(")", extra, "}"))
+        .Json();
+  };
+  struct Case {
+    std::string reason;
+    json::value answer;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"invalid_code", scan("not a ticket", 25)});
+  cases.push_back({"invalid_signature", scan(forged, 25)});
+  cases.push_back({"invalid_signature", scan(tampered, 25)});
+  cases.push_back({"cancelled", scan(code(2), 25)});
+  cases.push_back({"revoked", scan(before_reissue, 25)});
+  cases.push_back({"wrong_event", scan(code(4), 26)});
+  cases.push_back({"operator_not_allowed", scan(code(4), 25, R"(,"operator_id":"stranger")")});
+  cases.push_back(
+      {"gate_not_allowed",
+       scan(code(4), 25, R"(,"operator_id":"operator-123","scan_location":{"gate":"B"})")});
+  ASSERT_TRUE(scan(code(5), 25, R"(,"operator_id":"operator-123","scan_location":{"gate":"A"})")
+                  .at("valid")
+                  .as_bool());
+  cases.push_back(
+      {"already_used",
+       scan(code(5), 25, R"(,"operator_id":"operator-123","scan_location":{"gate":"A"})")});
+  // Outside the event's window, on the manual clock.
+  const absl::Time now = stack_->clock.Now();
+  stack_->clock.Set(now - absl::Hours(24));
+  cases.push_back(
+      {"not_yet_valid",
+       scan(code(6), 25, R"(,"operator_id":"operator-123","scan_location":{"gate":"A"})")});
+  stack_->clock.Set(now + absl::Hours(24 * 30));
+  cases.push_back(
+      {"expired",
+       scan(code(6), 25, R"(,"operator_id":"operator-123","scan_location":{"gate":"A"})")});
+  stack_->clock.Set(now);
+  for (const Case& c : cases) {
+    ASSERT_TRUE(c.answer.is_object()) << c.reason;
+    EXPECT_FALSE(c.answer.at("valid").as_bool()) << c.reason;
+    EXPECT_EQ(Str(c.answer, "reason"), c.reason) << c.answer;
+    EXPECT_FALSE(c.answer.at("messages").at("fr").as_string().empty()) << c.reason;
+    EXPECT_FALSE(c.answer.at("messages").at("en").as_string().empty()) << c.reason;
+    EXPECT_NE(c.answer.at("messages").at("fr"), c.answer.at("messages").at("en")) << c.reason;
+  }
+  // Capacity: an event of one, full.
+  EventWithTickets(27, 0);
+  ASSERT_EQ(Send("PUT", "/api/events/27",
+                 StrCat(R"({"title":"Small","event_date":")",
+                        Rfc3339(stack_->clock.Now() + absl::Hours(2)), R"(","max_attendees":1})"))
+                .status,
+            200);
+  json::value two = Data(Send("POST", "/api/events/27/tickets", R"({"tickets":[{},{}]})"));
+  ASSERT_TRUE(scan(Str(two.as_array()[0], "qr_code_data"), 27).at("valid").as_bool());
+  json::value full = scan(Str(two.as_array()[1], "qr_code_data"), 27);
+  EXPECT_EQ(Str(full, "reason"), "capacity_reached") << full;
+  // Every attempt is in the scan log with its reason; only the one admission counts.
+  json::value log = Data(Send("GET", "/api/scans?event_id=25&limit=100"));
+  std::multiset<std::string> logged;
+  for (const json::value& row : log.as_array()) logged.insert(Str(row, "result"));
+  for (const Case& c : cases) {
+    if (c.reason == "wrong_event") continue;  // logged under the event scanned for
+    EXPECT_GE(logged.count(c.reason), 1u) << c.reason;
+  }
+  json::value stats = Data(Send("GET", "/api/events/25/scan-stats"));
+  EXPECT_EQ(stats.at("admitted").as_int64(), 1) << stats;
 }
 
 TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {

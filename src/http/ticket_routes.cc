@@ -369,6 +369,22 @@ Result<tk::IssueRequest> ParseIssue(const json::object& body, const std::string&
   return r;
 }
 
+// PATCH /api/tickets/{id}: the fields it has change; "guest_id": null takes the guest away.
+Result<tk::Ticketing::TicketChange> ParseTicketChange(const json::object& body) {
+  Fields f(body);
+  HERALD_RETURN_IF_ERROR(f.CheckKnown({"guest_id", "seat", "seat_number"}));
+  if (body.empty()) return absl::InvalidArgumentError("expected guest_id or seat");
+  tk::Ticketing::TicketChange c;
+  HERALD_ASSIGN_OR_RETURN(c.guest_id, IdField(f, "guest_id"));
+  if (const json::value* g = body.if_contains("guest_id"); g != nullptr && g->is_null()) {
+    c.guest_id = 0;
+  }
+  HERALD_ASSIGN_OR_RETURN(c.seat, f.String("seat_number"));
+  HERALD_ASSIGN_OR_RETURN(std::optional<std::string> seat, f.String("seat"));
+  if (seat) c.seat = std::move(seat);
+  return c;
+}
+
 Result<tk::Operator> ParseOperator(const json::object& body) {
   Fields f(body);
   HERALD_RETURN_IF_ERROR(f.CheckKnown({"user_id", "name", "gates"}));
@@ -470,6 +486,16 @@ Status CheckOperatorScope(tk::Ticketing& t, const Request& req, int64_t event_id
   return absl::PermissionDeniedError(StrCat("you are not door staff of event ", event_id));
 }
 
+// The ticket type {type} of event `event_id` (NotFound when it is another event's).
+Result<tk::TicketType> EventsTicketType(tk::Ticketing& t, const Request& req, int64_t event_id) {
+  HERALD_ASSIGN_OR_RETURN(int64_t type_id, PathId(req, "type"));
+  Result<tk::TicketType> x = t.GetTicketType(type_id);
+  if (x.ok() && x->event_id != event_id) {
+    return absl::NotFoundError(StrCat("event ", event_id, " has no ticket type ", type_id));
+  }
+  return x;
+}
+
 void ScopeScan(const Request& req, tk::ScanRequest& r) {
   if (IsOperator(req)) r.user_id = req.principal->id;
 }
@@ -492,8 +518,9 @@ json::object StatsJson(const tk::ScanStats& st) {
 }  // namespace
 
 std::vector<Status> ParseTicketingBodies(const json::object& body) {
-  return {ParseTicketType(body).status(), ParseTemplate(body).status(), ParseGuest(body).status(),
-          ParseIssue(body, "").status(),  ParseOperator(body).status(), ParseGate(body).status()};
+  return {ParseTicketType(body).status(),  ParseTemplate(body).status(), ParseGuest(body).status(),
+          ParseIssue(body, "").status(),   ParseOperator(body).status(), ParseGate(body).status(),
+          ParseTicketChange(body).status()};
 }
 
 // ---- public parsers
@@ -816,6 +843,35 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 return Response::Json(201, Ok(TypeJson(created)));
               },
               201, tag});
+  router.Add({"GET", "/api/events/{id}/ticket-types/{type}", "events:read", "A ticket type",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, id));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType x, EventsTicketType(t, req, id));
+                return Response::Json(200, Ok(TypeJson(x)));
+              },
+              200, tag});
+  router.Add({"PUT", "/api/events/{id}/ticket-types/{type}", "events:update",
+              "Replace a ticket type's fields; its tickets and purchases keep their prices",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType x, ParseTicketType(body));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType old, EventsTicketType(t, req, id));
+                x.id = old.id;
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType updated, t.UpdateTicketType(x));
+                return Response::Json(200, Ok(TypeJson(updated)));
+              },
+              200, tag});
+  router.Add({"DELETE", "/api/events/{id}/ticket-types/{type}", "events:update",
+              "Delete a ticket type no ticket has",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::TicketType x, EventsTicketType(t, req, id));
+                HERALD_RETURN_IF_ERROR(t.DeleteTicketType(x.id));
+                return Response::Json(200, Ok(json::object{{"deleted", x.id}}));
+              },
+              200, tag});
 
   // ---- guests
   router.Add({"GET", "/api/events/{id}/guests", "guests:read", "An event's guests; cursor, limit",
@@ -1151,6 +1207,18 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
                 HERALD_ASSIGN_OR_RETURN(tk::Ticket x, t.GetTicket(id));
                 HERALD_RETURN_IF_ERROR(CheckOperatorScope(t, req, x.event_id));
+                return Response::Json(200, Ok(TicketJson(x)));
+              },
+              200, tag});
+  router.Add({"PATCH", "/api/tickets/{id}", "tickets:update",
+              "Give a ticket another holder (guest_id, null for none) or seat; its file is"
+              " forgotten",
+              [&t](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
+                HERALD_ASSIGN_OR_RETURN(tk::Ticketing::TicketChange change,
+                                        ParseTicketChange(body));
+                HERALD_ASSIGN_OR_RETURN(tk::Ticket x, t.UpdateTicket(id, change));
                 return Response::Json(200, Ok(TicketJson(x)));
               },
               200, tag});

@@ -925,25 +925,36 @@ Result<std::vector<Event>> Ticketing::ListEvents(const PageFilter& f,
 
 // ---- ticket types
 
-Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
+namespace {
+Status ValidateTicketType(const TicketType& t) {
   HERALD_RETURN_IF_ERROR(CheckText("name", t.name, 64, true));
   HERALD_RETURN_IF_ERROR(CheckText("description", t.description, 1000, false));
   HERALD_RETURN_IF_ERROR(CheckPrice(t.price));
   if (t.quantity && (*t.quantity < 0 || *t.quantity > 10'000'000)) {
     return absl::InvalidArgumentError("quantity: expected 0 to 10000000");
   }
-  HERALD_RETURN_IF_ERROR(CheckVatRate(t.vat_rate));
+  return CheckVatRate(t.vat_rate);
+}
+
+// AlreadyExists when another type of the event has t.name.
+Status CheckTypeNameFree(Txn& txn, const TicketType& t) {
+  HERALD_ASSIGN_OR_RETURN(
+      int64_t taken,
+      QueryInt(txn, "SELECT COUNT(*) FROM ticket_types WHERE event_id = ? AND name = ? AND id <> ?",
+               {t.event_id, t.name, t.id}));
+  if (taken == 0) return absl::OkStatus();
+  return absl::AlreadyExistsError(
+      StrCat("event ", t.event_id, " already has a ticket type named '", t.name, "'"));
+}
+}  // namespace
+
+Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
+  HERALD_RETURN_IF_ERROR(ValidateTicketType(t));
+  t.id = 0;
   t.created_at = clock_.Now();
   HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
     HERALD_RETURN_IF_ERROR(MustEvent(txn, t.event_id).status());
-    HERALD_ASSIGN_OR_RETURN(
-        int64_t taken,
-        QueryInt(txn, "SELECT COUNT(*) FROM ticket_types WHERE event_id = ? AND name = ?",
-                 {t.event_id, t.name}));
-    if (taken > 0) {
-      return absl::AlreadyExistsError(
-          StrCat("event ", t.event_id, " already has a ticket type named '", t.name, "'"));
-    }
+    HERALD_RETURN_IF_ERROR(CheckTypeNameFree(txn, t));
     HERALD_ASSIGN_OR_RETURN(t.id, txn.Insert("INSERT INTO ticket_types (event_id, name, price,"
                                              " quantity, description, created_at, vat_rate)"
                                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -952,6 +963,53 @@ Result<TicketType> Ticketing::CreateTicketType(TicketType t) {
     return absl::OkStatus();
   }));
   return t;
+}
+
+Result<TicketType> Ticketing::UpdateTicketType(const TicketType& in) {
+  TicketType t = in;
+  HERALD_RETURN_IF_ERROR(ValidateTicketType(t));
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(std::optional<TicketType> old, LoadTicketType(txn, t.id));
+    if (!old) return absl::NotFoundError(StrCat("no ticket type ", t.id));
+    t.event_id = old->event_id;
+    t.created_at = old->created_at;
+    HERALD_RETURN_IF_ERROR(CheckTypeNameFree(txn, t));
+    if (t.quantity) {
+      HERALD_ASSIGN_OR_RETURN(
+          int64_t sold,
+          QueryInt(
+              txn,
+              "SELECT COUNT(*) FROM tickets WHERE ticket_type_id = ? AND status <> 'cancelled'",
+              {t.id}));
+      if (sold > *t.quantity) {
+        return absl::FailedPreconditionError(StrCat("quantity: ticket type '", old->name,
+                                                    "' already has ", sold,
+                                                    " tickets; cancel some first"));
+      }
+    }
+    return txn
+        .Exec(
+            "UPDATE ticket_types SET name = ?, price = ?, quantity = ?, description = ?,"
+            " vat_rate = ? WHERE id = ?",
+            {t.name, t.price, OptIntValue(t.quantity), t.description, t.vat_rate, t.id})
+        .status();
+  }));
+  return t;
+}
+
+Status Ticketing::DeleteTicketType(int64_t id) {
+  return store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(
+        int64_t n, QueryInt(txn, "SELECT COUNT(*) FROM tickets WHERE ticket_type_id = ?", {id}));
+    if (n > 0) {
+      return absl::FailedPreconditionError(
+          StrCat("ticket type ", id, " has ", n, " ticket(s), which keep it"));
+    }
+    HERALD_ASSIGN_OR_RETURN(int64_t deleted,
+                            txn.Exec("DELETE FROM ticket_types WHERE id = ?", {id}));
+    if (deleted == 0) return absl::NotFoundError(StrCat("no ticket type ", id));
+    return absl::OkStatus();
+  });
 }
 
 Result<std::vector<TicketType>> Ticketing::ListTicketTypes(int64_t event_id) {
@@ -1399,6 +1457,40 @@ Status Ticketing::CancelTicket(Txn& txn, int64_t id, std::string_view reason) {
       .Exec("UPDATE tickets SET status = 'cancelled', updated_at = ? WHERE id = ?",
             {ToMicros(now), id})
       .status();
+}
+
+Result<Ticket> Ticketing::UpdateTicket(int64_t id, const TicketChange& change) {
+  if (change.seat) HERALD_RETURN_IF_ERROR(CheckText("seat", *change.seat, 32, false));
+  HERALD_RETURN_IF_ERROR(store_.Write([&](Txn& txn) -> Status {
+    HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, id));
+    if (!t) return absl::NotFoundError(StrCat("no ticket ", id));
+    if (t->status == TicketStatus::kPending) {
+      return absl::FailedPreconditionError(
+          StrCat("ticket ", id, " waits for its payment: its purchase decides its holder"));
+    }
+    if (t->status != TicketStatus::kIssued || t->is_validated) {
+      return absl::FailedPreconditionError(StrCat(
+          "ticket ", id, " is ", t->is_validated ? "scanned in" : TicketStatusName(t->status),
+          ": it cannot change"));
+    }
+    const int64_t guest = change.guest_id.value_or(t->guest_id);
+    const std::string seat = change.seat.value_or(t->seat);
+    if (guest == t->guest_id && seat == t->seat) return absl::OkStatus();
+    if (guest != 0 && guest != t->guest_id) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Guest> g, LoadGuest(txn, guest));
+      if (!g || g->event_id != t->event_id) {
+        return absl::InvalidArgumentError(
+            StrCat("guest_id: no guest ", guest, " in event ", t->event_id));
+      }
+    }
+    return txn
+        .Exec(
+            "UPDATE tickets SET guest_id = ?, seat = ?, document_id = '', ticket_file_url = '',"
+            " ticket_file_path = '', generation_job_id = '', updated_at = ? WHERE id = ?",
+            {guest, seat, ToMicros(clock_.Now()), id})
+        .status();
+  }));
+  return GetTicket(id);
 }
 
 Result<Ticket> Ticketing::CancelTicket(int64_t id, std::string_view reason) {

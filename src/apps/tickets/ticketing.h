@@ -232,6 +232,13 @@ class Ticketing {
   Result<TicketType> CreateTicketType(TicketType type);
   Result<std::vector<TicketType>> ListTicketTypes(int64_t event_id);
   Result<TicketType> GetTicketType(int64_t id);
+  // Replaces the name, price, VAT rate, quantity and description of type `type.id` (its event
+  // stays). Tickets and purchases already made keep what they cost. AlreadyExists for a name
+  // another type of the event has; FailedPrecondition for a quantity below the type's tickets
+  // (not cancelled).
+  Result<TicketType> UpdateTicketType(const TicketType& type);
+  // FailedPrecondition while any ticket has the type (cancelled ones keep it too).
+  Status DeleteTicketType(int64_t id);
 
   Result<TicketTemplate> CreateTemplate(TicketTemplate t);
   // Replaces template `id` with what `change` makes of the stored one, read and written in one
@@ -283,6 +290,16 @@ class Ticketing {
   Result<std::vector<Ticket>> ListTickets(const TicketFilter& filter);
   // Pending -> issued (a paid purchase), in the caller's transaction.
   Status MarkIssued(store::Txn& txn, int64_t ticket_id);
+  // Gives a ticket another holder (a guest of its event, or none) or another seat. Neither is
+  // in the signed code, so the code stays valid; but the ticket's file showed the old ones, so
+  // a change that changes something forgets the file (generate it again). FailedPrecondition
+  // for a ticket that is pending (its purchase decides its holder), cancelled or scanned in;
+  // InvalidArgument for a guest of another event or a seat over 32 bytes.
+  struct TicketChange {
+    std::optional<int64_t> guest_id;  // 0: no guest
+    std::optional<std::string> seat;
+  };
+  Result<Ticket> UpdateTicket(int64_t id, const TicketChange& change);
   // Revokes the code; FailedPrecondition for a used ticket. Cancelling twice is a no-op.
   Result<Ticket> CancelTicket(int64_t id, std::string_view reason = "cancelled");
   Status CancelTicket(store::Txn& txn, int64_t id, std::string_view reason);
