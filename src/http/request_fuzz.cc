@@ -2,7 +2,8 @@
 // RequestDecoder, and the response head built from what it decoded), the path matched
 // against the router's patterns, and the JSON bodies of the job, schedule, notification,
 // contact, webhook, maintenance, auth (login, validate), document and ticketing (events, ticket
-// types, templates, guests, tickets, door staff, gates, scans, purchases, generation) routes.
+// types, templates, guests, tickets, door staff, gates, scans, purchases, generation, outside
+// generators' reports) routes.
 // Must never crash; errors must be 4xx.
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "apps/tickets/generation.h"
 #include "auth/authenticator.h"
 #include "boost/json/parse.hpp"
 #include "http/contact_routes.h"
@@ -114,6 +116,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<herald::Status> more = herald::http::ParseScheduleBodies(o);
     for (const herald::Status& st : herald::http::ParseTicketingBodies(o)) more.push_back(st);
     more.push_back(herald::http::ParseDocumentBody(o));
+    // An outside ticket generator's report: whatever it says, what it records is sane.
+    std::vector<herald::apps::tickets::OutsideTicket> made;
+    herald::apps::tickets::ParseOutsideReport(o, &made);
+    for (const auto& m : made) {
+      if (!m.url.starts_with("http") || m.url.size() > 2048 || (m.id == 0 && m.code.empty())) {
+        std::abort();
+      }
+    }
     for (const herald::Status& st : more) {
       if (!st.ok() && herald::http::HttpStatus(st) != 400) std::abort();
     }

@@ -18,6 +18,7 @@
 #include "http/testing/engine_stack.h"
 #include "http/ticket_routes.h"
 #include "http/webhook_routes.h"
+#include "notify/log_provider.h"
 
 namespace herald::http {
 namespace {
@@ -1029,8 +1030,64 @@ TEST_F(TicketHttpTest, OutsideGeneratorWebhooksRecordTheFiles) {
   json::value second = Data(Send("GET", StrCat("/api/tickets/", id1)));
   EXPECT_EQ(Str(second, "ticket_file_url"), "https://cdn.example/1.pdf");
   EXPECT_EQ(Str(second, "ticket_file_path"), "/t/1.pdf");
-  EXPECT_EQ(Str(second, "generation_job_id"), "outside:124");
   EXPECT_EQ(Str(Data(Send("GET", StrCat("/api/tickets/", id2))), "ticket_file_url"), "");
+  // Every report is kept as it came; the ticket names the one that recorded its file.
+  json::value reports = Data(Send("GET", "/api/tickets/generation-jobs/outside"));
+  ASSERT_EQ(reports.as_array().size(), 5u) << reports;
+  const json::value& verbatim = reports.as_array()[0];
+  EXPECT_EQ(Str(verbatim, "eventType"), "ticket.generated");
+  EXPECT_EQ(Str(verbatim, "status"), "generated");
+  EXPECT_TRUE(verbatim.at("recorded").as_array().empty());  // not our ticket
+  EXPECT_EQ(verbatim.at("summary").at("processingTime").as_int64(), 1250);
+  EXPECT_EQ(verbatim.at("body").at("metadata").at("queue_processing_time_ms").as_int64(), 200);
+  EXPECT_TRUE(verbatim.at("notificationSent").as_bool());
+  json::value job124 = Data(Send("GET", "/api/tickets/generation-jobs/outside?job_id=124"));
+  ASSERT_EQ(job124.as_array().size(), 1u);
+  const json::value& report = job124.as_array()[0];
+  EXPECT_EQ(Str(report, "jobId"), "124");
+  EXPECT_EQ(Str(report, "status"), "completed");
+  EXPECT_EQ(report.at("summary").at("total").as_int64(), 3);  // no summary: the entries listed
+  EXPECT_EQ(report.at("summary").at("successful").as_int64(), 2);
+  EXPECT_EQ(report.at("summary").at("failed").as_int64(), 1);
+  ASSERT_EQ(report.at("recorded").as_array().size(), 1u);
+  EXPECT_EQ(report.at("recorded").as_array()[0].at("ticketId").as_int64(), id1);
+  EXPECT_TRUE(report.at("heraldNotifies").as_bool());
+  EXPECT_EQ(Str(second, "generation_job_id"), StrCat("outside:", report.at("id").as_int64()));
+  json::value job123 = Data(Send("GET", "/api/tickets/generation-jobs/outside?job_id=123"));
+  ASSERT_EQ(job123.as_array().size(), 1u);
+  EXPECT_EQ(job123.as_array()[0].at("summary").at("total").as_int64(), 10);  // the seed's summary
+  EXPECT_EQ(job123.as_array()[0].at("summary").at("processingTime").as_int64(), 1500);
+  EXPECT_EQ(Str(Data(Send("GET", StrCat("/api/tickets/generation-jobs/outside/",
+                                        report.at("id").as_int64()))),
+                "jobId"),
+            "124");
+  EXPECT_EQ(Send("GET", "/api/tickets/generation-jobs/outside/999").status, 404);
+  EXPECT_EQ(Send("GET", "/api/tickets/generation-jobs/outside", "", "operator:u1").status, 403);
+  EXPECT_EQ(Send("GET", "/api/tickets/generation-jobs/outside", "", "tickets:read").status, 403);
+  // The generator of job 124 told nobody: Herald tells the guest, with a link to the file.
+  // Seed 002's reports said notification_sent: true, so nothing more.
+  stack_->engine->RunDue();
+  std::vector<notify::Notification> sent = stack_->notifier->History({}).value();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].template_id, "ticket_generated");
+  EXPECT_EQ(sent[0].recipient, "jean.dupont@example.com");
+  stack_->engine->RunDue();  // the notification's delivery
+  std::vector<notify::OutboxEntry> outbox = notify::LogProvider::List(*stack_->store, 10).value();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_NE(outbox[0].body.find("https://cdn.example/1.pdf"), std::string::npos) << outbox[0].body;
+  EXPECT_TRUE(outbox[0].attachments.empty());
+  // Two of the guest's tickets in one report: one message with both links.
+  const std::string two = StrCat(
+      R"({"eventType":"ticket.completed","jobId":"job-125","status":"completed","data":{"tickets":[)",
+      R"({"ticketId":)", t[0].at("id").as_int64(), R"(,"fileUrl":"https://cdn.example/a.pdf"},)",
+      R"({"ticketId":)", id2, R"(,"fileUrl":"https://cdn.example/b.pdf"}]}})");
+  ASSERT_EQ(Send("POST", "/api/internal/ticket-generation-webhook", two, "tickets:update").status,
+            200);
+  for (int i = 0; i < 3; ++i) stack_->engine->RunDue();  // inbox, notify job, delivery
+  outbox = notify::LogProvider::List(*stack_->store, 10).value();
+  ASSERT_EQ(outbox.size(), 2u);
+  EXPECT_NE(outbox[0].body.find("https://cdn.example/a.pdf"), std::string::npos) << outbox[0].body;
+  EXPECT_NE(outbox[0].body.find("https://cdn.example/b.pdf"), std::string::npos) << outbox[0].body;
   // The seed 003 event keeps its own type in the inbox.
   json::value events = Data(Send("GET", "/api/webhooks/inbox"));
   std::string seen = json::serialize(events);

@@ -1583,6 +1583,29 @@ void AddGenerationRoutes(Router& router, tk::TicketGenerator& generator, tk::Tic
                 return Response::Json(200, Ok(tk::ToJson(g)));
               },
               200, tag});
+  // Before generation-jobs/{id}, which the list's path would match too.
+  // documents:read: the reports belong to no event, so door staff (events' tickets:read) may
+  // not read them.
+  router.Add({"GET", "/api/tickets/generation-jobs/outside", "documents:read",
+              "Outside generators' reports (seed 002 flow 4) as they came: ?job_id, cursor, limit",
+              [&generator](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(tk::PageFilter f, ParsePage(req));
+                std::string job;
+                if (auto j = req.Query("job_id")) job = std::string(*j);
+                HERALD_ASSIGN_OR_RETURN(auto list, generator.ListOutsideGenerations(job, f));
+                return Response::Json(
+                    200, Page(list, f.limit, [](const auto& g) { return tk::ToJson(g); }));
+              },
+              200, tag});
+  router.Add({"GET", "/api/tickets/generation-jobs/outside/{id}", "documents:read",
+              "One outside generator's report: its job, status, summary, the tickets recorded",
+              [&generator](Request& req) -> Result<Response> {
+                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+                HERALD_ASSIGN_OR_RETURN(tk::OutsideGeneration g,
+                                        generator.GetOutsideGeneration(id));
+                return Response::Json(200, Ok(tk::ToJson(g)));
+              },
+              200, tag});
   router.Add({"GET", "/api/tickets/generation-jobs/{id}", "tickets:read",
               "A ticket generation job: status, progress and each ticket's result",
               [&generator, &ticketing](Request& req) -> Result<Response> {

@@ -133,23 +133,29 @@ const std::vector<BuiltinTemplate>& BuiltinTemplates() {
              "{{> header}}<h1>Vos billets sont prêts</h1><p>Bonjour {{guest_name}},</p>"
              "<p>Vos billets pour <strong>{{event_title}}</strong> sont prêts"
              "{{#ticket_url}} : <a href=\"{{ticket_url}}\">les télécharger</a>{{/ticket_url}}.</p>"
+             "{{#ticket_links}}<p><a href=\"{{url}}\">{{code}}</a></p>{{/ticket_links}}"
              "{{> footer}}",
              "Bonjour {{guest_name}},\n\nVos billets pour {{event_title}} sont prêts"
-             "{{#ticket_url}} : {{ticket_url}}{{/ticket_url}}.\n")},
+             "{{#ticket_url}} : {{ticket_url}}{{/ticket_url}}.\n"
+             "{{#ticket_links}}{{code}} : {{url}}\n{{/ticket_links}}")},
       {"ticket_generated", kEmail, "en",
        Email("Your tickets for {{event_title}} are ready",
              "{{> header}}<h1>Your tickets are ready</h1><p>Hello {{guest_name}},</p>"
              "<p>Your tickets for <strong>{{event_title}}</strong> are ready"
              "{{#ticket_url}}: <a href=\"{{ticket_url}}\">download them</a>{{/ticket_url}}.</p>"
+             "{{#ticket_links}}<p><a href=\"{{url}}\">{{code}}</a></p>{{/ticket_links}}"
              "{{> footer}}",
              "Hello {{guest_name}},\n\nYour tickets for {{event_title}} are ready"
-             "{{#ticket_url}}: {{ticket_url}}{{/ticket_url}}.\n")},
+             "{{#ticket_url}}: {{ticket_url}}{{/ticket_url}}.\n"
+             "{{#ticket_links}}{{code}}: {{url}}\n{{/ticket_links}}")},
       {"ticket_generated", kSms, "fr",
        Body("{{guest_name}}, vos billets pour {{event_title}} sont prêts"
-            "{{#ticket_url}} : {{ticket_url}}{{/ticket_url}}")},
+            "{{#ticket_url}} : {{ticket_url}}{{/ticket_url}}"
+            "{{#ticket_links}} {{url}}{{/ticket_links}}")},
       {"ticket_generated", kSms, "en",
        Body("{{guest_name}}, your tickets for {{event_title}} are ready"
-            "{{#ticket_url}}: {{ticket_url}}{{/ticket_url}}")},
+            "{{#ticket_url}}: {{ticket_url}}{{/ticket_url}}"
+            "{{#ticket_links}} {{url}}{{/ticket_links}}")},
 
       {"payment_confirmation", kEmail, "fr",
        Email("Paiement confirmé : {{> amount}}",

@@ -57,7 +57,29 @@ ALTER TABLE ticket_generations ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX ticket_generations_key ON ticket_generations (idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 )sql"},
+    // What outside ticket generators report (seed 002 flow 4), kept as it came.
+    {3, "ticket_outside_generations", R"sql(
+CREATE TABLE ticket_outside_generations (
+  id                INTEGER PRIMARY KEY,
+  job_id            TEXT NOT NULL,
+  event_type        TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  total             INTEGER NOT NULL,
+  successful        INTEGER NOT NULL,
+  failed            INTEGER NOT NULL,
+  processing_ms     INTEGER,
+  notification_sent INTEGER NOT NULL,
+  recorded          TEXT NOT NULL,
+  body              TEXT NOT NULL,
+  received_at       INTEGER NOT NULL
+);
+CREATE INDEX ticket_outside_generations_job ON ticket_outside_generations (job_id, id);
+)sql"},
 };
+
+constexpr std::string_view kOutsideColumns =
+    "id, job_id, event_type, status, total, successful, failed, processing_ms, notification_sent,"
+    " recorded, body, received_at";
 
 constexpr std::string_view kGenerationColumns =
     "id, event_id, purchase_id, status, total, successful, failed, options, job_ids, created_by,"
@@ -144,6 +166,30 @@ Result<Generation> GenerationFromRow(const Row& r) {
   g.created_at = FromMicros(r.Int(10));
   g.started_at = RowTime(r, 11);
   g.finished_at = RowTime(r, 12);
+  return g;
+}
+
+Result<OutsideGeneration> OutsideFromRow(const Row& r) {
+  OutsideGeneration g;
+  g.id = r.Int(0);
+  g.job_id = std::string(r.Text(1));
+  g.event_type = std::string(r.Text(2));
+  g.status = std::string(r.Text(3));
+  g.total = r.Int(4);
+  g.successful = r.Int(5);
+  g.failed = r.Int(6);
+  if (!r.IsNull(7)) g.processing_ms = r.Int(7);
+  g.notification_sent = r.Int(8) != 0;
+  boost::system::error_code ec;
+  const json::value recorded = json::parse(r.Text(9), ec);
+  if (ec || !recorded.is_array()) return absl::DataLossError("outside generation: recorded");
+  for (const json::value& t : recorded.get_array()) {
+    if (!t.is_object()) continue;
+    g.recorded.emplace_back(JsonInt(t.get_object(), "ticketId"),
+                            JsonString(t.get_object(), "fileUrl"));
+  }
+  g.body = std::string(r.Text(10));
+  g.received_at = FromMicros(r.Int(11));
   return g;
 }
 
@@ -421,6 +467,29 @@ json::object ToJson(const Generation& g) {
   return j;
 }
 
+json::object ToJson(const OutsideGeneration& g) {
+  json::array recorded;
+  for (const auto& [id, url] : g.recorded) {
+    recorded.push_back(json::object{{"ticketId", id}, {"fileUrl", url}});
+  }
+  json::object summary{{"total", g.total}, {"successful", g.successful}, {"failed", g.failed}};
+  summary["processingTime"] =
+      g.processing_ms ? json::value(*g.processing_ms) : json::value(nullptr);
+  boost::system::error_code ec;
+  json::value body = json::parse(g.body, ec);
+  if (ec) body = json::string(g.body);
+  return json::object{{"id", g.id},
+                      {"jobId", g.job_id.empty() ? json::value(nullptr) : json::value(g.job_id)},
+                      {"eventType", g.event_type},
+                      {"status", g.status},
+                      {"summary", std::move(summary)},
+                      {"notificationSent", g.notification_sent},
+                      {"heraldNotifies", g.herald_notifies()},
+                      {"recorded", std::move(recorded)},
+                      {"receivedAt", TimeText(g.received_at)},
+                      {"body", std::move(body)}};
+}
+
 // ---- TicketGenerator
 
 Status TicketGenerator::Migrate(store::Store& store) {
@@ -459,47 +528,92 @@ void TicketGenerator::ListenToOutsideGenerators(webhooks::Inbox& inbox) {
   }
 }
 
-Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEvent& e) {
-  if (e.provider != webhooks::kTicketService) return absl::OkStatus();
-  boost::system::error_code ec;
-  const json::value v = json::parse(e.data_json, ec);
-  if (ec || !v.is_object()) return absl::OkStatus();
-  const json::object& body = v.as_object();
-  // One made ticket: its id, or else its code, the code it should have, its file.
-  struct Made {
-    int64_t id = 0;
-    std::string code, url, path;
+OutsideGeneration ParseOutsideReport(const json::object& body, std::vector<OutsideTicket>* made) {
+  OutsideGeneration report;
+  for (std::string_view key : {"jobId", "job_id"}) {
+    if (!report.job_id.empty()) break;
+    report.job_id = JsonString(body, key);
+    if (report.job_id.empty() && JsonInt(body, key) != 0)
+      report.job_id = StrCat(JsonInt(body, key));
+  }
+  report.job_id = report.job_id.substr(0, 128);
+  if (const json::value* sent = body.if_contains("notification_sent");
+      sent != nullptr && sent->is_bool()) {
+    report.notification_sent = sent->as_bool();
+  }
+  const auto processing = [&](const json::object& o, std::string_view key) {
+    const json::value* t = o.if_contains(json::string_view(key.data(), key.size()));
+    if (t != nullptr && (t->is_int64() || t->is_uint64())) report.processing_ms = JsonInt(o, key);
   };
-  std::vector<Made> made;
-  std::string job = JsonString(body, "jobId");
-  if (job.empty() && JsonInt(body, "jobId") != 0) job = StrCat(JsonInt(body, "jobId"));
   if (const json::value* data = body.if_contains("data"); data != nullptr && data->is_object()) {
-    // Seed 003: data.tickets[{ticketId, ticketCode, fileUrl, filePath, success}].
+    // Seed 003: status, data.tickets[{ticketId, ticketCode, fileUrl, filePath, success}] and
+    // data.summary{total, successful, failed, processingTime}.
+    report.status = JsonString(body, "status");
     const json::value* list = data->as_object().if_contains("tickets");
     if (list != nullptr && list->is_array()) {
       for (const json::value& t : list->as_array()) {
         if (!t.is_object()) continue;
         const json::object& o = t.as_object();
+        ++report.total;
         const json::value* ok = o.if_contains("success");
-        if (ok != nullptr && !(ok->is_bool() && ok->as_bool())) continue;
-        Made m{JsonInt(o, "ticketId"), JsonString(o, "ticketCode"), JsonString(o, "fileUrl"),
-               JsonString(o, "filePath")};
+        if (ok != nullptr && !(ok->is_bool() && ok->as_bool())) {
+          ++report.failed;
+          continue;
+        }
+        ++report.successful;
+        OutsideTicket m{JsonInt(o, "ticketId"), JsonString(o, "ticketCode"),
+                        JsonString(o, "fileUrl"), JsonString(o, "filePath")};
         if (m.id == 0 && m.code.empty()) m.code = JsonString(o, "ticketId");  // a code
-        made.push_back(std::move(m));
+        made->push_back(std::move(m));
       }
+    }
+    const json::value* summary = data->as_object().if_contains("summary");
+    if (summary != nullptr && summary->is_object()) {
+      const json::object& sum = summary->as_object();
+      report.total = JsonInt(sum, "total");
+      report.successful = JsonInt(sum, "successful");
+      report.failed = JsonInt(sum, "failed");
+      processing(sum, "processingTime");
     }
   } else if (const json::value* g = body.if_contains("generation_data");
              g != nullptr && g->is_object()) {
     // Seed 002: ticket_id (an id or a ticket code) and generation_data.file_url.
+    report.status = "generated";
+    report.total = report.successful = 1;
+    processing(body, "processing_time_ms");
     const int64_t id = JsonInt(body, "ticket_id");
-    made.push_back({id, id != 0 ? "" : JsonString(body, "ticket_id"),
-                    JsonString(g->as_object(), "file_url"), ""});
+    made->push_back({id, id != 0 ? "" : JsonString(body, "ticket_id"),
+                     JsonString(g->as_object(), "file_url"), ""});
   }
-  for (const Made& m : made) {
+  report.status = report.status.substr(0, 64);
+  // What is recorded: an http(s) URL and a path of sane lengths, naming a ticket.
+  std::erase_if(*made, [](const OutsideTicket& m) {
     const bool web = absl::StartsWith(m.url, "https://") || absl::StartsWith(m.url, "http://");
-    if (!web || m.url.size() > 2048 || m.path.size() > 1024 || (m.id == 0 && m.code.empty())) {
-      continue;
-    }
+    return !web || m.url.size() > 2048 || m.path.size() > 1024 || (m.id == 0 && m.code.empty());
+  });
+  return report;
+}
+
+Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEvent& e) {
+  if (e.provider != webhooks::kTicketService) return absl::OkStatus();
+  boost::system::error_code ec;
+  const json::value v = json::parse(e.data_json, ec);
+  if (ec || !v.is_object()) return absl::OkStatus();
+  std::vector<OutsideTicket> made;
+  OutsideGeneration report = ParseOutsideReport(v.as_object(), &made);
+  report.event_type = e.type;
+  report.body = e.data_json;
+  report.received_at = clock_.Now();
+  HERALD_ASSIGN_OR_RETURN(
+      report.id,
+      txn.Insert("INSERT INTO ticket_outside_generations (job_id, event_type, status, total,"
+                 " successful, failed, processing_ms, notification_sent, recorded, body,"
+                 " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)",
+                 {report.job_id, report.event_type, report.status, report.total, report.successful,
+                  report.failed, report.processing_ms ? Value(*report.processing_ms) : Value(),
+                  int64_t{report.notification_sent}, report.body, ToMicros(report.received_at)}));
+  json::array recorded;
+  for (const OutsideTicket& m : made) {
     int64_t id = 0;
     std::string code;
     HERALD_RETURN_IF_ERROR(
@@ -511,10 +625,51 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
                     return false;
                   }));
     if (id == 0 || (!m.code.empty() && m.code != code)) continue;
-    HERALD_RETURN_IF_ERROR(ticketing_.SetTicketFile(txn, id, "", m.url, m.path,
-                                                    job.empty() ? "" : StrCat("outside:", job)));
+    HERALD_RETURN_IF_ERROR(
+        ticketing_.SetTicketFile(txn, id, "", m.url, m.path, StrCat("outside:", report.id)));
+    report.recorded.emplace_back(id, m.url);
+    recorded.push_back(json::object{{"ticketId", id}, {"fileUrl", m.url}});
   }
-  return absl::OkStatus();
+  if (report.recorded.empty()) return absl::OkStatus();
+  HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_outside_generations SET recorded = ? WHERE id = ?",
+                                  {json::serialize(recorded), report.id})
+                             .status());
+  if (!report.herald_notifies()) return absl::OkStatus();
+  engine::JobSpec spec;
+  spec.queue = std::string(docs::kDocumentsQueue);
+  spec.type = std::string(kNotifyJobType);
+  spec.max_attempts = 5;
+  spec.payload = json::serialize(json::object{{"outside", report.id}});
+  return engine_.Enqueue(txn, spec).status();
+}
+
+Result<OutsideGeneration> TicketGenerator::GetOutsideGeneration(int64_t id) {
+  static const std::string kSql =
+      StrCat("SELECT ", kOutsideColumns, " FROM ticket_outside_generations WHERE id = ?");
+  std::vector<OutsideGeneration> out;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    const Value p[] = {id};
+    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<OutsideGeneration>(txn, kSql, p, OutsideFromRow));
+    return absl::OkStatus();
+  }));
+  if (out.empty()) return absl::NotFoundError(StrCat("no outside generation report ", id));
+  return std::move(out[0]);
+}
+
+Result<std::vector<OutsideGeneration>> TicketGenerator::ListOutsideGenerations(
+    std::string_view job_id, const PageFilter& f) {
+  static const std::string kSql =
+      StrCat("SELECT ", kOutsideColumns,
+             " FROM ticket_outside_generations WHERE id > ?1 AND (?3 IS NULL OR job_id = ?3)"
+             " ORDER BY id LIMIT ?2");
+  std::vector<OutsideGeneration> out;
+  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+    const Value p[] = {f.after_id, int64_t{std::clamp(f.limit, 1, 1000)},
+                       job_id.empty() ? Value() : Value(job_id)};
+    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<OutsideGeneration>(txn, kSql, p, OutsideFromRow));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 Result<Generation> TicketGenerator::Start(const GenerationRequest& request) {
@@ -885,51 +1040,110 @@ Status TicketGenerator::Finish(Txn& txn, Generation& g) {
   return absl::OkStatus();
 }
 
+// The guests to tell that their tickets are made (the "tickets.notify" job), and how.
+struct TicketGenerator::Notices {
+  struct Recipient {
+    Guest guest;
+    std::vector<std::string> document_ids;  // PDFs to attach (Herald's own)
+    std::vector<std::string> codes;
+    std::vector<std::string> urls;  // files to link to (an outside generator's)
+  };
+  std::string key;  // of the idempotency keys: "tickets/generation/<id>"
+  std::string locale;
+  std::string created_by;
+  bool high_priority = false;
+  json::object metadata;  // with each guest's eventId and guestId
+  std::map<int64_t, Recipient> guests;
+  std::map<int64_t, Event> events;  // the guests' events
+
+  // Adds a ticket made for `guest_id` (a guest that no longer exists is skipped).
+  Status Add(Txn& txn, int64_t guest_id, std::string document_id, std::string code,
+             std::string url) {
+    auto [it, added] = guests.try_emplace(guest_id);
+    if (added) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Guest> g, LoadGuest(txn, guest_id));
+      if (!g) {
+        guests.erase(it);
+        return absl::OkStatus();
+      }
+      if (!events.contains(g->event_id)) {
+        HERALD_ASSIGN_OR_RETURN(std::optional<Event> e, LoadEvent(txn, g->event_id));
+        if (!e) {
+          guests.erase(it);
+          return absl::OkStatus();
+        }
+        events.emplace(g->event_id, *std::move(e));
+      }
+      it->second.guest = *std::move(g);
+    }
+    if (!document_id.empty()) it->second.document_ids.push_back(std::move(document_id));
+    if (!url.empty()) it->second.urls.push_back(std::move(url));
+    it->second.codes.push_back(std::move(code));
+    return absl::OkStatus();
+  }
+};
+
 Status TicketGenerator::HandleNotify(engine::JobContext& job) {
   HERALD_ASSIGN_OR_RETURN(const json::object payload, PayloadObject(job.payload(), job.type()));
-  const int64_t id = JsonInt(payload, "generation");
-  // Each guest's tickets made by this generation, with the guest and the event.
-  struct GuestTickets {
-    Guest guest;
-    std::vector<std::string> document_ids;
-    std::vector<std::string> codes;
-  };
-  std::map<int64_t, GuestTickets> guests;
-  std::optional<Generation> g;
-  std::optional<Event> event;
-  HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    HERALD_ASSIGN_OR_RETURN(g, LoadGeneration(txn, id));
-    if (!g) return absl::OkStatus();
-    HERALD_ASSIGN_OR_RETURN(event, LoadEvent(txn, g->event_id));
-    std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> rows;
-    HERALD_RETURN_IF_ERROR(
-        txn.Query("SELECT t.guest_id, i.document_id, t.ticket_code FROM ticket_generation_items i"
-                  " JOIN tickets t ON t.id = i.ticket_id WHERE i.generation_id = ?"
-                  " AND i.status = 'generated' AND t.guest_id <> 0 AND t.status <> 'cancelled'"
-                  " ORDER BY i.position",
-                  {id}, [&](const Row& r) {
-                    rows.push_back({r.Int(0), {std::string(r.Text(1)), std::string(r.Text(2))}});
-                    return true;
-                  }));
-    for (auto& [guest_id, doc] : rows) {
-      auto [it, added] = guests.try_emplace(guest_id);
-      if (added) {
-        HERALD_ASSIGN_OR_RETURN(std::optional<Guest> guest, LoadGuest(txn, guest_id));
-        if (!guest) {
-          guests.erase(it);
-          continue;
-        }
-        it->second.guest = *std::move(guest);
+  Notices notices;
+  if (const int64_t outside = JsonInt(payload, "outside"); outside != 0) {
+    // An outside generator's report: links to the files it made.
+    HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+      static const std::string kSql =
+          StrCat("SELECT ", kOutsideColumns, " FROM ticket_outside_generations WHERE id = ?");
+      const Value p[] = {outside};
+      HERALD_ASSIGN_OR_RETURN(auto reports,
+                              store::QueryAll<OutsideGeneration>(txn, kSql, p, OutsideFromRow));
+      if (reports.empty()) return absl::OkStatus();
+      for (const auto& [ticket_id, url] : reports[0].recorded) {
+        HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket_id));
+        if (!t || t->guest_id == 0 || t->status == TicketStatus::kCancelled) continue;
+        HERALD_RETURN_IF_ERROR(notices.Add(txn, t->guest_id, "", t->ticket_code, url));
       }
-      if (!doc.first.empty()) it->second.document_ids.push_back(doc.first);
-      it->second.codes.push_back(doc.second);
-    }
-    return absl::OkStatus();
-  }));
-  if (!g || !event) return absl::OkStatus();  // deleted meanwhile: nothing to tell
+      return absl::OkStatus();
+    }));
+    notices.key = StrCat("tickets/outside/", outside);
+    notices.created_by = "ticket-generator";
+    notices.metadata = {{"outsideGenerationId", outside}};
+  } else {
+    // Herald's generation: each guest's tickets it made, with their PDFs.
+    const int64_t id = JsonInt(payload, "generation");
+    HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
+      HERALD_ASSIGN_OR_RETURN(std::optional<Generation> g, LoadGeneration(txn, id));
+      if (!g) return absl::OkStatus();  // deleted meanwhile: nothing to tell
+      notices.locale = g->options.locale;
+      notices.high_priority = g->options.priority > 0;
+      notices.created_by = g->created_by;
+      struct Made {
+        int64_t guest_id;
+        std::string document_id, code;
+      };
+      std::vector<Made> made;
+      HERALD_RETURN_IF_ERROR(
+          txn.Query("SELECT t.guest_id, i.document_id, t.ticket_code FROM ticket_generation_items i"
+                    " JOIN tickets t ON t.id = i.ticket_id WHERE i.generation_id = ?"
+                    " AND i.status = 'generated' AND t.guest_id <> 0 AND t.status <> 'cancelled'"
+                    " ORDER BY i.position",
+                    {id}, [&](const Row& r) {
+                      made.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2))});
+                      return true;
+                    }));
+      for (Made& m : made) {
+        HERALD_RETURN_IF_ERROR(
+            notices.Add(txn, m.guest_id, std::move(m.document_id), std::move(m.code), ""));
+      }
+      return absl::OkStatus();
+    }));
+    notices.key = StrCat("tickets/generation/", id);
+    notices.metadata = {{"generationJobId", id}};
+  }
+  return SendNotices(job, notices);
+}
+
+Status TicketGenerator::SendNotices(engine::JobContext& job, const Notices& notices) {
   // Every PDF's record, in one read.
   std::vector<std::string> document_ids;
-  for (const auto& [guest_id, gt] : guests) {
+  for (const auto& [guest_id, gt] : notices.guests) {
     document_ids.insert(document_ids.end(), gt.document_ids.begin(), gt.document_ids.end());
   }
   HERALD_ASSIGN_OR_RETURN(std::vector<std::optional<docs::DocumentRecord>> found,
@@ -943,27 +1157,39 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
   int64_t sent = 0;
   int64_t skipped = 0;
   json::array errors;
-  for (auto& [guest_id, gt] : guests) {
+  for (const auto& [guest_id, gt] : notices.guests) {
     if (job.cancelled()) return absl::CancelledError("cancelled");
     const Guest& guest = gt.guest;
+    const Event& event = notices.events.at(guest.event_id);
     notify::SendRequest r;
     r.template_id = "ticket_generated";
-    r.locale = g->options.locale;
-    r.high_priority = g->options.priority > 0;
-    r.idempotency_key = StrCat("tickets/generation/", id, "/guest/", guest_id);
-    r.created_by = g->created_by;
-    r.metadata = {{"eventId", event->id}, {"guestId", guest_id}, {"generationJobId", id}};
+    r.locale = notices.locale;
+    r.high_priority = notices.high_priority;
+    r.idempotency_key = StrCat(notices.key, "/guest/", guest_id);
+    r.created_by = notices.created_by;
+    r.metadata = notices.metadata;
+    r.metadata["eventId"] = event.id;
+    r.metadata["guestId"] = guest_id;
     std::string name = std::string(
         ToStd(absl::StripAsciiWhitespace(StrCat(guest.first_name, " ", guest.last_name))));
     json::array codes;
     for (const std::string& c : gt.codes) codes.emplace_back(c);
     r.data = {{"guest_name", name},
               {"first_name", guest.first_name},
-              {"event_title", event->title},
-              {"event_date", TimeText(event->event_date)},
-              {"event_location", event->location},
+              {"event_title", event.title},
+              {"event_date", TimeText(event.event_date)},
+              {"event_location", event.location},
               {"ticket_count", static_cast<int64_t>(gt.codes.size())},
               {"ticket_codes", std::move(codes)}};
+    // Links to files made elsewhere: one is `ticket_url`; several are `ticket_links`.
+    if (gt.urls.size() == 1) r.data["ticket_url"] = gt.urls[0];
+    if (gt.urls.size() > 1) {
+      json::array links;
+      for (size_t i = 0; i < gt.urls.size(); ++i) {
+        links.push_back(json::object{{"code", gt.codes[i]}, {"url", gt.urls[i]}});
+      }
+      r.data["ticket_links"] = std::move(links);
+    }
     // A guest the notifier refuses (no provider for the channel...) is reported in the job's
     // result; the others are still told.
     auto submit = [&](const notify::SendRequest& request) -> Status {
@@ -1013,10 +1239,11 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
       ++skipped;  // no address to send to
     }
   }
-  job.SetResult(json::serialize(json::object{{"generation", id},
-                                             {"notified", sent},
-                                             {"skipped", skipped},
-                                             {"errors", std::move(errors)}}));
+  json::object result = notices.metadata;
+  result["notified"] = sent;
+  result["skipped"] = skipped;
+  result["errors"] = std::move(errors);
+  job.SetResult(json::serialize(result));
   return absl::OkStatus();
 }
 

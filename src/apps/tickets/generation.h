@@ -14,7 +14,8 @@
 // "tickets.notify" job, which sends each guest one `ticket_generated` email with their PDFs
 // attached (more than one when they pass the notifier's 10 MiB of attachments), or an SMS to a
 // guest with only a phone. Its idempotency key is per generation and guest (and part), so a
-// retried job sends nothing twice.
+// retried job sends nothing twice. The same job tells the guests of tickets an outside
+// generator made, with links to its files (ListenToOutsideGenerators).
 //
 // A ticket that cannot be made (its template is broken, it was cancelled or reissued meanwhile)
 // is recorded as failed with the reason and the others go on; an error of the machine (the
@@ -117,7 +118,43 @@ struct Generation {
   int Progress() const;  // percent of tickets done, made or failed
 };
 
+// What an outside ticket generator reported in one webhook (seed 002 flow 4: "mise à jour statut
+// job génération", "archivage métadonnées génération"), kept as it came.
+struct OutsideGeneration {
+  int64_t id = 0;
+  std::string job_id;      // the generator's job ("jobId"); empty when it names none (seed 002)
+  std::string event_type;  // "ticket.generated", "ticket.completed"
+  std::string status;      // the generator's: "completed", "failed"...; seed 002: "generated"
+  // The generator's summary (seed 003's data.summary), or else counts of the tickets listed.
+  int64_t total = 0;
+  int64_t successful = 0;
+  int64_t failed = 0;
+  std::optional<int64_t> processing_ms;  // processingTime, processing_time_ms
+  bool notification_sent = false;        // the generator told the guests itself
+  // The tickets whose file was recorded from this report, with the file's URL.
+  std::vector<std::pair<int64_t, std::string>> recorded;
+  std::string body;  // the webhook's JSON body
+  absl::Time received_at;
+  // Herald tells the guests of the recorded tickets (the generator did not).
+  bool herald_notifies() const { return !notification_sent && !recorded.empty(); }
+};
+
+// A ticket an outside generator says it made: its id or else its code, and its file.
+struct OutsideTicket {
+  int64_t id = 0;
+  std::string code;  // the code it should have, when the report names it
+  std::string url;   // http(s), at most 2048 bytes
+  std::string path;  // at most 1024 bytes
+};
+// Reads an outside generator's webhook body (seed 002 flow 4's or seed 003 flow 3's): the
+// report's job, status, summary and notification flag, and into `made` the tickets it made
+// that could be recorded (an http(s) URL and a ticket named). Never fails: what the body lacks
+// stays empty. The caller sets event_type, body and received_at.
+OutsideGeneration ParseOutsideReport(const boost::json::object& body,
+                                     std::vector<OutsideTicket>* made);
+
 boost::json::object ToJson(const Generation& g);
+boost::json::object ToJson(const OutsideGeneration& g);
 boost::json::object OptionsToJson(const GenerationOptions& o);
 // Seed 002's "options" object; InvalidArgument naming the field.
 Result<GenerationOptions> ParseGenerationOptions(const boost::json::object& o);
@@ -146,14 +183,24 @@ class TicketGenerator {
   // FailedPrecondition for one that already completed or failed.
   Result<Generation> Cancel(int64_t id);
 
-  // Records what an outside ticket generator made, from its webhooks through `inbox` (seed
-  // 002 flow 4's `ticket.generated`, seed 003 flow 3's `ticket.completed`): the file URL and
-  // path of each ticket it made, on the ticket, in the transaction of the inbox's job that
-  // handles the event.
+  // Handles what an outside ticket generator reports, from its webhooks through `inbox` (seed
+  // 002 flow 4's `ticket.generated`, seed 003 flow 3's `ticket.completed`), in the
+  // transaction of the inbox's job that handles the event:
+  //  - records the file URL and path of each ticket it made on the ticket, whose
+  //    generation_job_id becomes "outside:<report id>";
+  //  - keeps the report (OutsideGeneration): the generator's job, status, summary and the body
+  //    as it came, so a job's status is its latest report;
+  //  - unless the report says `notification_sent: true`, queues the `ticket_generated`
+  //    notification to each guest of the recorded tickets, with links to their files (Herald
+  //    never fetches them: they are the generator's).
   // Herald makes its own files; this serves a deployment whose PDFs come from elsewhere. A
   // ticket that does not exist, or whose code differs from the one the event names, or an
-  // entry without an http(s) URL, is left as it is (the inbox keeps the event).
+  // entry without an http(s) URL, is not recorded (the report and the inbox keep it).
   void ListenToOutsideGenerators(webhooks::Inbox& inbox);
+  // Reports in the order they came (by id): all, or one generator job's. NotFound for Get.
+  Result<OutsideGeneration> GetOutsideGeneration(int64_t id);
+  Result<std::vector<OutsideGeneration>> ListOutsideGenerations(std::string_view job_id,
+                                                                const PageFilter& filter);
 
  private:
   Status OnOutsideGeneration(store::Txn& txn, const webhooks::DomainEvent& event);
@@ -167,6 +214,8 @@ class TicketGenerator {
   // Records the chunk's tickets still pending as failed with `reason`, and completes.
   Status FailRemaining(int64_t id, int64_t first, int64_t count, std::string_view reason);
   Status HandleNotify(engine::JobContext& job);
+  struct Notices;
+  Status SendNotices(engine::JobContext& job, const Notices& notices);
   Status Complete(store::Txn& txn, int64_t id);
   // Sets the generation's final status and publishes `ticket.completed`.
   Status Finish(store::Txn& txn, Generation& g);
