@@ -185,7 +185,10 @@ void AddAuthRoutes(Router& router, auth::Authenticator& a) {
               200, tag});
 
   const std::string users = "users";
-  router.Add({"GET", "/api/users", "users:read", "List users",
+  router.Add({"GET",
+              "/api/users",
+              "users:read",
+              "List users",
               [&a](Request& req) -> Result<Response> {
                 auth::UserListOptions o;
                 if (auto c = req.Query("cursor")) o.after_id = std::string(*c);
@@ -194,7 +197,9 @@ void AddAuthRoutes(Router& router, auth::Authenticator& a) {
                 for (const auto& u : list) data.push_back(UserJson(u));
                 return Response::Json(200, boost::json::object{{"data", std::move(data)}});
               },
-              200, users});
+              200,
+              users,
+              {{"cursor", "where the previous page ended (its next_cursor)"}}});
   router.Add({"POST", "/api/users", "users:create", "Create a user",
               [&a](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(auto body, req.JsonBody());
@@ -253,7 +258,10 @@ void AddAuthRoutes(Router& router, auth::Authenticator& a) {
                 return Response::Json(200, boost::json::object{{"success", true}});
               },
               200, users});
-  router.Add({"GET", "/api/api-keys", "api_keys:read", "List API keys (never the keys)",
+  router.Add({"GET",
+              "/api/api-keys",
+              "api_keys:read",
+              "List API keys (never the keys)",
               [&a](Request& req) -> Result<Response> {
                 std::string service(req.Query("service_name").value_or(""));
                 HERALD_ASSIGN_OR_RETURN(auto keys, a.users().ListApiKeys(service));
@@ -261,7 +269,9 @@ void AddAuthRoutes(Router& router, auth::Authenticator& a) {
                 for (const auto& k : keys) data.push_back(ApiKeyJson(k));
                 return Response::Json(200, boost::json::object{{"data", std::move(data)}});
               },
-              200, users});
+              200,
+              users,
+              {{"service_name", "only this service's keys"}}});
   router.Add({"POST", "/api/api-keys", "api_keys:create",
               "Create an API key for a service; the key is in this response only",
               [&a](Request& req) -> Result<Response> {

@@ -112,7 +112,7 @@ void AddContactRoutes(Router& router, notify::ContactStore& contacts) {
          return Response::Json(
              200, json::object{{"success", true}, {"data", std::move(data)}, {"nextCursor", next}});
        },
-       200, tag});
+       200, tag, PageQuery({{"role", "only contacts with this role"}})});
   router.Add({"POST", "/api/contacts", "contacts:create",
               "Create a contact: addresses, locale, time zone, quiet hours, roles, opt-outs",
               [&contacts](Request& req) -> Result<Response> {

@@ -149,7 +149,7 @@ void AddDocumentRoutes(Router& router, docs::Documents& documents) {
                                                         {"data", std::move(data)},
                                                         {"next_cursor", std::move(next)}});
               },
-              200, tag});
+              200, tag, PageQuery({{"reference", "only documents made for this reference"}})});
 
   router.Add({"GET", "/api/documents/templates", "documents:read",
               "The built-in template of each document kind (the template language of custom "
@@ -166,7 +166,9 @@ void AddDocumentRoutes(Router& router, docs::Documents& documents) {
               },
               200, tag});
 
-  router.Add({"GET", "/api/documents/{id}", "documents:read",
+  router.Add({"GET",
+              "/api/documents/{id}",
+              "documents:read",
               "A document's PDF (?meta=1: its metadata)",
               [d](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(docs::DocumentRecord record, d->Get(req.params.at("id")));
@@ -181,7 +183,9 @@ void AddDocumentRoutes(Router& router, docs::Documents& documents) {
                 r.headers.emplace_back("Cache-Control", "private, max-age=31536000, immutable");
                 return r;
               },
-              200, tag});
+              200,
+              tag,
+              {{"meta", "true: the record, not the file", "boolean"}}});
 }
 
 }  // namespace herald::http

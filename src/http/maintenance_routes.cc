@@ -221,7 +221,7 @@ void AddMaintenanceRoutes(Router& router, mnt::Maintenance& m, std::string cron_
                     200, Page(std::move(data), NextCursor(list.size(), f.limit,
                                                           list.empty() ? "" : list.back().id)));
               },
-              200, tag});
+              200, tag, PageQuery()});
   router.Add({"POST", base + "/machines", "maintenance:create", "Create a machine",
               [&m](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
@@ -265,7 +265,7 @@ void AddMaintenanceRoutes(Router& router, mnt::Maintenance& m, std::string cron_
                     200, Page(std::move(data), NextCursor(list.size(), f.limit,
                                                           list.empty() ? "" : list.back().id)));
               },
-              200, tag});
+              200, tag, PageQuery()});
   router.Add({"POST", base + "/users", "maintenance:create",
               "Create a maintenance user (technician, supervisor...)",
               [&m](Request& req) -> Result<Response> {
@@ -311,7 +311,10 @@ void AddMaintenanceRoutes(Router& router, mnt::Maintenance& m, std::string cron_
                     200, Page(std::move(data), NextCursor(list.size(), f.limit,
                                                           list.empty() ? "" : list.back().id)));
               },
-              200, tag});
+              200, tag,
+              PageQuery({{"status", "only tickets in this status"},
+                         {"machine_id", "only this machine's tickets"},
+                         {"assigned_to", "only tickets assigned to this user"}})});
   router.Add({"POST", base + "/tickets", "maintenance:create",
               "Create a maintenance ticket (numbered TKT-000123 unless given)",
               [&m](Request& req) -> Result<Response> {
@@ -357,7 +360,7 @@ void AddMaintenanceRoutes(Router& router, mnt::Maintenance& m, std::string cron_
              200, Page(std::move(data),
                        NextCursor(list.size(), f.limit, list.empty() ? "" : list.back().id)));
        },
-       200, tag});
+       200, tag, PageQuery({{"ticket_id", "only this ticket's alerts"}})});
 
   // Seed 004's endpoint for an external cron (cron-job.org): public at the router, guarded by
   // its own shared secret. Tagged "cron" so the request authenticator can leave its

@@ -1,6 +1,9 @@
 #include "http/message.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/cord.h"
 #include "auth/retry_after.h"
@@ -51,6 +54,17 @@ std::string_view Request::Header(std::string_view name) const {
 }
 
 std::optional<std::string_view> Request::Query(std::string_view name) const {
+#ifndef NDEBUG
+  if (declared_query != nullptr &&
+      std::none_of(declared_query->begin(), declared_query->end(),
+                   [&](const QueryParam& p) { return p.name == name; })) {
+    std::fprintf(stderr,
+                 "http: %s %s reads query parameter '%.*s', which its route does not"
+                 " declare\n",
+                 method.c_str(), path.c_str(), static_cast<int>(name.size()), name.data());
+    std::abort();
+  }
+#endif
   auto it = query.find(name);
   if (it == query.end()) return std::nullopt;
   return std::string_view(it->second);

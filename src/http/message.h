@@ -18,6 +18,14 @@
 
 namespace herald::http {
 
+// A query parameter a route takes: the OpenAPI document lists it, and the server refuses a
+// request with any other (a misspelt filter must not answer the unfiltered list).
+struct QueryParam {
+  std::string name;
+  std::string description;
+  std::string type = "string";  // its OpenAPI schema type: "string", "integer", "boolean"
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent: path and query, still encoded (what signatures cover)
@@ -30,6 +38,9 @@ struct Request {
   std::string request_id;
   std::string client_ip;
   auth::PrincipalRef principal;  // who is calling, once authenticated
+  // The query parameters the matched route declares, once routed. A handler reading another
+  // is a bug: builds with assertions abort on it (so tests find it).
+  const std::vector<QueryParam>* declared_query = nullptr;
 
   // Lower-case name; "" if absent; the last of a repeated field.
   std::string_view Header(std::string_view name) const;

@@ -380,7 +380,9 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
                 return Response::Json(200, json::object{{"success", true}});
               },
               200, tag});
-  router.Add({"GET", "/api/notifications/callbacks/whatsapp", "",
+  router.Add({"GET",
+              "/api/notifications/callbacks/whatsapp",
+              "",
               "Meta's webhook subscription handshake (hub.mode, hub.verify_token, hub.challenge)",
               [&notifier](Request& req) -> Result<Response> {
                 auto param = [&](std::string_view name) {
@@ -393,7 +395,11 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
                         param("hub.mode"), param("hub.verify_token"), param("hub.challenge")));
                 return Response::Text(200, std::move(challenge), "text/plain");
               },
-              200, tag});
+              200,
+              tag,
+              {{"hub.mode", "subscribe"},
+               {"hub.verify_token", "the verify token configured for WhatsApp"},
+               {"hub.challenge", "echoed back when the token matches"}}});
   router.Add({"POST", "/api/notifications/callbacks/whatsapp", "",
               "WhatsApp delivery statuses (authenticated by X-Hub-Signature-256, not a token)",
               [&notifier](Request& req) -> Result<Response> {
@@ -444,8 +450,16 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
          return Response::Json(
              200, json::object{{"success", true}, {"data", std::move(data)}, {"nextCursor", next}});
        },
-       200, tag});
-  router.Add({"GET", "/api/notifications/statistics", "notifications:read",
+       200, tag,
+       PageQuery({{"channel", "email, sms, whatsapp or chat"},
+                  {"status", "only notifications in this status"},
+                  {"recipient", "only this recipient"},
+                  {"template", "only this template"},
+                  {"from", "created at or after (RFC 3339)"},
+                  {"to", "created before (RFC 3339)"}})});
+  router.Add({"GET",
+              "/api/notifications/statistics",
+              "notifications:read",
               "Counts and average latency per channel and per provider; optional from, to",
               [&notifier](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(auto from, QueryTime(req, "from"));
@@ -466,9 +480,13 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
                                                           {"byProvider", std::move(providers)},
                                                           {"providers", std::move(health)}}}});
               },
-              200, tag});
+              200,
+              tag,
+              {{"from", "created at or after (RFC 3339)"}, {"to", "created before (RFC 3339)"}}});
   router.Add(
-      {"GET", "/api/notifications/outbox", "notifications:read",
+      {"GET",
+       "/api/notifications/outbox",
+       "notifications:read",
        "What the log provider recorded instead of sending, newest first",
        [&store](Request& req) -> Result<Response> {
          HERALD_ASSIGN_OR_RETURN(auto limit, QueryInt(req, "limit", 1, 500));
@@ -488,7 +506,9 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
          }
          return Response::Json(200, json::object{{"success", true}, {"data", std::move(data)}});
        },
-       200, tag});
+       200,
+       tag,
+       {{"limit", "the most messages to return", "integer"}}});
   router.Add(
       {"GET", "/api/notifications/providers", "notifications:read",
        "Configured providers per channel in priority order, with their circuit state",
@@ -524,7 +544,9 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
        },
        200, ttag});
   router.Add(
-      {"PUT", "/api/templates/{id}", "templates:update",
+      {"PUT",
+       "/api/templates/{id}",
+       "templates:update",
        "Save a new version of a template: {channel, locale, subject, html, text, body}",
        [&templates](Request& req) -> Result<Response> {
          HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
@@ -542,9 +564,13 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
          HERALD_ASSIGN_OR_RETURN(auto v, templates.Save(req.params.at("id"), channel, *locale, c));
          return Response::Json(200, json::object{{"success", true}, {"data", TemplateJson(v)}});
        },
-       200, ttag});
+       200,
+       ttag,
+       {{"channel", "the template's channel, when the body does not say"}}});
   router.Add(
-      {"POST", "/api/templates/{id}/preview", "templates:read",
+      {"POST",
+       "/api/templates/{id}/preview",
+       "templates:read",
        "Render a template with sample data: missing variables, SMS encoding and segments, size",
        [&templates](Request& req) -> Result<Response> {
          HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());
@@ -587,7 +613,9 @@ void AddNotifyRoutes(Router& router, notify::Notifier& notifier, notify::Templat
          }
          return Response::Json(200, json::object{{"success", true}, {"data", std::move(out)}});
        },
-       200, ttag});
+       200,
+       ttag,
+       {{"channel", "the template's channel, when the body does not say"}}});
 }
 
 }  // namespace herald::http

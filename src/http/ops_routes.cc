@@ -161,7 +161,9 @@ boost::json::object ErrorSchema() {
   boost::json::object fields{{"code", boost::json::object{{"type", "string"}}},
                              {"message", boost::json::object{{"type", "string"}}},
                              {"details", boost::json::object{}}};
-  boost::json::object error{{"type", "object"}, {"properties", std::move(fields)}};
+  boost::json::object error{{"type", "object"},
+                            {"required", boost::json::array{"code", "message"}},
+                            {"properties", std::move(fields)}};
   boost::json::object props{{"error", std::move(error)}};
   return boost::json::object{{"type", "object"}, {"properties", std::move(props)}};
 }
@@ -187,8 +189,16 @@ boost::json::value OpenApi(const Router& router, std::string_view version) {
                                            {"required", true},
                                            {"schema", boost::json::object{{"type", "string"}}}});
     }
+    for (const QueryParam& q : r.query) {
+      params.push_back(boost::json::object{{"name", q.name},
+                                           {"in", "query"},
+                                           {"required", false},
+                                           {"description", q.description},
+                                           {"schema", boost::json::object{{"type", q.type}}}});
+    }
     if (!params.empty()) op["parameters"] = std::move(params);
-    if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+    const bool body = r.method == "POST" || r.method == "PUT" || r.method == "PATCH";
+    if (body) {
       op["requestBody"] = boost::json::object{
           {"content",
            boost::json::object{
@@ -197,20 +207,32 @@ boost::json::value OpenApi(const Router& router, std::string_view version) {
     }
     boost::json::object responses;
     responses[std::to_string(r.success_status)] = boost::json::object{{"description", "OK"}};
-    boost::json::object error_body{
-        {"description", "error"},
-        {"content", boost::json::object{
-                        {"application/json", boost::json::object{{"schema", ErrorSchema()}}}}}};
-    responses["400"] = error_body;
+    const auto error_body = [](std::string_view when) {
+      return boost::json::object{
+          {"description", when},
+          {"content",
+           boost::json::object{
+               {"application/json",
+                boost::json::object{
+                    {"schema", boost::json::object{{"$ref", "#/components/schemas/Error"}}}}}}}};
+    };
+    responses["400"] = error_body("a malformed request: a bad parameter, field or body");
     if (!r.permission.empty()) {
-      responses["401"] = error_body;
-      responses["403"] = error_body;
+      responses["401"] = error_body("no credentials, or bad ones");
+      responses["403"] = error_body(StrCat("the caller lacks ", r.permission));
       op["security"] =
           boost::json::array{boost::json::object{{"bearer", boost::json::array{}}},
                              boost::json::object{{"serviceKey", boost::json::array{}}}};
       op["x-permission"] = r.permission;
     }
-    responses["429"] = error_body;
+    if (r.pattern.find('{') != std::string::npos) {
+      responses["404"] = error_body("what the path names does not exist");
+    }
+    if (body || r.method == "DELETE") {
+      responses["409"] = error_body("the change conflicts with the current state");
+    }
+    if (body) responses["413"] = error_body("the body is over http.max_body_bytes");
+    responses["429"] = error_body("rate limited: retry after Retry-After seconds");
     op["responses"] = std::move(responses);
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -227,6 +249,7 @@ boost::json::value OpenApi(const Router& router, std::string_view version) {
       {"paths", std::move(paths)},
       {"components",
        boost::json::object{
+           {"schemas", boost::json::object{{"Error", ErrorSchema()}}},
            {"securitySchemes",
             boost::json::object{{"bearer", boost::json::object{{"type", "http"},
                                                                {"scheme", "bearer"},

@@ -52,6 +52,27 @@ void Router::Add(Route route) {
   routes_.push_back(std::move(route));
 }
 
+std::vector<QueryParam> PageQuery(std::vector<QueryParam> more) {
+  more.push_back({"cursor", "where the previous page ended (its next_cursor)"});
+  more.push_back({"limit", "the most items to return", "integer"});
+  return more;
+}
+
+Status CheckQuery(const Route& route, const Request& req) {
+  for (const auto& [name, value] : req.query) {
+    if (std::any_of(route.query.begin(), route.query.end(),
+                    [&](const QueryParam& p) { return p.name == name; })) {
+      continue;
+    }
+    std::string takes;
+    for (const QueryParam& p : route.query) StrAppend(&takes, takes.empty() ? "" : ", ", p.name);
+    return absl::InvalidArgumentError(
+        StrCat("query parameter '", name, "' is unknown: ",
+               takes.empty() ? "this route takes none" : StrCat("this route takes ", takes)));
+  }
+  return absl::OkStatus();
+}
+
 Result<const Route*> Router::Match(Request& request, std::string* allow) const {
   // HEAD is GET without the body (RFC 9110 9.3.2): the server leaves the body out.
   std::string_view method = request.method;

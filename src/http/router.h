@@ -44,10 +44,17 @@ struct Route {
   std::string permission;  // "" = public; otherwise e.g. "jobs:create"
   std::string summary;
   Handler handler;
-  int success_status = 200;  // documented in OpenAPI
-  std::string tag;           // OpenAPI tag (module)
-  AsyncHandler async;        // used instead of `handler` when set
+  int success_status = 200;       // documented in OpenAPI
+  std::string tag;                // OpenAPI tag (module)
+  std::vector<QueryParam> query;  // the query parameters it takes; the server refuses others
+  AsyncHandler async;             // used instead of `handler` when set
 };
+
+// The paging parameters of lists: cursor and limit.
+std::vector<QueryParam> PageQuery(std::vector<QueryParam> more = {});
+
+// InvalidArgument naming the first query parameter of `req` that `route` does not take.
+Status CheckQuery(const Route& route, const Request& req);
 
 class Router {
  public:

@@ -186,6 +186,7 @@ class Server::Impl {
     if (req.method == "OPTIONS" && !req.Header("access-control-request-method").empty()) {
       return Response::Text(204, "", "text/plain");  // CORS preflight; headers added later
     }
+    req.declared_query = nullptr;
     std::string allow;
     auto matched = router_.Match(req, &allow);
     if (!matched.ok()) {
@@ -210,6 +211,8 @@ class Server::Impl {
             absl::PermissionDeniedError(StrCat("permission '", rt.permission, "' required")));
       }
     }
+    if (Status st = CheckQuery(rt, req); !st.ok()) return ErrorResponse(st);
+    req.declared_query = &rt.query;
     route = &rt;
     return std::nullopt;
   }

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -538,9 +539,55 @@ TEST_F(ServerTest, OpenApiDocumentsEveryRegisteredRoute) {
     std::string method = route.method;
     for (char& ch : method) ch = static_cast<char>(std::tolower(ch));
     ASSERT_TRUE(paths.contains(route.pattern)) << route.pattern;
-    EXPECT_TRUE(paths.at(route.pattern).as_object().contains(method))
+    ASSERT_TRUE(paths.at(route.pattern).as_object().contains(method))
         << route.method << " " << route.pattern;
+    const auto& op = paths.at(route.pattern).at(method).as_object();
+    // Every query parameter the route takes, and every error answer with the error schema.
+    std::set<std::string> documented;
+    if (op.contains("parameters")) {
+      for (const auto& p : op.at("parameters").as_array()) {
+        if (p.at("in") == "query") documented.emplace(p.at("name").as_string());
+      }
+    }
+    std::set<std::string> declared;
+    for (const QueryParam& q : route.query) declared.insert(q.name);
+    EXPECT_EQ(documented, declared) << route.method << " " << route.pattern;
+    for (const auto& [code, response] : op.at("responses").as_object()) {
+      if (code.starts_with("2")) continue;
+      EXPECT_EQ(response.at("content").at("application/json").at("schema").at("$ref"),
+                "#/components/schemas/Error")
+          << route.pattern << " " << std::string_view(code);
+    }
+    EXPECT_EQ(op.at("responses").as_object().contains("404"),
+              route.pattern.find('{') != std::string::npos)
+        << route.pattern;
   }
+  EXPECT_TRUE(doc.at("components").at("schemas").as_object().contains("Error"));
+}
+
+// Every route refuses a query parameter it does not take, naming the ones it does, before
+// its handler runs: a misspelt filter never answers the unfiltered list.
+TEST_F(ServerTest, EveryRouteRefusesQueryParametersItDoesNotTake) {
+  Client c(server_->port());
+  for (const Route& route : router_.routes()) {
+    std::string path = route.pattern;  // each path parameter filled in
+    for (size_t i = path.find('{'); i != std::string::npos; i = path.find('{')) {
+      path.replace(i, path.find('}', i) - i + 1, "1");
+    }
+    auto r = c.Send(route.method, path + "?surely_not_a_parameter=1",
+                    route.method == "GET" ? "" : "{}", As("*"));
+    EXPECT_EQ(r.status, 400) << route.method << " " << route.pattern << " " << r.body;
+    EXPECT_NE(ErrorMessage(r).find("'surely_not_a_parameter'"), std::string::npos) << r.body;
+  }
+  // A route that takes some names them; a route that takes none says so.
+  auto events = c.Send("GET", "/api/jobs?colour=red", "", As("jobs:read"));
+  EXPECT_NE(ErrorMessage(events).find("this route takes queue, type, state, status, from, to,"
+                                      " cursor, limit"),
+            std::string::npos)
+      << events.body;
+  auto health = c.Send("GET", "/health?probe=1");
+  EXPECT_EQ(health.status, 400);
+  EXPECT_NE(ErrorMessage(health).find("this route takes none"), std::string::npos) << health.body;
 }
 
 TEST_F(ServerTest, NotificationRoutesFollowTheSeedShapes) {

@@ -781,7 +781,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                                         t.ListEvents(f, IsOperator(req) ? req.principal->id : ""));
                 return Response::Json(200, Page(list, f.limit, EventJson));
               },
-              200, tag});
+              200, tag, PageQuery()});
   router.Add({"POST", "/api/events", "events:create",
               "Create an event (title, event_date, location, max_attendees, status, code_mode...)",
               [&t](Request& req) -> Result<Response> {
@@ -881,7 +881,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListGuests(id, f));
                 return Response::Json(200, Page(list, f.limit, GuestJson));
               },
-              200, tag});
+              200, tag, PageQuery()});
   router.Add({"POST", "/api/events/{id}/guests", "guests:create",
               "Add one guest, or {\"guests\": [...]} all or none",
               [&t](Request& req) -> Result<Response> {
@@ -904,7 +904,9 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               },
               201, tag});
   router.Add(
-      {"POST", "/api/events/{id}/guests/import", "guests:create",
+      {"POST",
+       "/api/events/{id}/guests/import",
+       "guests:create",
        "Import guests from CSV (Excel/Sheets export); bad rows reported by line; ?dry_run=true",
        [&t](Request& req) -> Result<Response> {
          HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
@@ -971,7 +973,9 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                                                {"ignored_columns", std::move(ignored)},
                                                {"guests", std::move(imported)}}));
        },
-       200, tag});
+       200,
+       tag,
+       {{"dry_run", "true: check the file, import nothing", "boolean"}}});
   router.Add({"GET", "/api/guests/{id}", "guests:read", "A guest",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
@@ -1097,7 +1101,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListTemplates(f));
                 return Response::Json(200, Page(list, f.limit, TemplateJson));
               },
-              200, tag});
+              200, tag, PageQuery()});
   router.Add({"POST", "/api/ticket-templates", "tickets:create",
               "Create a ticket template (name, design, optional document layout)",
               [&t](Request& req) -> Result<Response> {
@@ -1180,7 +1184,9 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 HERALD_ASSIGN_OR_RETURN(auto list, t.ListTickets(f));
                 return Response::Json(200, Page(list, f.limit, TicketJson));
               },
-              200, tag});
+              200, tag,
+              PageQuery({{"status", "pending, issued, used or cancelled"},
+                         {"guest_id", "only this guest's tickets", "integer"}})});
   router.Add({"POST", "/api/events/{id}/tickets", "tickets:create",
               "Issue tickets: one, or {\"tickets\": [...]} all or none",
               [&t](Request& req) -> Result<Response> {
@@ -1366,9 +1372,15 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                 HERALD_ASSIGN_OR_RETURN(auto list, scanner.ListScans(f));
                 return Response::Json(200, Page(list, f.limit, ScanRecordJson));
               },
-              200, scans});
+              200, scans,
+              PageQuery({{"event_id", "only this event's scans", "integer"},
+                         {"ticket_id", "only this ticket's scans", "integer"},
+                         {"result", "only scans with this reason (ok, already_used...)"},
+                         {"conflicts", "true: only offline conflicts", "boolean"}})});
   router.Add(
-      {"GET", "/api/events/{id}/scan-bundle", "scans:create",
+      {"GET",
+       "/api/events/{id}/scan-bundle",
+       "scans:create",
        "Offline scanning: the event's public keys, revocations since a cursor, and rules",
        [&t](Request& req) -> Result<Response> {
          HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
@@ -1423,7 +1435,9 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
                                              {"door_staff", std::move(staff_list)}}},
                       {"generated_at", Rfc3339(t.clock().Now())}}));
        },
-       200, scans});
+       200,
+       scans,
+       {{"since", "the revocations after this sequence number (the last bundle's)", "integer"}}});
   router.Add({"GET", "/api/events/{id}/scan-stats", "scans:read",
               "Live counts of an event: admitted, inside, per reason and per gate",
               [&t, &scanner](Request& req) -> Result<Response> {
@@ -1518,7 +1532,7 @@ void AddPurchaseRoutes(Router& router, tk::Purchases& purchases) {
                 HERALD_ASSIGN_OR_RETURN(auto list, purchases.List(id, f));
                 return Response::Json(200, Page(list, f.limit, PurchaseJson));
               },
-              200, tag});
+              200, tag, PageQuery()});
   router.Add({"GET", "/api/ticket-templates/{id}/purchases", "payments:read",
               "Who bought a ticket template through the payment service (seed 002 flow 2), "
               "active until refunded; user_id, cursor, limit",
@@ -1532,7 +1546,7 @@ void AddPurchaseRoutes(Router& router, tk::Purchases& purchases) {
                 HERALD_ASSIGN_OR_RETURN(auto list, purchases.TemplatePurchases(id, user, f));
                 return Response::Json(200, Page(list, f.limit, TemplatePurchaseJson));
               },
-              200, tag});
+              200, tag, PageQuery({{"user_id", "only this user's purchases"}})});
 }
 
 Result<tk::GenerationRequest> ParseGenerationRequest(const json::object& body) {
@@ -1596,7 +1610,7 @@ void AddGenerationRoutes(Router& router, tk::TicketGenerator& generator, tk::Tic
                 return Response::Json(
                     200, Page(list, f.limit, [](const auto& g) { return tk::ToJson(g); }));
               },
-              200, tag});
+              200, tag, PageQuery({{"job_id", "only this generator job's reports"}})});
   router.Add({"GET", "/api/tickets/generation-jobs/outside/{id}", "documents:read",
               "One outside generator's report: its job, status, summary, the tickets recorded",
               [&generator](Request& req) -> Result<Response> {
@@ -1615,38 +1629,43 @@ void AddGenerationRoutes(Router& router, tk::TicketGenerator& generator, tk::Tic
                 return Response::Json(200, Ok(tk::ToJson(g)));
               },
               200, tag});
-  router.Add({"GET", "/api/tickets/{id}/qr", "tickets:read",
-              "A ticket's QR code: ?format=png|svg|base64 (a PNG as base64 text), "
-              "&size=small|medium|large",
-              [&ticketing](Request& req) -> Result<Response> {
-                HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
-                tk::QrFormat format = tk::QrFormat::kPng;
-                tk::QrSize size = tk::QrSize::kMedium;
-                if (auto f = req.Query("format"); f && !f->empty()) {
-                  HERALD_ASSIGN_OR_RETURN(format, tk::ParseQrFormat(*f));
-                }
-                if (auto s = req.Query("size"); s && !s->empty()) {
-                  HERALD_ASSIGN_OR_RETURN(size, tk::ParseQrSize(*s));
-                }
-                HERALD_ASSIGN_OR_RETURN(tk::Ticket x, ticketing.GetTicket(id));
-                HERALD_RETURN_IF_ERROR(CheckOperatorScope(ticketing, req, x.event_id));
-                if (x.status == tk::TicketStatus::kCancelled) {
-                  return absl::FailedPreconditionError(StrCat("ticket ", id, " is cancelled"));
-                }
-                HERALD_ASSIGN_OR_RETURN(docs::QrCode code, docs::QrCode::Encode(x.qr_code_data));
-                docs::QrRenderOptions options;
-                options.module_px = tk::QrModulePixels(size);
-                if (format == tk::QrFormat::kSvg) {
-                  HERALD_ASSIGN_OR_RETURN(std::string svg, docs::RenderSvg(code, options));
-                  return Response::Text(200, std::move(svg), "image/svg+xml");
-                }
-                HERALD_ASSIGN_OR_RETURN(std::string png, docs::RenderPng(code, options));
-                if (format == tk::QrFormat::kBase64) {
-                  return Response::Text(200, auth::Base64Encode(png), "text/plain; charset=utf-8");
-                }
-                return Response::Text(200, std::move(png), "image/png");
-              },
-              200, tag});
+  router.Add(
+      {"GET",
+       "/api/tickets/{id}/qr",
+       "tickets:read",
+       "A ticket's QR code: ?format=png|svg|base64 (a PNG as base64 text), "
+       "&size=small|medium|large",
+       [&ticketing](Request& req) -> Result<Response> {
+         HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
+         tk::QrFormat format = tk::QrFormat::kPng;
+         tk::QrSize size = tk::QrSize::kMedium;
+         if (auto f = req.Query("format"); f && !f->empty()) {
+           HERALD_ASSIGN_OR_RETURN(format, tk::ParseQrFormat(*f));
+         }
+         if (auto s = req.Query("size"); s && !s->empty()) {
+           HERALD_ASSIGN_OR_RETURN(size, tk::ParseQrSize(*s));
+         }
+         HERALD_ASSIGN_OR_RETURN(tk::Ticket x, ticketing.GetTicket(id));
+         HERALD_RETURN_IF_ERROR(CheckOperatorScope(ticketing, req, x.event_id));
+         if (x.status == tk::TicketStatus::kCancelled) {
+           return absl::FailedPreconditionError(StrCat("ticket ", id, " is cancelled"));
+         }
+         HERALD_ASSIGN_OR_RETURN(docs::QrCode code, docs::QrCode::Encode(x.qr_code_data));
+         docs::QrRenderOptions options;
+         options.module_px = tk::QrModulePixels(size);
+         if (format == tk::QrFormat::kSvg) {
+           HERALD_ASSIGN_OR_RETURN(std::string svg, docs::RenderSvg(code, options));
+           return Response::Text(200, std::move(svg), "image/svg+xml");
+         }
+         HERALD_ASSIGN_OR_RETURN(std::string png, docs::RenderPng(code, options));
+         if (format == tk::QrFormat::kBase64) {
+           return Response::Text(200, auth::Base64Encode(png), "text/plain; charset=utf-8");
+         }
+         return Response::Text(200, std::move(png), "image/png");
+       },
+       200,
+       tag,
+       {{"format", "png (default), svg or base64"}, {"size", "small, medium (default) or large"}}});
 }
 
 }  // namespace herald::http

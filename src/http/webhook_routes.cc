@@ -334,7 +334,9 @@ void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& 
          return Response::Json(
              200, json::object{{"success", true}, {"data", std::move(data)}, {"nextCursor", next}});
        },
-       200, tag});
+       200, tag,
+       PageQuery({{"endpointId", "only this endpoint's deliveries"},
+                  {"status", "only deliveries in this status"}})});
   router.Add({"GET", "/api/webhooks/deliveries/{id}", "webhooks:read",
               "A delivery with its attempt log",
               [&d](Request& req) -> Result<Response> {
@@ -351,7 +353,9 @@ void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& 
               202, tag});
 
   // --- inbound ----------------------------------------------------------------------------
-  router.Add({"GET", "/api/webhooks/inbox", "webhooks:read",
+  router.Add({"GET",
+              "/api/webhooks/inbox",
+              "webhooks:read",
               "Received events, newest first; filters provider, limit",
               [&inbox](Request& req) -> Result<Response> {
                 std::string provider;
@@ -372,7 +376,10 @@ void AddWebhookRoutes(Router& router, webhooks::Dispatcher& d, webhooks::Inbox& 
                 }
                 return Response::Json(200, Ok(std::move(data)));
               },
-              200, tag});
+              200,
+              tag,
+              {{"provider", "only this provider's events"},
+               {"limit", "the most events to return", "integer"}}});
   router.Add({"GET", "/api/webhooks/payments/{id}", "payments:read",
               "A payment's state as the payment webhooks left it",
               [&inbox](Request& req) -> Result<Response> {
