@@ -713,7 +713,8 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
                 "reason"),
             "unpaid");
 
-  // Seed 003's payment webhook, with the intent Herald created.
+  // Seed 003's payment webhook as printed: its intent is none of Herald's, so the inbox keeps
+  // it and nothing moves. Then the same body with the intent Herald created.
   std::string hook = R"({
   "eventType": "payment.completed",
   "paymentIntentId": "pi_1234567890",
@@ -722,11 +723,16 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   "data": {
     "payment_service_id": "pay_1234567890",
     "gateway": "stripe",
-    "amount": 99.98,
+    "amount": 99.99,
     "currency": "EUR",
     "completed_at": "2026-01-30T03:00:00Z"
   }
 })";
+  ASSERT_EQ(Send("POST", "/api/internal/payment-webhook", hook).status, 200);
+  stack_->engine->RunDue();
+  EXPECT_EQ(
+      Str(Data(Send("GET", StrCat("/api/purchases/", p.at("purchaseId").as_int64()))), "status"),
+      "pending");
   hook.replace(hook.find("pi_1234567890"), 13, intent);
   ClientResponse w = Send("POST", "/api/internal/payment-webhook", hook);
   ASSERT_EQ(w.status, 200) << w.body;
@@ -780,6 +786,63 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   ASSERT_EQ(Send("POST", "/api/internal/payment-webhook", hook).status, 200);
   stack_->engine->RunDue();
   EXPECT_EQ(stack_->notifier->History({}).value().size(), 2u);
+
+  // Refunds: the payment service's refunded amount so far. Part of it keeps the tickets;
+  // all of it cancels them, and scanners are told.
+  const auto refund = [&](std::string_view amount, std::string_view at) {
+    const std::string event = StrCat(R"({"eventType":"payment.refunded","paymentIntentId":")",
+                                     intent, R"(","status":"refunded","timestamp":")", at,
+                                     R"(","data":{"amount":)", amount, R"(,"currency":"EUR"}})");
+    EXPECT_EQ(Send("POST", "/api/internal/payment-webhook", event).status, 200);
+    stack_->engine->RunDue();
+    return Data(Send("GET", StrCat("/api/purchases/", p.at("purchaseId").as_int64())));
+  };
+  json::value partly = refund("49.99", "2026-01-31T10:00:00Z");
+  EXPECT_EQ(Str(partly, "status"), "partially_refunded") << partly;
+  EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/789")), "status"), "issued");
+  json::value all = refund("99.99", "2026-02-01T10:00:00Z");
+  EXPECT_EQ(Str(all, "status"), "refunded") << all;
+  EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/789")), "status"), "cancelled");
+  EXPECT_EQ(Str(Send("POST", "/api/scans/validate",
+                     StrCat(R"({"ticket_code":")", Str(two.as_array()[0], "qr_code_data"),
+                            R"(","event_id":456})"))
+                    .Json(),
+                "reason"),
+            "cancelled");
+  std::string revoked =
+      json::serialize(Data(Send("GET", "/api/events/456/scan-bundle")).at("revoked"));
+  EXPECT_NE(revoked.find("789"), std::string::npos) << revoked;
+  // Ticket 790 was scanned in: it stays used.
+  EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/790")), "status"), "used");
+}
+
+// A refund of a purchase that was never paid takes nothing back: its hold releases its
+// tickets as usual.
+TEST_F(TicketHttpTest, ARefundOfAnUnpaidPurchaseCancelsNothing) {
+  EventWithTickets(457, 0);
+  json::value type =
+      Data(Send("POST", "/api/events/457/ticket-types", R"({"name":"standard","price":1000})"));
+  json::value p = Data(Send(
+      "POST", "/api/payments/process",
+      StrCat(R"({"amount":10,"currency":"EUR","customerEmail":"a@example.com","eventId":457,)",
+             R"("items":[{"ticketTypeId":)", type.at("id").as_int64(), R"(,"quantity":1}]})")));
+  ASSERT_TRUE(p.is_object());
+  const std::string intent = Str(p, "paymentIntentId");
+  ASSERT_EQ(Send("POST", "/api/internal/payment-webhook",
+                 StrCat(R"({"eventType":"payment.refunded","paymentIntentId":")", intent,
+                        R"(","timestamp":"2026-01-31T10:00:00Z","data":{"amount":10}})"))
+                .status,
+            200);
+  stack_->engine->RunDue();
+  json::value purchase =
+      Data(Send("GET", StrCat("/api/purchases/", p.at("purchaseId").as_int64())));
+  EXPECT_EQ(Str(purchase, "status"), "pending") << purchase;
+  EXPECT_NE(Str(purchase, "last_error").find("nothing cancelled"), std::string::npos) << purchase;
+  const json::value tickets = Data(Send("GET", "/api/events/457/tickets"));
+  ASSERT_EQ(tickets.as_array().size(), 1u);
+  for (const json::value& t : tickets.as_array()) {
+    EXPECT_EQ(Str(t, "status"), "pending");
+  }
 }
 
 TEST_F(TicketHttpTest, Seed002PaymentWebhookBuysATemplateVerbatim) {

@@ -159,6 +159,18 @@ Result<webhooks::OutboundEvent> ParseOutboundEvent(const json::object& body) {
   return e;
 }
 
+namespace {
+
+// A refund's amount is what was refunded so far, which grows with each refund: it is part of
+// the event's id (":49.99"), so a second partial refund is a new event and a resent one is
+// not. Empty for other events.
+std::string RefundedSoFar(std::string_view type, const json::value* amount) {
+  if (type != "payment.refunded" || amount == nullptr || !amount->is_number()) return "";
+  return StrCat(":", json::serialize(*amount));
+}
+
+}  // namespace
+
 Result<webhooks::InboundEvent> ParsePaymentServiceEvent(const json::object& body, std::string raw) {
   Fields f(body);
   webhooks::InboundEvent e;
@@ -167,12 +179,19 @@ Result<webhooks::InboundEvent> ParsePaymentServiceEvent(const json::object& body
   if (body.contains("paymentIntentId")) {
     // Seed 003: one event of each type per payment intent.
     HERALD_ASSIGN_OR_RETURN(std::string intent, RequiredString(f, "paymentIntentId"));
-    e.event_id = StrCat(e.type, ":", intent);
+    const json::value* data = body.if_contains("data");
+    e.event_id = StrCat(e.type, ":", intent,
+                        RefundedSoFar(e.type, data != nullptr && data->is_object()
+                                                  ? data->as_object().if_contains("amount")
+                                                  : nullptr));
   } else {
     // Seed 002: the sender's webhook id, else one event of each type per payment.
     HERALD_ASSIGN_OR_RETURN(std::string payment, RequiredString(f, "payment_id"));
     HERALD_ASSIGN_OR_RETURN(std::optional<std::string> webhook_id, f.String("webhook_id"));
-    e.event_id = webhook_id && !webhook_id->empty() ? *webhook_id : StrCat(e.type, ":", payment);
+    e.event_id =
+        webhook_id && !webhook_id->empty()
+            ? *webhook_id
+            : StrCat(e.type, ":", payment, RefundedSoFar(e.type, body.if_contains("amount")));
   }
   HERALD_ASSIGN_OR_RETURN(e.created, EventTime(f, absl::UnixEpoch()));
   e.payload = std::move(raw);

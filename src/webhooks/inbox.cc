@@ -222,8 +222,11 @@ std::optional<Transition> PaymentServiceTransition(std::string_view type, const 
   } else if (type == "payment.failed") {
     t.to = Pay::kFailed;
   } else if (type == "payment.refunded") {
+    // Its amount is what was refunded so far, not what was paid: Translate calls a refund
+    // below the amount paid partial.
     t.to = Pay::kRefunded;
     t.amount_refunded = t.amount;
+    t.amount = 0;
   } else {
     why = "event type not handled";
     return std::nullopt;
@@ -444,6 +447,10 @@ class Inbox::Impl {
     HERALD_RETURN_IF_ERROR(LoadPayment(txn, t->key, current));
     const Pay from = current ? ParsePay(current->state) : Pay::kNone;
     const int64_t refunded_before = current ? current->amount_refunded : 0;
+    if (provider == kPaymentService && t->to == Pay::kRefunded && current &&
+        t->amount_refunded > 0 && t->amount_refunded < current->amount) {
+      t->to = Pay::kPartiallyRefunded;
+    }
     if (!Allowed(from, t->to, refunded_before, t->amount_refunded)) {
       outcome = StrCat("payment ", t->key, " is ", PayName(from), ": ", PayName(t->to),
                        " would not move it forward");

@@ -570,6 +570,11 @@ Status Purchases::OnPayment(Txn& txn, const webhooks::DomainEvent& e) {
     const bool full = IsFullRefund(d);
     const int64_t refunded = JsonInt(d, "amountRefunded");
     if (p->status == PurchaseStatus::kRefunded) return absl::OkStatus();
+    if (p->status != PurchaseStatus::kPaid && p->status != PurchaseStatus::kPartiallyRefunded) {
+      // Nothing was issued (or its hold released the tickets): nothing to take back.
+      return set(p->status, StrCat("refunded ", refunded, " while ", PurchaseStatusName(p->status),
+                                   ": nothing issued, nothing cancelled"));
+    }
     HERALD_RETURN_IF_ERROR(
         set(full ? PurchaseStatus::kRefunded : PurchaseStatus::kPartiallyRefunded, ""));
     HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_purchases SET amount_refunded = ? WHERE id = ?",
