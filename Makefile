@@ -46,7 +46,7 @@ bench: build
 	$(RELEASE)/herald bench documents --tickets 10000
 	$(RELEASE)/herald bench tickets --tickets 10000
 	bench/pdfkit_bench.sh 10000
-	bench/scan_bench.sh $(RELEASE)/herald 10 16 64
+	bench/scan_bench.sh $(RELEASE)/herald 10 16 32 64
 
 fuzz: deps
 	@cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DHERALD_FUZZ=ON \

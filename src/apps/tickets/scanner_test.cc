@@ -279,6 +279,11 @@ TEST_F(ScannerTest, RevokedKeyRefusesItsCodesAndRotationSignsWithTheNext) {
   Ticket fresh = Issue(e, 1)[0];
   EXPECT_EQ(fresh.key_id, 2);
   EXPECT_EQ(ParseSignedCode(fresh.qr_code_data).value().claims.key_id, 2u);
+  // Rotation alone: codes key 1 signed still verify.
+  ScanRequest check;
+  check.code = old.qr_code_data;
+  check.event_id = e.id;
+  EXPECT_TRUE(scanner_->Check(check).value().valid);
   ASSERT_TRUE(ticketing_->RevokeKey(e.id, 1).ok());
   EXPECT_EQ(Scan(old.qr_code_data, e.id, "s1").reason, "key_revoked");
   EXPECT_TRUE(Scan(fresh.qr_code_data, e.id, "s2").valid);
