@@ -146,6 +146,17 @@ Status ValidatePermissions(std::span<const std::string> permissions) {
                                                "': expected \"resource:action\", "
                                                "\"resource:*\" or \"*\""));
     }
+    // A typo must not grant (or take away) nothing in silence: it names a permission, or a
+    // resource with "*", that some route checks.
+    const auto known = KnownPermissions();
+    const bool named =
+        p == "*" || std::any_of(known.begin(), known.end(), [&](std::string_view k) {
+          return p.ends_with(":*") ? k.starts_with(p.substr(0, p.size() - 1)) : k == p;
+        });
+    if (!named) {
+      return absl::InvalidArgumentError(
+          StrCat("unknown permission '", p.substr(0, 64), "': see docs/AUTH.md for the list"));
+    }
   }
   return absl::OkStatus();
 }

@@ -319,6 +319,57 @@ TEST_F(AuthHttpTest, SignedServiceRequestsAreAcceptedOnceAndTamperingIsRejected)
   EXPECT_EQ(c.Send("POST", "/api/jobs", body, h).status, 401);
 }
 
+TEST_F(AuthHttpTest, RefreshReplacesTheTokenAndOverridesChangeWhatAUserMay) {
+  Client c(server_->port());
+  const auto bearer = [](const std::string& t) {
+    return std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + t}};
+  };
+  // The token routes check their own credentials: none is a 401.
+  EXPECT_EQ(c.Send("POST", "/api/auth/refresh").status, 401);
+  EXPECT_EQ(c.Send("POST", "/api/auth/logout").status, 401);
+  EXPECT_EQ(c.Send("GET", "/api/auth/me").status, 401);
+  const std::string old = TokenFor("organizer");
+  auto refreshed = c.Send("POST", "/api/auth/refresh", "", bearer(old));
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  const std::string token(refreshed.Json().at("data").at("token").as_string());
+  EXPECT_NE(token, old);
+  EXPECT_EQ(c.Send("GET", "/api/auth/me", "", bearer(token)).status, 200);
+  EXPECT_EQ(c.Send("GET", "/api/auth/me", "", bearer(old)).status, 401);  // replaced
+  EXPECT_EQ(c.Send("POST", "/api/auth/refresh", "", bearer(old)).status, 401);
+
+  // An admin grants the organiser jobs:read and takes events:create away, over HTTP.
+  const std::string admin = TokenFor("admin");
+  const std::string id(
+      c.Send("GET", "/api/auth/me", "", bearer(token)).Json().at("id").as_string());
+  const std::string event = R"({"title":"x","event_date":"2026-06-20T09:00:00Z"})";
+  EXPECT_EQ(c.Send("GET", "/api/jobs", "", bearer(token)).status, 403);
+  EXPECT_EQ(c.Send("POST", "/api/events", event, bearer(token)).status, 201);
+  auto patched =
+      c.Send("PATCH", "/api/users/" + id,
+             R"({"permissions_granted":["jobs:read"],"permissions_revoked":["events:create"]})",
+             bearer(admin));
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  // A new login carries the overrides.
+  Client fresh(server_->port());
+  auto login = fresh.Send("POST", "/api/auth/login",
+                          R"({"email":"organizer@example.com",)"
+                          R"("password":"correct horse battery staple","rememberMe":false})",
+                          {{"X-Forwarded-For", "organizer-2"}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string changed(login.Json().at("data").at("token").as_string());
+  EXPECT_EQ(c.Send("GET", "/api/jobs", "", bearer(changed)).status, 200);
+  EXPECT_EQ(c.Send("POST", "/api/events", event, bearer(changed)).status, 403);
+  // Overrides name known permissions only; the organiser may not change their own.
+  EXPECT_EQ(
+      c.Send("PATCH", "/api/users/" + id, R"({"permissions_granted":["jobs:fly"]})", bearer(admin))
+          .status,
+      400);
+  EXPECT_EQ(c.Send("PATCH", "/api/users/" + id, R"({"permissions_granted":["users:update"]})",
+                   bearer(changed))
+                .status,
+            403);
+}
+
 TEST_F(AuthHttpTest, ValidateAnswersTheSeedShape) {
   std::string token = TokenFor("organizer");
   Client c(server_->port());

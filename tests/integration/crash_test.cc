@@ -1,9 +1,12 @@
 // The durability guarantee, tested the hard way: a `herald serve` child is killed with SIGKILL
 // at random points while jobs are being enqueued and run. After a final restart, every job
-// whose enqueue was acknowledged has completed, and the store passes integrity_check.
+// whose enqueue was acknowledged has completed, and the store passes integrity_check. And the
+// graceful stop: SIGTERM lets a running job finish.
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <random>
 
 #include "cli/runtime.h"
@@ -94,6 +97,59 @@ TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
   auto integrity = store.IntegrityCheck();
   ASSERT_TRUE(integrity.ok());
   EXPECT_EQ(*integrity, "ok");
+  rt->reset();
+}
+
+}  // namespace
+}  // namespace herald
+
+namespace herald {
+namespace {
+
+// SIGTERM is a graceful stop: a job running when it arrives finishes (within
+// engine.shutdown_grace) and is recorded as succeeded, then the process exits 0.
+TEST(Shutdown, SigtermLetsTheRunningJobFinish) {
+  testing::TempDir dir;
+  std::string db = dir.File("herald.db");
+  std::string log = dir.File("serve.log");
+  std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_HTTP_PORT=0",
+                                  "HERALD_ENGINE_WORKERS=2", "HERALD_LOG_LEVEL=info",
+                                  "HERALD_MAINTENANCE_CHECK_SCHEDULE="};
+  core::Config config;
+  config.store.path = db;
+  auto rt = cli::OpenRuntime(config, /*server=*/false);
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  engine::Engine& tool = *(*rt)->engine;
+
+  testing::Child server({"serve"}, env, log);
+  ASSERT_TRUE(server.started());
+  engine::JobSpec spec;
+  spec.type = "sleep";
+  spec.payload = R"({"ms":1500})";
+  spec.max_attempts = 1;  // a stop that cut it short would leave it dead, not retried
+  auto enqueued = tool.EnqueueBatch({spec});
+  ASSERT_TRUE(enqueued.ok()) << enqueued.status();
+  const core::Id id = (*enqueued)[0].id;
+  // Wait for a worker of the server to take it.
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto state = [&] {
+    auto job = tool.Get(id);
+    return job.ok() && job->has_value() ? (*job)->state : engine::JobState::kScheduled;
+  };
+  while (state() != engine::JobState::kRunning && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(state(), engine::JobState::kRunning) << "see " << log;
+  const absl::Time term = absl::Now();
+  int status = server.Kill(SIGTERM);
+  const absl::Duration stopping = absl::Now() - term;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "see " << log;
+  EXPECT_EQ(state(), engine::JobState::kSucceeded) << "see " << log;
+  EXPECT_LT(stopping, absl::Seconds(20)) << "the stop waited for more than the job";
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("stopping: finishing requests and running jobs"), std::string::npos) << text;
+  EXPECT_NE(text.find("stopped"), std::string::npos) << text;
   rt->reset();
 }
 
