@@ -530,6 +530,79 @@ TEST_F(ServerTest, MetricsCountJobsByQueueAndTypeWithAStartLatencyHistogram) {
   EXPECT_EQ(q.at("data").at(0).at("throughput").at("completed_per_minute").as_int64(), 1) << q;
 }
 
+// The value of one series in a Prometheus text exposition, or -1 when it is not there.
+int64_t Series(const std::string& text, const std::string& series) {
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + series.size() + 2));
+}
+
+// The dead-letter actions, resume, schedules (listed with their next runs, triggered, fired
+// and misfired by the clock), and the metrics series each of them moves.
+TEST_F(ServerTest, DeadLettersSchedulesAndTheirMetrics) {
+  Client c(server_->port());
+  auto admin = As("*");
+  const auto fail_twice = [&] {
+    auto r = c.Send("POST", "/api/jobs",
+                    R"({"type":"fail","queue":"q","payload":{"times":5},"max_attempts":2})", admin);
+    ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_EQ(engine_->RunDue(), 1);
+    stack_->clock.Advance(absl::Hours(1));
+    ASSERT_EQ(engine_->RunDue(), 1);
+  };
+  fail_twice();
+  std::string m = c.Send("GET", "/metrics").body;
+  EXPECT_EQ(Series(m, R"(herald_jobs_total{queue="q",type="fail",outcome="failed"})"), 2) << m;
+  EXPECT_EQ(Series(m, R"(herald_jobs_total{queue="q",type="fail",outcome="dead"})"), 1) << m;
+  EXPECT_EQ(Series(m, R"(herald_queue_jobs{queue="q",state="dead"})"), 1) << m;
+  EXPECT_GT(Series(m, "herald_process_open_fds"), 2) << m;
+  // Retry every dead job: it runs again, and dies again.
+  auto retried = c.Send("POST", "/api/queues/q/retry-dead", "", admin);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.Json().at("retried").as_int64(), 1);
+  m = c.Send("GET", "/metrics").body;
+  EXPECT_EQ(Series(m, R"(herald_queue_jobs{queue="q",state="dead"})"), 0) << m;
+  ASSERT_EQ(engine_->RunDue(), 1);
+  stack_->clock.Advance(absl::Hours(1));
+  ASSERT_EQ(engine_->RunDue(), 1);
+  fail_twice();
+  // Drain the dead letters: both go.
+  auto drained = c.Send("DELETE", "/api/queues/q/dead", "", admin);
+  ASSERT_EQ(drained.status, 200) << drained.body;
+  EXPECT_EQ(drained.Json().at("deleted").as_int64(), 2);
+  m = c.Send("GET", "/metrics").body;
+  EXPECT_EQ(Series(m, R"(herald_queue_jobs{queue="q",state="dead"})"), 0) << m;
+  // Pause, then resume.
+  ASSERT_EQ(c.Send("POST", "/api/queues/q/pause", "", admin).status, 200);
+  auto resumed = c.Send("POST", "/api/queues/q/resume", "", admin);
+  ASSERT_EQ(resumed.status, 200);
+  EXPECT_FALSE(resumed.Json().at("paused").as_bool());
+  EXPECT_FALSE(
+      c.Send("GET", "/api/queues", "", admin).Json().at("data").at(0).at("paused").as_bool());
+
+  // A schedule every minute, listed with its next runs; triggered now, it enqueues its job.
+  auto made = c.Send("POST", "/api/schedules",
+                     R"({"name":"late","cron":"* * * * *","misfire":"skip",)"
+                     R"("job":{"type":"noop","queue":"s"}})",
+                     admin);
+  ASSERT_EQ(made.status, 201) << made.body;
+  auto listed = c.Send("GET", "/api/schedules", "", admin).Json().at("data").at(0);
+  EXPECT_EQ(listed.at("name").as_string(), "late");
+  EXPECT_EQ(listed.at("next_runs").as_array().size(), 5u) << listed;
+  auto triggered = c.Send("POST", "/api/schedules/late/trigger", "", admin);
+  ASSERT_EQ(triggered.status, 201) << triggered.body;
+  const std::string job(triggered.Json().at("id").as_string());
+  auto got = c.Send("GET", "/api/jobs/" + job, "", admin).Json();
+  EXPECT_EQ(got.at("queue").as_string(), "s") << got;
+  // Ten minutes pass with the scheduler stopped: the slots within the misfire grace fire, the
+  // older ones are skipped (its policy) and counted.
+  stack_->clock.Advance(absl::Minutes(10));
+  EXPECT_GE(scheduler_->Tick(), 1);
+  m = c.Send("GET", "/metrics").body;
+  EXPECT_GE(Series(m, R"(herald_schedule_fires_total{schedule="late"})"), 1) << m;
+  EXPECT_GE(Series(m, R"(herald_schedule_misfires_total{schedule="late"})"), 1) << m;
+}
+
 TEST_F(ServerTest, OpenApiDocumentsEveryRegisteredRoute) {
   Client c(server_->port());
   auto doc = c.Send("GET", "/api/openapi.json").Json();
