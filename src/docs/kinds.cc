@@ -351,6 +351,23 @@ Result<PreparedDocument> Ticket(const In& d, Locale l) {
   guest["name"] = !name.empty()
                       ? name
                       : std::string(ToStd(absl::StripAsciiWhitespace(StrCat(first, " ", last))));
+  // Seed 002's enriched ticket, for custom layouts: the guest's names, email and phone, the
+  // event's id, the template's id, name and design.
+  for (const char* field : {"first_name", "last_name", "email", "phone"}) {
+    HERALD_ASSIGN_OR_RETURN(std::string v, d["guest"][field].Text());
+    if (!v.empty()) guest[field] = v;
+  }
+  HERALD_ASSIGN_OR_RETURN(std::string event_id, d["event"]["id"].Text());
+  if (!event_id.empty()) event["id"] = event_id;
+  if (!date.empty()) event["event_date"] = date;
+  if (d["template"].present()) {
+    json::object tpl;
+    for (const char* field : {"id", "name", "design"}) {
+      HERALD_ASSIGN_OR_RETURN(std::string v, d["template"][field].Text());
+      tpl[field] = v;
+    }
+    out["template"] = std::move(tpl);
+  }
   json::object ticket;
   HERALD_ASSIGN_OR_RETURN(std::string code, d["ticket"]["code"].Text(true));
   HERALD_ASSIGN_OR_RETURN(std::string type, d["ticket"]["type"].Text());

@@ -549,6 +549,7 @@ TEST_F(ServerTest, DeadLettersSchedulesAndTheirMetrics) {
     ASSERT_EQ(engine_->RunDue(), 1);
     stack_->clock.Advance(absl::Hours(1));
     ASSERT_EQ(engine_->RunDue(), 1);
+    ASSERT_TRUE(engine_->Flush().ok());  // the queue gauges read the store
   };
   fail_twice();
   std::string m = c.Send("GET", "/metrics").body;
@@ -560,6 +561,7 @@ TEST_F(ServerTest, DeadLettersSchedulesAndTheirMetrics) {
   auto retried = c.Send("POST", "/api/queues/q/retry-dead", "", admin);
   ASSERT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(retried.Json().at("retried").as_int64(), 1);
+  ASSERT_TRUE(engine_->Flush().ok());
   m = c.Send("GET", "/metrics").body;
   EXPECT_EQ(Series(m, R"(herald_queue_jobs{queue="q",state="dead"})"), 0) << m;
   ASSERT_EQ(engine_->RunDue(), 1);
@@ -570,6 +572,7 @@ TEST_F(ServerTest, DeadLettersSchedulesAndTheirMetrics) {
   auto drained = c.Send("DELETE", "/api/queues/q/dead", "", admin);
   ASSERT_EQ(drained.status, 200) << drained.body;
   EXPECT_EQ(drained.Json().at("deleted").as_int64(), 2);
+  ASSERT_TRUE(engine_->Flush().ok());
   m = c.Send("GET", "/metrics").body;
   EXPECT_EQ(Series(m, R"(herald_queue_jobs{queue="q",state="dead"})"), 0) << m;
   // Pause, then resume.

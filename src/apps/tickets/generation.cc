@@ -269,7 +269,13 @@ Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& op
   json::object guest;
   if (e.ticket.guest_id != 0) {
     HERALD_ASSIGN_OR_RETURN(std::optional<Guest> g, LoadGuest(txn, e.ticket.guest_id));
-    if (g) guest = {{"firstName", g->first_name}, {"lastName", g->last_name}};
+    // Seed 002's names (first_name...) beside the built-in ticket's (firstName...), for
+    // custom layouts written after the seed.
+    if (g) {
+      guest = {{"firstName", g->first_name},  {"lastName", g->last_name},
+               {"first_name", g->first_name}, {"last_name", g->last_name},
+               {"email", g->email},           {"phone", g->phone}};
+    }
   }
   json::object ticket{{"code", e.ticket.ticket_code},
                       {"seat", e.ticket.seat},
@@ -292,8 +298,10 @@ Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& op
   e.request.include_logo = options.include_logo;
   e.request.reference = StrCat("tickets/", e.ticket.id);
   e.request.data = json::object{{"event",
-                                 {{"title", event->title},
+                                 {{"id", event->id},
+                                  {"title", event->title},
                                   {"date", TimeText(event->event_date)},
+                                  {"event_date", TimeText(event->event_date)},
                                   {"location", event->location},
                                   {"timezone", event->timezone}}},
                                 {"guest", std::move(guest)},
@@ -301,6 +309,10 @@ Result<Enriched> Enrich(Txn& txn, int64_t ticket_id, const GenerationOptions& op
   if (e.ticket.template_id != 0) {
     HERALD_ASSIGN_OR_RETURN(std::optional<TicketTemplate> tpl,
                             LoadTemplate(txn, e.ticket.template_id));
+    if (tpl) {
+      e.request.data.as_object()["template"] =
+          json::object{{"id", tpl->id}, {"name", tpl->name}, {"design", tpl->design}};
+    }
     if (tpl && !tpl->layout_json.empty()) {
       boost::system::error_code ec;
       json::value layout = json::parse(tpl->layout_json, ec);

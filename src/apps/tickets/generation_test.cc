@@ -254,6 +254,40 @@ TEST_F(GenerationTest, MakesEachTicketsPdfPublishesAndTellsEachGuestOnce) {
             2);
 }
 
+// A ticket with a template: its layout draws the PDF from seed 002's enriched data (the guest's
+// email and phone, the template's name and design); includeLogo false leaves the logo out.
+TEST_F(GenerationTest, ATemplatesLayoutDrawsTheSeedsEnrichedData) {
+  TicketTemplate tpl;
+  tpl.name = "Premium Template";
+  tpl.design = "modern";
+  tpl.layout_json = R"json({"page": "ticket", "blocks": [
+      {"type": "heading", "text": "{{event.title}} ({{template.name}}, {{template.design}})"},
+      {"type": "text", "text": "{{guest.first_name}} {{guest.last_name}} {{guest.email}}"},
+      {"type": "text", "text": "Event {{event.id}} on {{event.event_date}}"},
+      {"type": "qr", "value": "{{ticket.qr}}", "size": 110}]})json";
+  tpl = ticketing_->CreateTemplate(tpl).value();
+  IssueRequest req;
+  req.guest_id = jean_.id;
+  req.template_id = tpl.id;
+  const Ticket t = ticketing_->IssueTickets(event_.id, {&req, 1}).value()[0];
+  GenerationRequest r;
+  r.ticket_ids = {t.id};
+  r.options.include_logo = false;
+  const Generation g = generator_->Start(r).value();
+  engine_->RunDue();
+  const Generation done = generator_->Get(g.id).value();
+  ASSERT_EQ(done.successful, 1) << done.tickets[0].error;
+  const std::string pdf =
+      documents_->ReadContent(documents_->Get(done.tickets[0].document_id).value()).value();
+  const std::string text = pdf_.Text(pdf);
+  EXPECT_THAT(text, HasSubstr("Tech Conference 2026 (Premium Template,"));
+  EXPECT_THAT(text, HasSubstr("modern)"));
+  EXPECT_THAT(text, HasSubstr("Jean Dupont jean.dupont@example.com"));
+  EXPECT_THAT(text, HasSubstr(StrCat("Event ", event_.id, " on ")));
+  EXPECT_EQ(pdf_.DecodeQr(pdf), t.qr_code_data);
+  EXPECT_EQ(pdf.find("/Subtype /Image"), std::string::npos);  // no logo, and the QR is vector
+}
+
 TEST_F(GenerationTest, BatchesOfFiftyOrOneTicketEach) {
   const std::vector<int64_t> ids = Issue(jean_.id, 120);
   GenerationRequest r;
