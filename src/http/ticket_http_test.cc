@@ -507,6 +507,55 @@ TEST_F(TicketHttpTest, EventsTicketsAndKeysRoundTrip) {
   EXPECT_EQ(Data(Send("GET", "/api/ticket-templates")).as_array().size(), 1u);
 }
 
+TEST_F(TicketHttpTest, GuestsEventsGatesAndTemplatesAreReadChangedAndDeleted) {
+  std::vector<json::value> t = EventWithTickets(31, 1);
+  EventWithTickets(32, 0);
+  // Guests: read, replaced (the email lower-cased, the phone normalised), deleted once free.
+  json::value holder = Data(Send("GET", "/api/events/31/guests")).as_array()[0];
+  const std::string holder_path = StrCat("/api/guests/", holder.at("id").as_int64());
+  json::value replaced =
+      Data(Send("PUT", holder_path,
+                R"({"first_name":"Jean","last_name":"Martin","email":"JEAN.MARTIN@example.com"})"));
+  EXPECT_EQ(Str(replaced, "last_name"), "Martin");
+  EXPECT_EQ(Str(replaced, "email"), "jean.martin@example.com");
+  EXPECT_EQ(Str(Data(Send("GET", holder_path)), "last_name"), "Martin");
+  EXPECT_EQ(Send("PUT", holder_path, R"({"email":"not an email"})").status, 400);
+  EXPECT_EQ(Send("DELETE", holder_path).status, 409);  // holds a ticket
+  json::value other = Data(Send("POST", "/api/events/31/guests", R"({"first_name":"Paul"})"));
+  const std::string other_path = StrCat("/api/guests/", other.at("id").as_int64());
+  EXPECT_EQ(
+      Send("PUT", other_path, R"({"first_name":"Paul","email":"jean.martin@example.com"})").status,
+      409);  // another guest's email
+  EXPECT_EQ(Send("DELETE", other_path).status, 200);
+  EXPECT_EQ(Send("GET", other_path).status, 404);
+  // Gates: created, replaced, deleted.
+  ASSERT_EQ(Send("PUT", "/api/events/31/gates/north", R"({"name":"North","kind":"entry"})").status,
+            200);
+  json::value gate =
+      Data(Send("PUT", "/api/events/31/gates/north", R"({"name":"North door","kind":"both"})"));
+  EXPECT_EQ(Str(gate, "kind"), "both");
+  EXPECT_EQ(Send("PUT", "/api/events/31/gates/north", R"({"kind":"sideways"})").status, 400);
+  EXPECT_EQ(Data(Send("GET", "/api/events/31/gates")).as_array().size(), 1u);
+  EXPECT_EQ(Send("DELETE", "/api/events/31/gates/north").status, 200);
+  EXPECT_TRUE(Data(Send("GET", "/api/events/31/gates")).as_array().empty());
+  // Templates: created, replaced, deleted.
+  json::value tpl =
+      Data(Send("POST", "/api/ticket-templates", R"({"name":"Classic","design":"classic"})"));
+  const std::string tpl_path = StrCat("/api/ticket-templates/", tpl.at("id").as_int64());
+  EXPECT_EQ(Str(Data(Send("PUT", tpl_path, R"({"name":"Classic 2","design":"modern"})")), "design"),
+            "modern");
+  EXPECT_EQ(Send("DELETE", tpl_path).status, 200);
+  EXPECT_EQ(Send("GET", tpl_path).status, 404);
+  // Events: an event with tickets stays (cancel it instead); one without goes.
+  EXPECT_EQ(Send("DELETE", "/api/events/31").status, 409);
+  const json::value guests32 = Data(Send("GET", "/api/events/32/guests"));
+  ASSERT_EQ(guests32.as_array().size(), 1u);
+  EXPECT_EQ(Send("DELETE", "/api/events/32").status, 200);
+  EXPECT_EQ(Send("GET", "/api/events/32").status, 404);
+  EXPECT_EQ(Send("GET", StrCat("/api/guests/", guests32.as_array()[0].at("id").as_int64())).status,
+            404);  // its guests went with it
+}
+
 TEST_F(TicketHttpTest, TicketTypesAreReadReplacedAndDeleted) {
   EventWithTickets(21, 0);
   EventWithTickets(22, 0);
