@@ -359,7 +359,20 @@ TEST_F(AuthHttpTest, RefreshReplacesTheTokenAndOverridesChangeWhatAUserMay) {
   const std::string changed(login.Json().at("data").at("token").as_string());
   EXPECT_EQ(c.Send("GET", "/api/jobs", "", bearer(changed)).status, 200);
   EXPECT_EQ(c.Send("POST", "/api/events", event, bearer(changed)).status, 403);
-  // Overrides name known permissions only; the organiser may not change their own.
+  // Overrides name known permissions only, and a bad field changes nothing (not the role
+  // either); the organiser may not change their own.
+  EXPECT_EQ(c.Send("PATCH", "/api/users/" + id,
+                   R"({"role":"accounting","permissions_granted":["jobs:fly"]})", bearer(admin))
+                .status,
+            400);
+  const boost::json::value users = c.Send("GET", "/api/users", "", bearer(admin)).Json();
+  int found = 0;
+  for (const auto& u : users.at("data").as_array()) {
+    if (u.at("id").as_string() != id) continue;
+    ++found;
+    EXPECT_EQ(u.at("role"), "organizer") << u;
+  }
+  EXPECT_EQ(found, 1) << users;
   EXPECT_EQ(
       c.Send("PATCH", "/api/users/" + id, R"({"permissions_granted":["jobs:fly"]})", bearer(admin))
           .status,

@@ -1,5 +1,6 @@
 #include "http/auth_routes.h"
 
+#include "auth/permissions.h"
 #include "auth/retry_after.h"
 #include "core/strings.h"
 #include "http/json_fields.h"
@@ -230,16 +231,22 @@ void AddAuthRoutes(Router& router, auth::Authenticator& a) {
                 HERALD_RETURN_IF_ERROR(f.CheckKnown(
                     {"role", "disabled", "permissions_granted", "permissions_revoked"}));
                 HERALD_ASSIGN_OR_RETURN(auth::User user, a.users().Get(id));
+                // Everything is checked before anything is written: a bad field changes nothing.
                 HERALD_ASSIGN_OR_RETURN(auto role, f.String("role"));
+                if (role) HERALD_RETURN_IF_ERROR(auth::ParseRole(*role).status());
+                const bool overrides = f.Get("permissions_granted") || f.Get("permissions_revoked");
+                HERALD_ASSIGN_OR_RETURN(auto granted, StringList(f, "permissions_granted"));
+                HERALD_ASSIGN_OR_RETURN(auto revoked, StringList(f, "permissions_revoked"));
+                HERALD_RETURN_IF_ERROR(auth::ValidatePermissions(granted));
+                HERALD_RETURN_IF_ERROR(auth::ValidatePermissions(revoked));
+                // A list left out stays as stored.
+                if (!f.Get("permissions_granted")) granted = user.permissions_granted;
+                if (!f.Get("permissions_revoked")) revoked = user.permissions_revoked;
+                HERALD_ASSIGN_OR_RETURN(auto disabled, f.Bool("disabled"));
                 if (role) HERALD_RETURN_IF_ERROR(a.users().SetRole(id, *role));
-                if (f.Get("permissions_granted") || f.Get("permissions_revoked")) {
-                  HERALD_ASSIGN_OR_RETURN(auto granted, StringList(f, "permissions_granted"));
-                  HERALD_ASSIGN_OR_RETURN(auto revoked, StringList(f, "permissions_revoked"));
-                  if (!f.Get("permissions_granted")) granted = user.permissions_granted;
-                  if (!f.Get("permissions_revoked")) revoked = user.permissions_revoked;
+                if (overrides) {
                   HERALD_RETURN_IF_ERROR(a.users().SetPermissionOverrides(id, granted, revoked));
                 }
-                HERALD_ASSIGN_OR_RETURN(auto disabled, f.Bool("disabled"));
                 if (disabled) {
                   HERALD_RETURN_IF_ERROR(*disabled ? a.users().Disable(id) : a.users().Enable(id));
                 }

@@ -575,25 +575,31 @@ TEST_F(TicketHttpTest, TicketTypesAreReadReplacedAndDeleted) {
                         R"(},{"ticket_type_id":)", vip.at("id").as_int64(), "}]}"))
                 .status,
             201);
-  // A replacement: a new price and more seats.
-  json::value changed =
-      Data(Send("PUT", path, R"({"name":"VIP Gold","price":12000,"vat_rate":20,"quantity":3})"));
+  // A replacement: a new name and more seats, at the price its tickets were sold at.
+  json::value changed = Data(Send("PUT", path, R"({"name":"VIP Gold","price":9999,"quantity":3})"));
   EXPECT_EQ(Str(changed, "name"), "VIP Gold");
-  EXPECT_EQ(changed.at("price").as_int64(), 12000);
   EXPECT_EQ(changed.at("quantity").as_int64(), 3);
-  EXPECT_EQ(Data(Send("GET", path)).at("price").as_int64(), 12000);
-  // Refused, and nothing changes: fewer seats than tickets, another type's name, bad fields.
-  EXPECT_EQ(Send("PUT", path, R"({"name":"VIP Gold","price":12000,"quantity":1})").status, 409);
-  EXPECT_EQ(Send("PUT", path, R"({"name":"Standard","price":12000})").status, 409);
+  // Refused, and nothing changes: a new price or VAT rate once sold, fewer seats than tickets,
+  // another type's name, bad fields.
+  EXPECT_EQ(Send("PUT", path, R"({"name":"VIP Gold","price":12000,"quantity":3})").status, 409);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"VIP Gold","price":9999,"vat_rate":20})").status, 409);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"VIP Gold","price":9999,"quantity":1})").status, 409);
+  EXPECT_EQ(Send("PUT", path, R"({"name":"Standard","price":9999})").status, 409);
   EXPECT_EQ(Send("PUT", path, R"({"name":"","price":12000})").status, 400);
   EXPECT_EQ(Send("PUT", path, R"({"name":"x","price":-1})").status, 400);
   EXPECT_EQ(Send("PUT", path, R"({"name":"x","colour":"gold"})").status, 400);
   json::value still = Data(Send("GET", path));
   EXPECT_EQ(Str(still, "name"), "VIP Gold");
+  EXPECT_EQ(still.at("price").as_int64(), 9999);
   EXPECT_EQ(still.at("quantity").as_int64(), 3);
   // A type with tickets stays; one without goes.
   EXPECT_EQ(Send("DELETE", path).status, 409);
   const std::string std_path = StrCat("/api/events/21/ticket-types/", std_type.at("id").as_int64());
+  // A type nothing was sold of may change its price.
+  EXPECT_EQ(Data(Send("PUT", std_path, R"({"name":"Standard","price":3000,"vat_rate":5.5})"))
+                .at("price")
+                .as_int64(),
+            3000);
   EXPECT_EQ(Send("DELETE", std_path).status, 200);
   EXPECT_EQ(Send("GET", std_path).status, 404);
   EXPECT_EQ(Data(Send("GET", "/api/events/21/ticket-types")).as_array().size(), 1u);
@@ -601,7 +607,7 @@ TEST_F(TicketHttpTest, TicketTypesAreReadReplacedAndDeleted) {
   EXPECT_EQ(Send("GET", path, "", "operator:u9").status, 403);
 }
 
-TEST_F(TicketHttpTest, ATicketChangesHolderOrSeatAndForgetsItsFile) {
+TEST_F(TicketHttpTest, ATicketChangesHolderOrSeatAndIsReissued) {
   std::vector<json::value> t = EventWithTickets(23, 2);
   EventWithTickets(24, 0);
   json::value marie =
@@ -620,13 +626,23 @@ TEST_F(TicketHttpTest, ATicketChangesHolderOrSeatAndForgetsItsFile) {
       "PATCH", path, StrCat(R"({"guest_id":)", marie.at("id").as_int64(), R"(,"seat":"B7"})")));
   EXPECT_EQ(changed.at("guest_id").as_int64(), marie.at("id").as_int64());
   EXPECT_EQ(Str(changed, "seat"), "B7");
-  EXPECT_EQ(Str(changed, "ticket_file_url"), "");
-  EXPECT_EQ(Str(changed, "qr_code_data"), Str(t[0], "qr_code_data"));  // the code stays
+  for (const char* file :
+       {"ticket_file_url", "ticket_file_path", "document_id", "generation_job_id"}) {
+    EXPECT_EQ(Str(changed, file), "") << file;
+  }
+  // Reissued: the old holder's code is revoked, the new one admits.
+  EXPECT_EQ(changed.at("generation").as_int64(), 1);
+  EXPECT_NE(Str(changed, "qr_code_data"), Str(t[0], "qr_code_data"));
+  EXPECT_NE(Str(changed, "ticket_code"), Str(t[0], "ticket_code"));
+  const auto scan_code = [&](const std::string& code, const std::string& scanner) {
+    return Send("POST", "/api/scans/validate",
+                StrCat(R"({"ticket_code":")", code, R"(","event_id":23,"scanner_id":")", scanner,
+                       R"("})"))
+        .Json();
+  };
+  EXPECT_EQ(Str(scan_code(Str(t[0], "qr_code_data"), "s0"), "reason"), "revoked");
   // The door shows the new holder and seat.
-  json::value scan = Send("POST", "/api/scans/validate",
-                          StrCat(R"({"ticket_code":")", Str(t[0], "qr_code_data"),
-                                 R"(","event_id":23,"scanner_id":"s1"})"))
-                         .Json();
+  json::value scan = scan_code(Str(changed, "qr_code_data"), "s1");
   EXPECT_TRUE(scan.at("valid").as_bool()) << scan;
   EXPECT_EQ(Str(scan, "guestName"), "Marie Curie");
   EXPECT_EQ(Str(scan, "seat"), "B7");

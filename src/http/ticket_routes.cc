@@ -852,7 +852,7 @@ void AddTicketRoutes(Router& router, tk::Ticketing& t, tk::Scanner& scanner) {
               },
               200, tag});
   router.Add({"PUT", "/api/events/{id}/ticket-types/{type}", "events:update",
-              "Replace a ticket type's fields; its tickets and purchases keep their prices",
+              "Replace a ticket type's fields; its price and VAT rate only while it has no ticket",
               [&t](Request& req) -> Result<Response> {
                 HERALD_ASSIGN_OR_RETURN(int64_t id, PathId(req));
                 HERALD_ASSIGN_OR_RETURN(json::object body, req.JsonBody());

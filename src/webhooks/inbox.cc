@@ -127,13 +127,23 @@ int64_t Int(const json::object& o, std::string_view key) {
   return 0;
 }
 
-// Seed 003 sends amounts in units ("amount": 99.99); seed 002 and Stripe in minor units.
+// Seed 003 sends amounts in units ("amount": 99.99); seed 002 and Stripe in minor units. An
+// amount that is negative or beyond any payment (10^15 minor units) counts as not given (0).
 int64_t MinorUnits(const json::value* v, bool decimal_units) {
+  constexpr int64_t kMax = 1'000'000'000'000'000;
+  const int64_t scale = decimal_units ? 100 : 1;
   if (v == nullptr) return 0;
-  if (v->is_double()) return static_cast<int64_t>(std::llround(v->as_double() * 100));
-  if (v->is_int64()) return decimal_units ? v->as_int64() * 100 : v->as_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64()) * (decimal_units ? 100 : 1);
-  return 0;
+  if (v->is_double()) {
+    const double minor = v->as_double() * 100;
+    return std::isfinite(minor) && minor >= 0 && minor <= kMax ? std::llround(minor) : 0;
+  }
+  int64_t n = 0;
+  if (v->is_int64()) {
+    n = v->as_int64();
+  } else if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(kMax)) {
+    n = static_cast<int64_t>(v->as_uint64());
+  }
+  return n >= 0 && n <= kMax / scale ? n * scale : 0;
 }
 
 json::value Member(const json::object& o, std::string_view key) {

@@ -141,8 +141,9 @@ TEST(Shutdown, SigtermLetsTheRunningJobFinish) {
   }
   ASSERT_EQ(state(), engine::JobState::kRunning) << "see " << log;
   const absl::Time term = absl::Now();
-  int status = server.Kill(SIGTERM);
+  int status = server.KillWithin(SIGTERM, 60);
   const absl::Duration stopping = absl::Now() - term;
+  ASSERT_NE(status, -1) << "still running 60 s after SIGTERM; see " << log;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "see " << log;
   EXPECT_EQ(state(), engine::JobState::kSucceeded) << "see " << log;
   EXPECT_LT(stopping, absl::Seconds(20)) << "the stop waited for more than the job";

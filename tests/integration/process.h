@@ -93,6 +93,23 @@ class Child {
     return status;
   }
 
+  // Sends `sig` and reaps the child if it exits within `seconds`; otherwise kills it with
+  // SIGKILL and returns -1, so a stop that hangs fails its test instead of stalling the suite.
+  int KillWithin(int sig, int seconds) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    for (int waited_ms = 0; waited_ms < seconds * 1000; waited_ms += 10) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return status;
+      }
+      usleep(10'000);
+    }
+    Kill(SIGKILL);
+    return -1;
+  }
+
  private:
   pid_t pid_ = -1;
 };

@@ -10,6 +10,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "core/strings.h"
+#include "core/utf8.h"
 #include "engine/job_table.h"
 
 namespace herald::apps::tickets {
@@ -548,7 +549,7 @@ OutsideGeneration ParseOutsideReport(const json::object& body, std::vector<Outsi
     if (report.job_id.empty() && JsonInt(body, key) != 0)
       report.job_id = StrCat(JsonInt(body, key));
   }
-  report.job_id = report.job_id.substr(0, 128);
+  report.job_id = core::ToValidUtf8(std::string_view(report.job_id).substr(0, 128));
   if (const json::value* sent = body.if_contains("notification_sent");
       sent != nullptr && sent->is_bool()) {
     report.notification_sent = sent->as_bool();
@@ -597,7 +598,7 @@ OutsideGeneration ParseOutsideReport(const json::object& body, std::vector<Outsi
     made->push_back({id, id != 0 ? "" : JsonString(body, "ticket_id"),
                      JsonString(g->as_object(), "file_url"), ""});
   }
-  report.status = report.status.substr(0, 64);
+  report.status = core::ToValidUtf8(std::string_view(report.status).substr(0, 64));
   // What is recorded: an http(s) URL and a path of sane lengths, naming a ticket.
   std::erase_if(*made, [](const OutsideTicket& m) {
     const bool web = absl::StartsWith(m.url, "https://") || absl::StartsWith(m.url, "http://");
@@ -627,16 +628,22 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
   json::array recorded;
   for (const OutsideTicket& m : made) {
     int64_t id = 0;
-    std::string code;
+    std::string code, status;
     HERALD_RETURN_IF_ERROR(
-        txn.Query(m.id != 0 ? "SELECT id, ticket_code FROM tickets WHERE id = ?"
-                            : "SELECT id, ticket_code FROM tickets WHERE ticket_code = ?",
+        txn.Query(m.id != 0 ? "SELECT id, ticket_code, status FROM tickets WHERE id = ?"
+                            : "SELECT id, ticket_code, status FROM tickets WHERE ticket_code = ?",
                   {m.id != 0 ? Value(m.id) : Value(m.code)}, [&](const Row& r) {
                     id = r.Int(0);
                     code = std::string(r.Text(1));
+                    status = std::string(r.Text(2));
                     return false;
                   }));
     if (id == 0 || (!m.code.empty() && m.code != code)) continue;
+    // As Herald's own generation: no file for a ticket not paid yet, or cancelled.
+    if (status == TicketStatusName(TicketStatus::kPending) ||
+        status == TicketStatusName(TicketStatus::kCancelled)) {
+      continue;
+    }
     HERALD_RETURN_IF_ERROR(
         ticketing_.SetTicketFile(txn, id, "", m.url, m.path, StrCat("outside:", report.id)));
     report.recorded.emplace_back(id, m.url);
@@ -1065,6 +1072,7 @@ struct TicketGenerator::Notices {
   std::string created_by;
   bool high_priority = false;
   json::object metadata;  // with each guest's eventId and guestId
+  json::object result;    // the job's result, with the counts added
   std::map<int64_t, Recipient> guests;
   std::map<int64_t, Event> events;  // the guests' events
 
@@ -1109,7 +1117,11 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
       if (reports.empty()) return absl::OkStatus();
       for (const auto& [ticket_id, url] : reports[0].recorded) {
         HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket_id));
-        if (!t || t->guest_id == 0 || t->status == TicketStatus::kCancelled) continue;
+        // The file must still be the ticket's: a ticket changed (reissued) since is not.
+        if (!t || t->guest_id == 0 || t->status != TicketStatus::kIssued ||
+            t->ticket_file_url != url) {
+          continue;
+        }
         HERALD_RETURN_IF_ERROR(notices.Add(txn, t->guest_id, "", t->ticket_code, url));
       }
       return absl::OkStatus();
@@ -1117,6 +1129,7 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
     notices.key = StrCat("tickets/outside/", outside);
     notices.created_by = "ticket-generator";
     notices.metadata = {{"outsideGenerationId", outside}};
+    notices.result = {{"outside", outside}};
   } else {
     // Herald's generation: each guest's tickets it made, with their PDFs.
     const int64_t id = JsonInt(payload, "generation");
@@ -1135,6 +1148,8 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
           txn.Query("SELECT t.guest_id, i.document_id, t.ticket_code FROM ticket_generation_items i"
                     " JOIN tickets t ON t.id = i.ticket_id WHERE i.generation_id = ?"
                     " AND i.status = 'generated' AND t.guest_id <> 0 AND t.status <> 'cancelled'"
+                    " AND (i.document_id = '' OR t.document_id = i.document_id)"  // not since
+                                                                                  // reissued
                     " ORDER BY i.position",
                     {id}, [&](const Row& r) {
                       made.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2))});
@@ -1148,6 +1163,7 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
     }));
     notices.key = StrCat("tickets/generation/", id);
     notices.metadata = {{"generationJobId", id}};
+    notices.result = {{"generation", id}};
   }
   return SendNotices(job, notices);
 }
@@ -1251,7 +1267,7 @@ Status TicketGenerator::SendNotices(engine::JobContext& job, const Notices& noti
       ++skipped;  // no address to send to
     }
   }
-  json::object result = notices.metadata;
+  json::object result = notices.result;
   result["notified"] = sent;
   result["skipped"] = skipped;
   result["errors"] = std::move(errors);

@@ -634,10 +634,22 @@ Status WriteTicketCodes(Txn& txn, const Ticket& t) {
       .Exec(
           "UPDATE tickets SET ticket_code = ?, qr_code_data = ?, generation = ?, key_id = ?,"
           " status = ?, ticket_file_url = '', ticket_file_path = '', document_id = '',"
-          " updated_at = ? WHERE id = ?",
+          " generation_job_id = '', updated_at = ? WHERE id = ?",
           {t.ticket_code, t.qr_code_data, t.generation, t.key_id, TicketStatusName(t.status),
            ToMicros(t.updated_at), t.id})
       .status();
+}
+
+// Gives `t` (issued, not scanned in) a new number and code, generation + 1, and revokes the old
+// ones; its file, which carried them, is forgotten.
+Status Reissue(Txn& txn, const std::array<uint8_t, 32>& master_key, Ticket& t, absl::Time now) {
+  HERALD_ASSIGN_OR_RETURN(Event e, MustEvent(txn, t.event_id));
+  HERALD_RETURN_IF_ERROR(Revoke(txn, t, "reissued", now));
+  t.generation += 1;
+  t.updated_at = now;
+  ActiveSigningKey key;
+  HERALD_RETURN_IF_ERROR(NewCodes(txn, master_key, e, t, now, key));
+  return WriteTicketCodes(txn, t);
 }
 
 }  // namespace
@@ -974,6 +986,18 @@ Result<TicketType> Ticketing::UpdateTicketType(const TicketType& in) {
     t.event_id = old->event_id;
     t.created_at = old->created_at;
     HERALD_RETURN_IF_ERROR(CheckTypeNameFree(txn, t));
+    if (t.price != old->price || t.vat_rate != old->vat_rate) {
+      // Invoices and tickets read the type's price: it stays what its tickets were sold at.
+      HERALD_ASSIGN_OR_RETURN(
+          int64_t made,
+          QueryInt(txn, "SELECT COUNT(*) FROM tickets WHERE ticket_type_id = ?", {t.id}));
+      if (made > 0) {
+        return absl::FailedPreconditionError(
+            StrCat("ticket type '", old->name, "' has ", made,
+                   " ticket(s), sold at its price and VAT rate: add another type for a new "
+                   "price"));
+      }
+    }
     if (t.quantity) {
       HERALD_ASSIGN_OR_RETURN(
           int64_t sold,
@@ -1483,12 +1507,11 @@ Result<Ticket> Ticketing::UpdateTicket(int64_t id, const TicketChange& change) {
             StrCat("guest_id: no guest ", guest, " in event ", t->event_id));
       }
     }
-    return txn
-        .Exec(
-            "UPDATE tickets SET guest_id = ?, seat = ?, document_id = '', ticket_file_url = '',"
-            " ticket_file_path = '', generation_job_id = '', updated_at = ? WHERE id = ?",
-            {guest, seat, ToMicros(clock_.Now()), id})
-        .status();
+    HERALD_RETURN_IF_ERROR(
+        txn.Exec("UPDATE tickets SET guest_id = ?, seat = ? WHERE id = ?", {guest, seat, id})
+            .status());
+    // The old holder keeps a file with the old code and seat: the code must not admit them.
+    return Reissue(txn, options_.master_key, *t, clock_.Now());
   }));
   return GetTicket(id);
 }
@@ -1507,14 +1530,7 @@ Result<Ticket> Ticketing::ReissueTicket(int64_t id) {
       return absl::FailedPreconditionError(
           StrCat("ticket ", id, " is ", TicketStatusName(t->status), ": it cannot be reissued"));
     }
-    HERALD_ASSIGN_OR_RETURN(Event e, MustEvent(txn, t->event_id));
-    const absl::Time now = clock_.Now();
-    HERALD_RETURN_IF_ERROR(Revoke(txn, *t, "reissued", now));
-    t->generation += 1;
-    t->updated_at = now;
-    ActiveSigningKey key;
-    HERALD_RETURN_IF_ERROR(NewCodes(txn, options_.master_key, e, *t, now, key));
-    return WriteTicketCodes(txn, *t);
+    return Reissue(txn, options_.master_key, *t, clock_.Now());
   }));
   return GetTicket(id);
 }

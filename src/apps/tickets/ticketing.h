@@ -233,9 +233,9 @@ class Ticketing {
   Result<std::vector<TicketType>> ListTicketTypes(int64_t event_id);
   Result<TicketType> GetTicketType(int64_t id);
   // Replaces the name, price, VAT rate, quantity and description of type `type.id` (its event
-  // stays). Tickets and purchases already made keep what they cost. AlreadyExists for a name
-  // another type of the event has; FailedPrecondition for a quantity below the type's tickets
-  // (not cancelled).
+  // stays). AlreadyExists for a name another type of the event has; FailedPrecondition for a
+  // quantity below the type's tickets (not cancelled), and for a new price or VAT rate once
+  // the type has tickets (their invoices read it: a new price is a new type).
   Result<TicketType> UpdateTicketType(const TicketType& type);
   // FailedPrecondition while any ticket has the type (cancelled ones keep it too).
   Status DeleteTicketType(int64_t id);
@@ -290,11 +290,12 @@ class Ticketing {
   Result<std::vector<Ticket>> ListTickets(const TicketFilter& filter);
   // Pending -> issued (a paid purchase), in the caller's transaction.
   Status MarkIssued(store::Txn& txn, int64_t ticket_id);
-  // Gives a ticket another holder (a guest of its event, or none) or another seat. Neither is
-  // in the signed code, so the code stays valid; but the ticket's file showed the old ones, so
-  // a change that changes something forgets the file (generate it again). FailedPrecondition
-  // for a ticket that is pending (its purchase decides its holder), cancelled or scanned in;
-  // InvalidArgument for a guest of another event or a seat over 32 bytes.
+  // Gives a ticket another holder (a guest of its event, or none) or another seat. The old
+  // holder keeps a file that admits whoever shows it, so a change that changes something also
+  // reissues the ticket: new number and code, generation + 1, the old ones revoked, the file
+  // forgotten (generate it again). FailedPrecondition for a ticket that is pending (its
+  // purchase decides its holder), cancelled or scanned in; InvalidArgument for a guest of
+  // another event or a seat over 32 bytes.
   struct TicketChange {
     std::optional<int64_t> guest_id;  // 0: no guest
     std::optional<std::string> seat;
@@ -303,8 +304,8 @@ class Ticketing {
   // Revokes the code; FailedPrecondition for a used ticket. Cancelling twice is a no-op.
   Result<Ticket> CancelTicket(int64_t id, std::string_view reason = "cancelled");
   Status CancelTicket(store::Txn& txn, int64_t id, std::string_view reason);
-  // New number and code, generation + 1; the old ones are revoked. FailedPrecondition for a
-  // cancelled or used ticket.
+  // New number and code, generation + 1; the old ones are revoked and the file that carried
+  // them is forgotten. FailedPrecondition for a cancelled or used ticket.
   Result<Ticket> ReissueTicket(int64_t id);
   // Records the generated PDF of a ticket.
   Status SetTicketFile(store::Txn& txn, int64_t ticket_id, std::string_view document_id,
