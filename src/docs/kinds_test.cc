@@ -682,7 +682,7 @@ TEST_F(DocumentKindsRenderTest, MissionProposalShowsTheProviderOnlyWhatItMaySee)
   const std::string prepared = json::serialize(p->data);
   const std::string pdf = Render(DocumentType::kMissionProposal, *p);
   const std::string text = Text(pdf);
-  const std::string qdf = Qdf(pdf);
+  const std::string qdf = QdfContent(pdf);
   // The uncompressed file does carry the page text (so the search below can find text), and
   // the title.
   ASSERT_THAT(qdf, HasSubstr("Dupontel"));
@@ -735,7 +735,7 @@ TEST_F(DocumentKindsRenderTest, BookingConfirmationForTheCustomerHasNoInternalNo
     EXPECT_THAT(text, HasSubstr(shown));
   }
   const std::string prepared = json::serialize(p->data);
-  const std::string qdf = Qdf(pdf);
+  const std::string qdf = QdfContent(pdf);
   for (const char* internal : {"marge", "VIP client", "TOP-SECRET"}) {
     EXPECT_THAT(text, Not(HasSubstr(internal))) << internal;
     EXPECT_THAT(prepared, Not(HasSubstr(internal))) << internal;
