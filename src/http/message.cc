@@ -53,11 +53,14 @@ std::string_view Request::Header(std::string_view name) const {
   return {};
 }
 
+bool Declares(const std::vector<QueryParam>& params, std::string_view name) {
+  return std::any_of(params.begin(), params.end(),
+                     [&](const QueryParam& p) { return p.name == name; });
+}
+
 std::optional<std::string_view> Request::Query(std::string_view name) const {
 #ifndef NDEBUG
-  if (declared_query != nullptr &&
-      std::none_of(declared_query->begin(), declared_query->end(),
-                   [&](const QueryParam& p) { return p.name == name; })) {
+  if (declared_query != nullptr && !Declares(*declared_query, name)) {
     std::fprintf(stderr,
                  "http: %s %s reads query parameter '%.*s', which its route does not"
                  " declare\n",

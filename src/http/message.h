@@ -25,6 +25,8 @@ struct QueryParam {
   std::string description;
   std::string type = "string";  // its OpenAPI schema type: "string", "integer", "boolean"
 };
+// True when `params` has one named `name`.
+bool Declares(const std::vector<QueryParam>& params, std::string_view name);
 
 struct Request {
   std::string method;  // "GET", "POST", ...

@@ -60,10 +60,7 @@ std::vector<QueryParam> PageQuery(std::vector<QueryParam> more) {
 
 Status CheckQuery(const Route& route, const Request& req) {
   for (const auto& [name, value] : req.query) {
-    if (std::any_of(route.query.begin(), route.query.end(),
-                    [&](const QueryParam& p) { return p.name == name; })) {
-      continue;
-    }
+    if (Declares(route.query, name)) continue;
     std::string takes;
     for (const QueryParam& p : route.query) StrAppend(&takes, takes.empty() ? "" : ", ", p.name);
     return absl::InvalidArgumentError(

@@ -111,6 +111,14 @@ class TicketHttpTest : public ::testing::Test {
     return out;
   }
 
+  // The answer to POST /api/scans/validate of `code` at event `event`; `fields` adds members
+  // to the body (R"(,"scanner_id":"s1")").
+  json::value Scan(const std::string& code, int64_t event, const std::string& fields = "") {
+    return Send("POST", "/api/scans/validate",
+                StrCat(R"({"ticket_code":")", code, R"(","event_id":)", event, fields, "}"))
+        .Json();
+  }
+
   static std::string Str(const json::value& v, std::string_view key) {
     return std::string(v.at(key).as_string());
   }
@@ -634,15 +642,9 @@ TEST_F(TicketHttpTest, ATicketChangesHolderOrSeatAndIsReissued) {
   EXPECT_EQ(changed.at("generation").as_int64(), 1);
   EXPECT_NE(Str(changed, "qr_code_data"), Str(t[0], "qr_code_data"));
   EXPECT_NE(Str(changed, "ticket_code"), Str(t[0], "ticket_code"));
-  const auto scan_code = [&](const std::string& code, const std::string& scanner) {
-    return Send("POST", "/api/scans/validate",
-                StrCat(R"({"ticket_code":")", code, R"(","event_id":23,"scanner_id":")", scanner,
-                       R"("})"))
-        .Json();
-  };
-  EXPECT_EQ(Str(scan_code(Str(t[0], "qr_code_data"), "s0"), "reason"), "revoked");
+  EXPECT_EQ(Str(Scan(Str(t[0], "qr_code_data"), 23, R"(,"scanner_id":"s0")"), "reason"), "revoked");
   // The door shows the new holder and seat.
-  json::value scan = scan_code(Str(changed, "qr_code_data"), "s1");
+  json::value scan = Scan(Str(changed, "qr_code_data"), 23, R"(,"scanner_id":"s1")");
   EXPECT_TRUE(scan.at("valid").as_bool()) << scan;
   EXPECT_EQ(Str(scan, "guestName"), "Marie Curie");
   EXPECT_EQ(Str(scan, "seat"), "B7");
@@ -684,12 +686,9 @@ TEST_F(TicketHttpTest, EveryRefusalHasItsReasonAndIsLogged) {
   ASSERT_EQ(Send("PUT", "/api/events/25/gates/A", R"({"name":"North","kind":"entry"})").status,
             200);
   ASSERT_EQ(Send("PUT", "/api/events/25/operators/operator-123", R"({"gates":["A"]})").status, 200);
+  int scans = 0;  // each from a scanner of its own: none is a repeat of another
   const auto scan = [&](const std::string& c, int64_t event, const std::string& extra = "") {
-    static int n = 0;
-    return Send("POST", "/api/scans/validate",
-                StrCat(R"({"ticket_code":")", c, R"(","event_id":)", event,
-                       R"(,"scanner_id":"refusal-)", ++n, R"(")", extra, "}"))
-        .Json();
+    return Scan(c, event, StrCat(R"(,"scanner_id":"refusal-)", ++scans, R"(")", extra));
   };
   struct Case {
     std::string reason;
@@ -793,12 +792,7 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   EXPECT_EQ(Str(p, "status"), "pending");
   const std::string intent = Str(p, "paymentIntentId");
   EXPECT_TRUE(Str(p, "clientSecret").starts_with(intent + "_secret_"));
-  EXPECT_EQ(Str(Send("POST", "/api/scans/validate",
-                     StrCat(R"({"ticket_code":")", Str(two.as_array()[0], "ticket_code"),
-                            R"(","event_id":456})"))
-                    .Json(),
-                "reason"),
-            "unpaid");
+  EXPECT_EQ(Str(Scan(Str(two.as_array()[0], "ticket_code"), 456), "reason"), "unpaid");
 
   // Seed 003's payment webhook as printed: its intent is none of Herald's, so the inbox keeps
   // it and nothing moves. Then the same body with the intent Herald created.
@@ -829,10 +823,7 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   EXPECT_EQ(Str(purchase, "status"), "paid");
   EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/790")), "status"), "issued");
   EXPECT_EQ(unpaid(), "[]");
-  json::value scan = Send("POST", "/api/scans/validate",
-                          StrCat(R"({"ticket_code":")", Str(two.as_array()[1], "qr_code_data"),
-                                 R"(","event_id":456})"))
-                         .Json();
+  json::value scan = Scan(Str(two.as_array()[1], "qr_code_data"), 456);
   EXPECT_TRUE(scan.at("valid").as_bool()) << json::serialize(scan);
   EXPECT_EQ(Str(scan, "guestName"), "John Doe");
 
@@ -890,12 +881,7 @@ TEST_F(TicketHttpTest, Seed003PaymentFlowVerbatim) {
   json::value all = refund("99.99", "2026-02-01T10:00:00Z");
   EXPECT_EQ(Str(all, "status"), "refunded") << all;
   EXPECT_EQ(Str(Data(Send("GET", "/api/tickets/789")), "status"), "cancelled");
-  EXPECT_EQ(Str(Send("POST", "/api/scans/validate",
-                     StrCat(R"({"ticket_code":")", Str(two.as_array()[0], "qr_code_data"),
-                            R"(","event_id":456})"))
-                    .Json(),
-                "reason"),
-            "cancelled");
+  EXPECT_EQ(Str(Scan(Str(two.as_array()[0], "qr_code_data"), 456), "reason"), "cancelled");
   std::string revoked =
       json::serialize(Data(Send("GET", "/api/events/456/scan-bundle")).at("revoked"));
   EXPECT_NE(revoked.find("789"), std::string::npos) << revoked;

@@ -457,8 +457,10 @@ class Inbox::Impl {
     HERALD_RETURN_IF_ERROR(LoadPayment(txn, t->key, current));
     const Pay from = current ? ParsePay(current->state) : Pay::kNone;
     const int64_t refunded_before = current ? current->amount_refunded : 0;
-    if (provider == kPaymentService && t->to == Pay::kRefunded && current &&
-        t->amount_refunded > 0 && t->amount_refunded < current->amount) {
+    // A refund below what was paid is partial, whoever says it (the payment service's refund
+    // names only the amount refunded so far).
+    if (t->to == Pay::kRefunded && current && t->amount_refunded > 0 &&
+        t->amount_refunded < current->amount) {
       t->to = Pay::kPartiallyRefunded;
     }
     if (!Allowed(from, t->to, refunded_before, t->amount_refunded)) {

@@ -29,20 +29,32 @@ int64_t Count(store::Store& store, const std::string& sql) {
   return n;
 }
 
-TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
+// A store in a temporary folder, the environment of the `herald serve` children that use it,
+// and the test's own runtime on the same store (to enqueue and read jobs).
+struct ServedStore {
+  explicit ServedStore(const std::string& log_level) {
+    config.store.path = db;
+    // No maintenance schedule: a check it fires on a 5-minute boundary would be a job the
+    // test did not enqueue.
+    env = {"HERALD_STORE_PATH=" + db, "HERALD_HTTP_PORT=0", "HERALD_ENGINE_WORKERS=2",
+           "HERALD_LOG_LEVEL=" + log_level, "HERALD_MAINTENANCE_CHECK_SCHEDULE="};
+    rt = cli::OpenRuntime(config, /*server=*/false);
+  }
+
   testing::TempDir dir;
   std::string db = dir.File("herald.db");
   std::string log = dir.File("serve.log");
-  // No maintenance schedule: a check it fires on a 5-minute boundary would be a job the test
-  // did not enqueue.
-  std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_HTTP_PORT=0",
-                                  "HERALD_ENGINE_WORKERS=2", "HERALD_LOG_LEVEL=warn",
-                                  "HERALD_MAINTENANCE_CHECK_SCHEDULE="};
-
+  std::vector<std::string> env;
   core::Config config;
-  config.store.path = db;
-  auto rt = cli::OpenRuntime(config, /*server=*/false);
-  ASSERT_TRUE(rt.ok()) << rt.status();
+  Result<std::unique_ptr<cli::Runtime>> rt = absl::UnknownError("not opened");
+};
+
+TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
+  ServedStore served("warn");
+  ASSERT_TRUE(served.rt.ok()) << served.rt.status();
+  auto& rt = served.rt;
+  const std::vector<std::string>& env = served.env;
+  const std::string& log = served.log;
   engine::Engine& tool = *(*rt)->engine;
 
   unsigned seed = std::random_device{}();
@@ -100,28 +112,16 @@ TEST(Crash, AcknowledgedJobsSurviveSigkillAtRandomPoints) {
   rt->reset();
 }
 
-}  // namespace
-}  // namespace herald
-
-namespace herald {
-namespace {
-
 // SIGTERM is a graceful stop: a job running when it arrives finishes (within
 // engine.shutdown_grace) and is recorded as succeeded, then the process exits 0.
 TEST(Shutdown, SigtermLetsTheRunningJobFinish) {
-  testing::TempDir dir;
-  std::string db = dir.File("herald.db");
-  std::string log = dir.File("serve.log");
-  std::vector<std::string> env = {"HERALD_STORE_PATH=" + db, "HERALD_HTTP_PORT=0",
-                                  "HERALD_ENGINE_WORKERS=2", "HERALD_LOG_LEVEL=info",
-                                  "HERALD_MAINTENANCE_CHECK_SCHEDULE="};
-  core::Config config;
-  config.store.path = db;
-  auto rt = cli::OpenRuntime(config, /*server=*/false);
-  ASSERT_TRUE(rt.ok()) << rt.status();
+  ServedStore served("info");  // the stop's log lines are checked
+  ASSERT_TRUE(served.rt.ok()) << served.rt.status();
+  auto& rt = served.rt;
+  const std::string& log = served.log;
   engine::Engine& tool = *(*rt)->engine;
 
-  testing::Child server({"serve"}, env, log);
+  testing::Child server({"serve"}, served.env, log);
   ASSERT_TRUE(server.started());
   engine::JobSpec spec;
   spec.type = "sleep";

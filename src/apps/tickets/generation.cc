@@ -194,6 +194,25 @@ Result<OutsideGeneration> OutsideFromRow(const Row& r) {
   return g;
 }
 
+Result<std::optional<OutsideGeneration>> LoadOutsideGeneration(Txn& txn, int64_t id) {
+  static const std::string kSql =
+      StrCat("SELECT ", kOutsideColumns, " FROM ticket_outside_generations WHERE id = ?");
+  const Value p[] = {id};
+  HERALD_ASSIGN_OR_RETURN(auto found,
+                          store::QueryAll<OutsideGeneration>(txn, kSql, p, OutsideFromRow));
+  if (found.empty()) return std::optional<OutsideGeneration>();
+  return std::optional<OutsideGeneration>(std::move(found[0]));
+}
+
+// The tickets a report recorded, as ToJson and the report's row hold them.
+json::array RecordedJson(const std::vector<std::pair<int64_t, std::string>>& recorded) {
+  json::array out;
+  for (const auto& [id, url] : recorded) {
+    out.push_back(json::object{{"ticketId", id}, {"fileUrl", url}});
+  }
+  return out;
+}
+
 Result<std::optional<Generation>> LoadGeneration(Txn& txn, int64_t id) {
   static const std::string kSql =
       StrCat("SELECT ", kGenerationColumns, " FROM ticket_generations WHERE id = ?");
@@ -481,10 +500,6 @@ json::object ToJson(const Generation& g) {
 }
 
 json::object ToJson(const OutsideGeneration& g) {
-  json::array recorded;
-  for (const auto& [id, url] : g.recorded) {
-    recorded.push_back(json::object{{"ticketId", id}, {"fileUrl", url}});
-  }
   json::object summary{{"total", g.total}, {"successful", g.successful}, {"failed", g.failed}};
   summary["processingTime"] =
       g.processing_ms ? json::value(*g.processing_ms) : json::value(nullptr);
@@ -498,7 +513,7 @@ json::object ToJson(const OutsideGeneration& g) {
                       {"summary", std::move(summary)},
                       {"notificationSent", g.notification_sent},
                       {"heraldNotifies", g.herald_notifies()},
-                      {"recorded", std::move(recorded)},
+                      {"recorded", RecordedJson(g.recorded)},
                       {"receivedAt", TimeText(g.received_at)},
                       {"body", std::move(body)}};
 }
@@ -625,7 +640,6 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
                  {report.job_id, report.event_type, report.status, report.total, report.successful,
                   report.failed, report.processing_ms ? Value(*report.processing_ms) : Value(),
                   int64_t{report.notification_sent}, report.body, ToMicros(report.received_at)}));
-  json::array recorded;
   for (const OutsideTicket& m : made) {
     int64_t id = 0;
     std::string code, status;
@@ -647,11 +661,10 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
     HERALD_RETURN_IF_ERROR(
         ticketing_.SetTicketFile(txn, id, "", m.url, m.path, StrCat("outside:", report.id)));
     report.recorded.emplace_back(id, m.url);
-    recorded.push_back(json::object{{"ticketId", id}, {"fileUrl", m.url}});
   }
   if (report.recorded.empty()) return absl::OkStatus();
   HERALD_RETURN_IF_ERROR(txn.Exec("UPDATE ticket_outside_generations SET recorded = ? WHERE id = ?",
-                                  {json::serialize(recorded), report.id})
+                                  {json::serialize(RecordedJson(report.recorded)), report.id})
                              .status());
   if (!report.herald_notifies()) return absl::OkStatus();
   engine::JobSpec spec;
@@ -663,16 +676,13 @@ Status TicketGenerator::OnOutsideGeneration(Txn& txn, const webhooks::DomainEven
 }
 
 Result<OutsideGeneration> TicketGenerator::GetOutsideGeneration(int64_t id) {
-  static const std::string kSql =
-      StrCat("SELECT ", kOutsideColumns, " FROM ticket_outside_generations WHERE id = ?");
-  std::vector<OutsideGeneration> out;
+  std::optional<OutsideGeneration> out;
   HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-    const Value p[] = {id};
-    HERALD_ASSIGN_OR_RETURN(out, store::QueryAll<OutsideGeneration>(txn, kSql, p, OutsideFromRow));
+    HERALD_ASSIGN_OR_RETURN(out, LoadOutsideGeneration(txn, id));
     return absl::OkStatus();
   }));
-  if (out.empty()) return absl::NotFoundError(StrCat("no outside generation report ", id));
-  return std::move(out[0]);
+  if (!out) return absl::NotFoundError(StrCat("no outside generation report ", id));
+  return *std::move(out);
 }
 
 Result<std::vector<OutsideGeneration>> TicketGenerator::ListOutsideGenerations(
@@ -1109,13 +1119,10 @@ Status TicketGenerator::HandleNotify(engine::JobContext& job) {
   if (const int64_t outside = JsonInt(payload, "outside"); outside != 0) {
     // An outside generator's report: links to the files it made.
     HERALD_RETURN_IF_ERROR(store_.Read([&](Txn& txn) -> Status {
-      static const std::string kSql =
-          StrCat("SELECT ", kOutsideColumns, " FROM ticket_outside_generations WHERE id = ?");
-      const Value p[] = {outside};
-      HERALD_ASSIGN_OR_RETURN(auto reports,
-                              store::QueryAll<OutsideGeneration>(txn, kSql, p, OutsideFromRow));
-      if (reports.empty()) return absl::OkStatus();
-      for (const auto& [ticket_id, url] : reports[0].recorded) {
+      HERALD_ASSIGN_OR_RETURN(std::optional<OutsideGeneration> report,
+                              LoadOutsideGeneration(txn, outside));
+      if (!report) return absl::OkStatus();
+      for (const auto& [ticket_id, url] : report->recorded) {
         HERALD_ASSIGN_OR_RETURN(std::optional<Ticket> t, LoadTicket(txn, ticket_id));
         // The file must still be the ticket's: a ticket changed (reissued) since is not.
         if (!t || t->guest_id == 0 || t->status != TicketStatus::kIssued ||
